@@ -1,0 +1,16 @@
+"""The ribbon's buttons: one id per month-end step.
+
+The ribbon XML in ``macros/`` uses these ids; the VBA callback passes
+``control.Id`` to :func:`ardesk.excel.buttons.on_ribbon`, which dispatches
+on them.  Tests check that the three agree.
+"""
+RIBBON_BUTTONS: tuple[tuple[str, str, str], ...] = (
+    # (control id, label, what it does)
+    ("ardeskValidate", "Validate", "check the input tabs without posting"),
+    ("ardeskBill", "Bill period", "issue the invoices of the current period"),
+    ("ardeskImportBank", "Import bank file", "import a bank file, or every new file in the inbox folder"),
+    ("ardeskApplyReview", "Apply review", "post the decisions made on the Review tab"),
+    ("ardeskReconcile", "Reconcile", "AR roll-forward and subledger vs control"),
+    ("ardeskReports", "Reports", "fill the Aging and Summary tabs"),
+    ("ardeskMonthEnd", "Month-end", "bill, receive, reconcile and report in one run"),
+)

@@ -1,0 +1,112 @@
+"""The workbook port: what the library needs from a workbook, whoever holds it.
+
+Two adapters implement it: :mod:`ardesk.io.fileadapter` (an .xlsx on disk,
+through python-calamine and openpyxl) and :mod:`ardesk.excel.adapter` (a live
+workbook through the xlwings Book API).  The library reads whole tables once,
+computes, and hands the adapter one :class:`Changes` to write in one go.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+from ..schema import TABLES, TableDef
+
+
+class WorkbookError(Exception):
+    """The workbook cannot be read or written as asked (missing table, locked file...)."""
+
+
+@dataclass
+class Table:
+    """A table as read: its header and the raw cell values of its data rows.
+
+    ``first_row`` is the worksheet row number of ``rows[0]`` and ``first_col``
+    the column number (1-based) of the first column, so a problem can name
+    the cell a clerk must fix.  Blank rows are kept (as all-None) so row numbers
+    stay true; readers skip them.
+    """
+    name: str
+    sheet: str
+    header: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    first_row: int = 2
+    first_col: int = 1
+
+    def index(self, column: str) -> int:
+        try:
+            return self.header.index(column)
+        except ValueError:
+            raise WorkbookError(
+                f"Sheet {self.sheet!r}: table {self.name} has no column {column!r} "
+                f"(columns: {', '.join(self.header)})") from None
+
+    def col_letter(self, column: str) -> str:
+        return column_letter(self.first_col + self.index(column))
+
+    def is_blank(self, row: Sequence[Any]) -> bool:
+        return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def column_letter(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+@dataclass
+class Changes:
+    """Everything one run writes, computed before any of it is written.
+
+    - ``appends``: rows added at the end of ledger tables (values in the table's
+      column order, money as Decimal, dates as date);
+    - ``replace``: report tables rewritten whole: (header, rows), plus an
+      optional title written above the table;
+    - ``names``: settings (defined names) to set.
+    """
+    appends: dict[str, list[tuple]] = field(default_factory=dict)
+    replace: dict[str, tuple[tuple[str, ...], list[tuple]]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    names: dict[str, Any] = field(default_factory=dict)
+
+    def append(self, table: str, rows: Sequence[tuple]) -> None:
+        if rows:
+            self.appends.setdefault(table, []).extend(rows)
+
+    def merge(self, other: "Changes") -> None:
+        for t, rows in other.appends.items():
+            self.append(t, rows)
+        self.replace.update(other.replace)
+        self.titles.update(other.titles)
+        self.names.update(other.names)
+
+    def row_count(self) -> int:
+        return sum(len(r) for r in self.appends.values())
+
+    def is_empty(self) -> bool:
+        return not (self.appends or self.replace or self.names)
+
+    def summary(self) -> dict[str, int]:
+        return {TABLES[t].sheet if t in TABLES else t: len(r) for t, r in self.appends.items()}
+
+
+class WorkbookPort(Protocol):
+    """What both adapters provide."""
+
+    def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
+        """The named tables (Excel table names, e.g. 'tblCustomers')."""
+
+    def read_settings(self) -> dict[str, Any]:
+        """Raw values of the defined names listed in schema.SETTINGS (missing ones absent)."""
+
+    def write(self, changes: Changes) -> None:
+        """Write all changes at once; on failure leave the workbook as it was."""
+
+
+def table_def(name: str) -> TableDef:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise WorkbookError(f"no table {name!r} in the ardesk layout") from None

@@ -1,0 +1,269 @@
+"""The billing workbook's layout: every sheet, table, column and named setting.
+
+One declaration serves the template builder, the validators that read tables
+into records, both workbook adapters (file and xlwings) when they write rows
+and number formats, and the README's tab reference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+# Column kinds.  Money columns take their currency's exponent from `currency_col`
+# of the same row (or the base currency when that column is blank or absent).
+TEXT, ID, MONEY, DATE, INT, DECIMAL, RATE, CHOICE, DATETIME = (
+    "text", "id", "money", "date", "int", "decimal", "rate", "choice", "datetime")
+
+NUMBER_FORMATS = {
+    MONEY: "#,##0.00;[Red]-#,##0.00",
+    DATE: "yyyy-mm-dd",
+    DATETIME: "yyyy-mm-dd hh:mm:ss",
+    INT: "0",
+    DECIMAL: "#,##0.######",
+    RATE: "0.00%",
+    TEXT: "@",
+    ID: "@",
+    CHOICE: "@",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = TEXT
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    width: float = 14
+    note: str = ""
+    currency_col: str = "Currency"
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str            # the Excel table (ListObject) name
+    sheet: str
+    columns: tuple[Column, ...]
+    role: str            # "input", "ledger" (append-only), "report" (rewritten), "work"
+    key: str | None = None  # the column that identifies a row
+    anchor: str = "A1"   # top-left cell of the header row
+    note: str = ""
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name}")
+
+
+def C(name, kind=TEXT, required=False, choices=(), width=14, note=""):
+    return Column(name, kind, required, tuple(choices), width, note)
+
+
+FREQUENCIES = ("once", "monthly", "quarterly", "annual")
+CUSTOMER_STATUS = ("active", "hold", "inactive")
+METHODS = ("check", "cash", "transfer", "card", "direct debit", "other")
+
+CUSTOMERS = TableDef("tblCustomers", "Customers", (
+    C("CustomerID", ID, True, width=12, note="unique, e.g. C0001"),
+    C("Name", TEXT, True, width=30),
+    C("Email", TEXT, width=28, note="billing e-mail; blank: printed mail"),
+    C("Address", TEXT, width=34),
+    C("PostalCode", TEXT, width=10),
+    C("Country", TEXT, width=8),
+    C("TermsDays", INT, True, width=10, note="payment terms in days"),
+    C("TaxRate", RATE, True, width=9),
+    C("Currency", TEXT, True, width=9, note="ISO 4217 code"),
+    C("CreditLimit", MONEY, width=12),
+    C("Status", CHOICE, True, CUSTOMER_STATUS, width=9),
+    C("BankAccount", TEXT, width=24, note="IBAN or account the customer pays from"),
+), "input", key="CustomerID", note="One row per customer.")
+
+CHARGES = TableDef("tblCharges", "Charges", (
+    C("ChargeID", ID, True, width=10),
+    C("CustomerID", ID, True, width=12),
+    C("Item", TEXT, True, width=16),
+    C("Description", TEXT, width=34),
+    C("Quantity", DECIMAL, True, width=9),
+    C("UnitPrice", DECIMAL, True, width=12),
+    C("Frequency", CHOICE, True, FREQUENCIES, width=11),
+    C("StartDate", DATE, True, width=11),
+    C("EndDate", DATE, width=11, note="blank: open-ended"),
+), "input", key="ChargeID", note="Recurring and one-off charges.")
+
+RECEIPTS = TableDef("tblReceipts", "Receipts", (
+    C("Date", DATE, True, width=11),
+    C("Method", CHOICE, True, METHODS, width=12),
+    C("Payer", TEXT, width=28),
+    C("CustomerID", ID, width=12, note="blank: found from reference or payer"),
+    C("Reference", TEXT, width=30, note="invoice number or RF reference"),
+    C("CheckNo", TEXT, width=10),
+    C("Amount", MONEY, True, width=12),
+    C("Currency", TEXT, width=9, note="blank: base currency"),
+), "input", note="Receipts typed by a clerk; posting is idempotent per row.")
+
+INVOICES = TableDef("tblInvoices", "Invoices", (
+    C("InvoiceNo", ID, True, width=16),
+    C("Kind", CHOICE, True, ("invoice", "credit note"), width=11),
+    C("CustomerID", ID, True, width=12),
+    C("IssueDate", DATE, True, width=11),
+    C("DueDate", DATE, True, width=11),
+    C("Period", TEXT, width=9),
+    C("Currency", TEXT, True, width=9),
+    C("Net", MONEY, True, width=12),
+    C("Tax", MONEY, True, width=11),
+    C("Total", MONEY, True, width=12),
+    C("CreditorRef", TEXT, width=26, note="ISO 11649 RF reference"),
+    C("RelatesTo", ID, width=16, note="credit note: the invoice it credits"),
+), "ledger", key="InvoiceNo")
+
+INVOICE_LINES = TableDef("tblInvoiceLines", "InvoiceLines", (
+    C("InvoiceNo", ID, True, width=16),
+    C("LineNo", INT, True, width=7),
+    C("ChargeID", ID, width=10),
+    C("Item", TEXT, width=16),
+    C("Description", TEXT, width=34),
+    C("Quantity", DECIMAL, width=9),
+    C("UnitPrice", DECIMAL, width=12),
+    C("ServiceFrom", DATE, width=11),
+    C("ServiceTo", DATE, width=11),
+    C("Factor", DECIMAL, width=9, note="proration: active days / days in service period"),
+    C("Net", MONEY, True, width=12),
+    C("Currency", TEXT, width=9),
+    C("BillingKey", ID, width=28, note="customer|charge|service period: billed once"),
+), "ledger")
+
+PAYMENTS = TableDef("tblPayments", "Payments", (
+    C("PaymentID", ID, True, width=12),
+    C("Date", DATE, True, width=11),
+    C("Source", TEXT, width=22),
+    C("Method", TEXT, width=12),
+    C("Payer", TEXT, width=28),
+    C("CustomerID", ID, width=12),
+    C("Reference", TEXT, width=30),
+    C("CheckNo", TEXT, width=10),
+    C("Amount", MONEY, True, width=12),
+    C("Currency", TEXT, True, width=9),
+    C("Fingerprint", ID, True, width=24),
+), "ledger", key="PaymentID")
+
+ALLOCATION_KINDS = ("applied", "credit", "suspense", "credit applied", "write-off", "suspense cleared")
+ALLOCATIONS = TableDef("tblAllocations", "Allocations", (
+    C("AllocationID", ID, True, width=12),
+    C("Date", DATE, True, width=11),
+    C("PaymentID", ID, width=12),
+    C("InvoiceNo", ID, width=16),
+    C("CustomerID", ID, width=12),
+    C("Kind", CHOICE, True, ALLOCATION_KINDS, width=15),
+    C("Amount", MONEY, True, width=12),
+    C("Currency", TEXT, True, width=9),
+    C("Rule", TEXT, width=16),
+    C("Reason", TEXT, width=48),
+), "ledger", key="AllocationID")
+
+JOURNAL = TableDef("tblJournal", "Journal", (
+    C("EntryID", ID, True, width=11),
+    C("LineNo", INT, True, width=7),
+    C("Date", DATE, True, width=11),
+    C("Account", TEXT, True, width=9),
+    C("AccountName", TEXT, width=20),
+    C("Debit", MONEY, width=12),
+    C("Credit", MONEY, width=12),
+    C("Currency", TEXT, True, width=9),
+    C("CustomerID", ID, width=12),
+    C("DocType", TEXT, width=11),
+    C("DocNo", ID, width=16),
+    C("Memo", TEXT, width=40),
+), "ledger")
+
+AUDIT = TableDef("tblAudit", "Audit", (
+    C("At", DATETIME, True, width=19),
+    C("User", TEXT, width=12),
+    C("Command", TEXT, width=14),
+    C("Summary", TEXT, width=80),
+), "ledger")
+
+EXCEPTIONS = TableDef("tblExceptions", "Exceptions", (
+    C("Step", TEXT, width=10),
+    C("Sheet", TEXT, width=12),
+    C("Row", INT, width=6),
+    C("Column", TEXT, width=12),
+    C("Value", TEXT, width=20),
+    C("Problem", TEXT, width=90),
+), "report", note="Problems found by the last run; rewritten each run.")
+
+AGING = TableDef("tblAging", "Aging", (
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=30),
+    C("Currency", TEXT, width=9),
+    # bucket columns are added from Settings by the aging report
+    C("Total", MONEY, width=12),
+), "report", anchor="A4", note="Open items per customer by days past due.")
+
+SUMMARY = TableDef("tblSummary", "Summary", (
+    C("Section", TEXT, width=14),
+    C("Metric", TEXT, width=34),
+    C("Currency", TEXT, width=9),
+    C("Value", DECIMAL, width=16),
+    C("Note", TEXT, width=80),
+), "report", anchor="A4")
+
+RECONCILIATION = TableDef("tblReconciliation", "Reconciliation", (
+    C("Section", TEXT, width=14),
+    C("CustomerID", ID, width=12),
+    C("Currency", TEXT, width=9),
+    C("Item", TEXT, width=34),
+    C("Amount", MONEY, width=14),
+    C("Note", TEXT, width=70),
+), "report", anchor="A4")
+
+TABLES: dict[str, TableDef] = {t.name: t for t in (
+    CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
+    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION)}
+
+SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
+               "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
+               "Reconciliation", "Audit")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str           # the workbook-level defined name
+    label: str
+    kind: str
+    default: object
+    note: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CompanyName", "Company", TEXT, "Example Billing Ltd"),
+    Setting("CompanyAddress", "Company address", TEXT, "1 Ledger Lane, 1000 Brussels"),
+    Setting("BaseCurrency", "Base currency", TEXT, "EUR", "ISO 4217; used where a row leaves Currency blank"),
+    Setting("InvoiceFormat", "Invoice number format", TEXT, "INV-{year}-{seq:05d}",
+            "{year} = issue year, {seq} = the gapless sequence number"),
+    Setting("NextInvoiceNumber", "Next invoice number", INT, 1, "the next billing run starts here"),
+    Setting("AgingBuckets", "Aging buckets (days past due)", TEXT, "30,60,90",
+            "upper bounds: 30,60,90 gives Current, 1-30, 31-60, 61-90, Over 90"),
+    Setting("AgingBasis", "Age by", CHOICE, "due", "due (due date) or invoice (invoice date)"),
+    Setting("ToleranceAbs", "Underpayment write-off up to (amount)", DECIMAL, 0.50),
+    Setting("TolerancePct", "Underpayment write-off up to (share)", RATE, 0.005),
+    Setting("AutoPostThreshold", "Auto-post matches with confidence from", DECIMAL, 0.90),
+    Setting("LockedThrough", "Periods locked through", DATE, None, "nothing may be posted on or before this date"),
+    Setting("BankInbox", "Bank file inbox folder", TEXT, "", "new files here are imported by Import bank file"),
+    Setting("AcctAR", "Account: accounts receivable", TEXT, "1100"),
+    Setting("AcctCash", "Account: bank", TEXT, "1000"),
+    Setting("AcctUndeposited", "Account: undeposited funds", TEXT, "1050"),
+    Setting("AcctCardClearing", "Account: card clearing", TEXT, "1060"),
+    Setting("AcctTax", "Account: tax payable", TEXT, "2200"),
+    Setting("AcctCredits", "Account: customer credits", TEXT, "2300"),
+    Setting("AcctSuspense", "Account: suspense", TEXT, "2900"),
+    Setting("AcctRevenue", "Account: revenue", TEXT, "4000"),
+    Setting("AcctCardFees", "Account: card fees", TEXT, "6100"),
+    Setting("AcctWriteOff", "Account: write-offs and discounts", TEXT, "6800"),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+EPOCH = date(1899, 12, 30)  # Excel's serial-date origin (1900 system)
