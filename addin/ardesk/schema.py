@@ -103,7 +103,8 @@ RECEIPTS = TableDef("tblReceipts", "Receipts", (
     C("CheckNo", TEXT, width=10),
     C("Amount", MONEY, True, width=12),
     C("Currency", TEXT, width=9, note="blank: base currency"),
-), "input", note="Receipts typed by a clerk; posting is idempotent per row.")
+    C("PaymentID", ID, width=12, note="filled by ardesk when the row is posted; leave blank"),
+), "input", note="Receipts typed by a clerk; a row with a PaymentID is posted and never posted again.")
 
 INVOICES = TableDef("tblInvoices", "Invoices", (
     C("InvoiceNo", ID, True, width=16),
@@ -244,6 +245,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BaseCurrency", "Base currency", TEXT, "EUR", "ISO 4217; used where a row leaves Currency blank"),
     Setting("InvoiceFormat", "Invoice number format", TEXT, "INV-{year}-{seq:05d}",
             "{year} = issue year, {seq} = the gapless sequence number"),
+    Setting("Period", "Current period (YYYY-MM)", TEXT, "", "the period the ribbon buttons work on"),
+    Setting("AsOfDate", "Reports as of", DATE, None, "blank: the last day of the current period"),
     Setting("NextInvoiceNumber", "Next invoice number", INT, 1, "the next billing run starts here"),
     Setting("AgingBuckets", "Aging buckets (days past due)", TEXT, "30,60,90",
             "upper bounds: 30,60,90 gives Current, 1-30, 31-60, 61-90, Over 90"),

@@ -64,12 +64,19 @@ class Changes:
       column order, money as Decimal, dates as date);
     - ``replace``: report tables rewritten whole: (header, rows), plus an
       optional title written above the table;
-    - ``names``: settings (defined names) to set.
+    - ``names``: settings (defined names) to set;
+    - ``updates``: single cells of existing rows, keyed by table, worksheet
+      row number and column name (e.g. the PaymentID stamped on a posted
+      Receipts row).
     """
     appends: dict[str, list[tuple]] = field(default_factory=dict)
     replace: dict[str, tuple[tuple[str, ...], list[tuple]]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     names: dict[str, Any] = field(default_factory=dict)
+    updates: dict[str, list[tuple[int, str, Any]]] = field(default_factory=dict)
+
+    def update(self, table: str, row: int, column: str, value: Any) -> None:
+        self.updates.setdefault(table, []).append((row, column, value))
 
     def append(self, table: str, rows: Sequence[tuple]) -> None:
         if rows:
@@ -81,12 +88,14 @@ class Changes:
         self.replace.update(other.replace)
         self.titles.update(other.titles)
         self.names.update(other.names)
+        for t, cells in other.updates.items():
+            self.updates.setdefault(t, []).extend(cells)
 
     def row_count(self) -> int:
         return sum(len(r) for r in self.appends.values())
 
     def is_empty(self) -> bool:
-        return not (self.appends or self.replace or self.names)
+        return not (self.appends or self.replace or self.names or self.updates)
 
     def summary(self) -> dict[str, int]:
         return {TABLES[t].sheet if t in TABLES else t: len(r) for t, r in self.appends.items()}

@@ -1,0 +1,160 @@
+"""The posted state of the books, derived from the append-only ledger tables.
+
+A :class:`Ledger` holds what was read from Invoices, Payments, Allocations and
+Journal, plus what the current run adds.  Balances and statuses are never
+stored: they are derived here from the ledgers.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable, Iterator
+
+from .model import Allocation, Invoice, JournalLine, Payment
+
+# Allocation kinds that reduce an invoice's open amount.
+REDUCES_INVOICE = frozenset({"applied", "credit applied", "write-off"})
+_NUM = re.compile(r"(\d+)$")
+
+
+def _seq(ident: str) -> int:
+    m = _NUM.search(ident or "")
+    return int(m.group(1)) if m else 0
+
+
+@dataclass
+class Ledger:
+    invoices: list[Invoice] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
+    journal: list[JournalLine] = field(default_factory=list)
+    billing_keys: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.invoice_by_no: dict[str, Invoice] = {}
+        self.by_customer: dict[tuple[str, str], list[Invoice]] = defaultdict(list)
+        self.applied: dict[str, int] = defaultdict(int)
+        self.alloc_by_invoice: dict[str, list[Allocation]] = defaultdict(list)
+        self.fingerprints: set[str] = set()
+        self.credit_pool: dict[tuple[str, str], list[list]] = defaultdict(list)  # (cust, cur) -> [[pid, date, left]]
+        self.suspense: dict[str, list] = {}   # payment id -> [payment, left]
+        self._next = {"JE": 0, "PAY": 0, "AL": 0}
+        self._payment_by_id: dict[str, Payment] = {}
+        for inv in self.invoices:
+            self._index_invoice(inv)
+        for p in self.payments:
+            self._index_payment(p)
+        for a in self.allocations:
+            self._index_allocation(a)
+        for j in self.journal:
+            self._next["JE"] = max(self._next["JE"], _seq(j.entry_id))
+
+    # -- indexing -----------------------------------------------------------
+    def _index_invoice(self, inv: Invoice) -> None:
+        self.invoice_by_no[inv.number] = inv
+        self.by_customer[(inv.customer_id, inv.currency)].append(inv)
+        for ln in inv.lines:
+            if ln.billing_key:
+                self.billing_keys.add(ln.billing_key)
+
+    def _index_payment(self, p: Payment) -> None:
+        self.fingerprints.add(p.fingerprint)
+        self._payment_by_id[p.id] = p
+        self._next["PAY"] = max(self._next["PAY"], _seq(p.id))
+
+    def _index_allocation(self, a: Allocation) -> None:
+        self._next["AL"] = max(self._next["AL"], _seq(a.id))
+        if a.kind in REDUCES_INVOICE and a.invoice_no:
+            self.applied[a.invoice_no] += a.amount
+            self.alloc_by_invoice[a.invoice_no].append(a)
+        if a.kind == "credit":
+            self.credit_pool[(a.customer_id, a.currency)].append([a.payment_id, a.date, a.amount])
+        elif a.kind == "credit applied":
+            self._draw(self.credit_pool[(a.customer_id, a.currency)], a.payment_id, a.amount)
+        elif a.kind == "suspense":
+            self.suspense[a.payment_id] = [self._payment_by_id.get(a.payment_id), a.amount]
+        elif a.kind == "suspense cleared" and a.payment_id in self.suspense:
+            self.suspense[a.payment_id][1] -= a.amount
+            if self.suspense[a.payment_id][1] <= 0:
+                del self.suspense[a.payment_id]
+
+    @staticmethod
+    def _draw(pool: list[list], payment_id: str, amount: int) -> None:
+        for slot in pool:
+            if slot[0] == payment_id and slot[2] > 0:
+                take = min(slot[2], amount)
+                slot[2] -= take
+                amount -= take
+                if not amount:
+                    break
+        pool[:] = [s for s in pool if s[2] > 0]
+
+    # -- adding what a run posts -------------------------------------------------
+    def add_invoices(self, invoices: Iterable[Invoice]) -> None:
+        for inv in invoices:
+            self.invoices.append(inv)
+            self._index_invoice(inv)
+
+    def add_payments(self, payments: Iterable[Payment]) -> None:
+        for p in payments:
+            self.payments.append(p)
+            self._index_payment(p)
+
+    def add_allocations(self, allocations: Iterable[Allocation]) -> None:
+        for a in allocations:
+            self.allocations.append(a)
+            self._index_allocation(a)
+
+    def add_journal(self, lines: Iterable[JournalLine]) -> None:
+        for j in lines:
+            self.journal.append(j)
+            self._next["JE"] = max(self._next["JE"], _seq(j.entry_id))
+
+    def next_id(self, prefix: str) -> str:
+        self._next[prefix] += 1
+        return f"{prefix}-{self._next[prefix]:07d}"
+
+    # -- derived balances ----------------------------------------------------------
+    def open_amount(self, invoice_no: str) -> int:
+        inv = self.invoice_by_no[invoice_no]
+        return inv.total - self.applied.get(invoice_no, 0)
+
+    def open_items(self, as_of: date | None = None) -> Iterator[tuple[Invoice, int]]:
+        """(invoice, open amount) for every invoice with a balance, as of a date."""
+        for inv in self.invoices:
+            if as_of is not None and inv.issue_date > as_of:
+                continue
+            if as_of is None:
+                left = inv.total - self.applied.get(inv.number, 0)
+            else:
+                left = inv.total - sum(a.amount for a in self.alloc_by_invoice.get(inv.number, ())
+                                       if a.date <= as_of)
+            if left:
+                yield inv, left
+
+    def open_invoices_of(self, customer_id: str, currency: str, on: date | None = None) -> list[Invoice]:
+        """A customer's open invoices (issued on or before ``on``), oldest due first."""
+        out = [inv for inv in self.by_customer.get((customer_id, currency), ())
+               if inv.kind == "invoice" and (on is None or inv.issue_date <= on) and inv.total - self.applied.get(inv.number, 0) > 0]
+        out.sort(key=lambda i: (i.due_date, i.issue_date, i.number))
+        return out
+
+    def control_balances(self, ar_account: str, as_of: date | None = None) -> dict[tuple[str, str], int]:
+        """AR control per (customer, currency) from the journal (debit - credit)."""
+        out: dict[tuple[str, str], int] = defaultdict(int)
+        for j in self.journal:
+            if j.account == ar_account and (as_of is None or j.date <= as_of):
+                out[(j.customer_id, j.currency)] += j.debit - j.credit
+        return out
+
+    def account_balance(self, account: str, as_of: date | None = None) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for j in self.journal:
+            if j.account == account and (as_of is None or j.date <= as_of):
+                out[j.currency] += j.debit - j.credit
+        return out
+
+    def credit_balance(self, customer_id: str, currency: str) -> int:
+        return sum(s[2] for s in self.credit_pool.get((customer_id, currency), ()))

@@ -1,0 +1,411 @@
+"""Tables in, typed records out, with every bad cell reported.
+
+Each reader takes a :class:`~ardesk.io.port.Table` (raw cell values as any
+workbook adapter returns them) and returns ``(records, problems)``.  A reader
+never stops at the first bad cell: the clerk gets the whole list, each
+problem naming sheet, row, column and value.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterator, Sequence
+
+from .. import schema
+from ..io.port import Table
+from .model import (Allocation, Charge, Customer, Invoice, InvoiceLine, JournalLine, Payment, Problem,
+                    Receipt, Settings, DEFAULT_ACCOUNTS)
+from .money import MoneyError, exponent, to_minor
+
+
+class CellError(ValueError):
+    pass
+
+
+def as_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))       # an ID typed as a number: 1001.0 -> '1001'
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()[:10]
+    return str(v).strip()
+
+
+def as_int(v: Any) -> int:
+    if isinstance(v, bool):
+        raise CellError("is not a whole number")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, Decimal) and v == v.to_integral_value():
+        return int(v)
+    raise CellError("is text, not a whole number" if isinstance(v, str) else "is not a whole number")
+
+
+def as_decimal(v: Any) -> Decimal:
+    if isinstance(v, bool):
+        raise CellError("is not a number")
+    if isinstance(v, int):
+        return Decimal(v)
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise CellError("is not a finite number")
+        return Decimal(repr(v))
+    if isinstance(v, Decimal):
+        return v
+    raise CellError("is text, not a number" if isinstance(v, str) else "is not a number")
+
+
+def as_date(v: Any) -> date:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        raise CellError("is text, not a date (type a date such as 2026-10-31)")
+    raise CellError("is not a date")
+
+
+class RowReader:
+    """Iterates a table's non-blank rows, converting named columns and collecting problems."""
+
+    def __init__(self, table: Table, tdef: schema.TableDef, problems: list[Problem], step: str = ""):
+        self.table, self.tdef, self.problems, self.step = table, tdef, problems, step
+        missing = [c.name for c in tdef.columns if c.required and c.name not in table.header]
+        if missing:
+            problems.append(Problem(f"the table {table.name} lacks column(s) {', '.join(missing)}",
+                                    table.sheet, step=step))
+        self.ok = not missing
+
+    def error(self, rownum: int, column: str, value: Any, message: str) -> None:
+        letter = self.table.col_letter(column) if column in self.table.header else ""
+        self.problems.append(Problem(message, self.table.sheet, rownum,
+                                     f"{column} ({letter})" if letter else column, value, self.step))
+
+    def rows(self, columns: Sequence[tuple[str, Callable[[Any], Any] | None, bool]]
+             ) -> Iterator[tuple[int, list[Any]]]:
+        """Yield (row number, converted values) for rows without errors.
+
+        ``columns``: (name, converter or None for text, required).  A row with a
+        bad cell is reported and skipped.
+        """
+        if not self.ok:
+            return
+        t = self.table
+        spec = [(name, t.header.index(name) if name in t.header else None, conv, req)
+                for name, conv, req in columns]
+        first = t.first_row
+        for i, raw in enumerate(t.rows):
+            if t.is_blank(raw):
+                continue
+            rownum = first + i
+            out, bad = [], False
+            for name, ix, conv, req in spec:
+                v = raw[ix] if ix is not None and ix < len(raw) else None
+                if v is None or (isinstance(v, str) and not v.strip()):
+                    if req:
+                        self.error(rownum, name, None, "is required")
+                        bad = True
+                    out.append(None if conv is not None else "")
+                    continue
+                if conv is None:
+                    out.append(as_text(v))
+                    continue
+                try:
+                    out.append(conv(v))
+                except (CellError, MoneyError) as exc:
+                    self.error(rownum, name, v, f"{v!r} {exc}" if isinstance(exc, CellError) else str(exc))
+                    bad = True
+            if not bad:
+                yield rownum, out
+
+
+def money_conv(currency_exp: int) -> Callable[[Any], int]:
+    return lambda v: to_minor(v, currency_exp)
+
+
+def _money_row(values: list, money_ix: Sequence[int], cur_ix: int, base: str, reader: RowReader,
+               rownum: int, names: Sequence[str]) -> list | None:
+    """Convert raw money values once the row's currency is known."""
+    cur = (values[cur_ix] or base).upper() if cur_ix is not None else base
+    e = exponent(cur)
+    out = list(values)
+    for k, name in zip(money_ix, names):
+        v = values[k]
+        if v is None:
+            out[k] = 0
+            continue
+        try:
+            out[k] = to_minor(v, e)
+        except MoneyError as exc:
+            reader.error(rownum, name, v, str(exc))
+            return None
+    if cur_ix is not None:
+        out[cur_ix] = cur
+    return out
+
+
+RAW = lambda v: v  # noqa: E731  money columns are converted per row, once the currency is known
+
+
+def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
+    problems: list[Problem] = []
+    kw: dict[str, Any] = {}
+
+    def get(name, conv, default=None):
+        v = raw.get(name)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return default
+        try:
+            return conv(v)
+        except (CellError, ValueError) as exc:
+            label = schema.SETTINGS_BY_NAME[name].label
+            problems.append(Problem(f"setting {label} ({name}) {v!r}: {exc}", "Settings", None, name, v))
+            return default
+
+    kw["company"] = get("CompanyName", as_text, "")
+    kw["company_address"] = get("CompanyAddress", as_text, "")
+    kw["base_currency"] = get("BaseCurrency", as_text, "EUR").upper()
+    kw["invoice_format"] = get("InvoiceFormat", as_text, "INV-{year}-{seq:05d}")
+    kw["next_invoice_number"] = get("NextInvoiceNumber", as_int, 1)
+    from .aging import parse_buckets
+    kw["aging_buckets"] = get("AgingBuckets", lambda v: parse_buckets(as_text(v)), (30, 60, 90))
+    basis = get("AgingBasis", as_text, "due").lower()
+    if basis not in ("due", "invoice"):
+        problems.append(Problem(f"setting Age by (AgingBasis) {basis!r}: use 'due' or 'invoice'",
+                                "Settings", None, "AgingBasis", basis))
+        basis = "due"
+    kw["aging_basis"] = basis
+    kw["tolerance_abs"] = get("ToleranceAbs", as_decimal, Decimal("0.50"))
+    kw["tolerance_pct"] = get("TolerancePct", as_decimal, Decimal("0.005"))
+    kw["auto_post_threshold"] = get("AutoPostThreshold", as_decimal, Decimal("0.90"))
+    kw["locked_through"] = get("LockedThrough", as_date, None)
+    kw["period"] = get("Period", as_text, "")
+    kw["as_of"] = get("AsOfDate", as_date, None)
+    kw["bank_inbox"] = get("BankInbox", as_text, "")
+    accounts = dict(DEFAULT_ACCOUNTS)
+    for role in DEFAULT_ACCOUNTS:
+        accounts[role] = get(f"Acct{role}", as_text, DEFAULT_ACCOUNTS[role])
+    kw["accounts"] = accounts
+    fmt = kw["invoice_format"]
+    try:
+        fmt.format(year=2026, seq=1, month=1)
+    except (KeyError, ValueError, IndexError) as exc:
+        problems.append(Problem(f"setting Invoice number format {fmt!r} cannot be used ({exc}); "
+                                "use {year} and {seq}, e.g. INV-{year}-{seq:05d}", "Settings", None,
+                                "InvoiceFormat", fmt))
+        kw["invoice_format"] = "INV-{year}-{seq:05d}"
+    return Settings(**kw), problems
+
+
+def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[str, Customer], list[Problem]]:
+    problems: list[Problem] = []
+    r = RowReader(t, schema.CUSTOMERS, problems, step)
+    out: dict[str, Customer] = {}
+    cols = [("CustomerID", None, True), ("Name", None, True), ("Email", None, False),
+            ("Address", None, False), ("PostalCode", None, False), ("Country", None, False),
+            ("TermsDays", as_int, True), ("TaxRate", as_decimal, True), ("Currency", None, False),
+            ("CreditLimit", RAW, False), ("Status", None, False), ("BankAccount", None, False)]
+    for rownum, v in r.rows(cols):
+        cid, name, email, addr, pc, country, terms, rate, cur, limit, status, bank = v
+        cur = (cur or settings.base_currency).upper()
+        status = (status or "active").lower()
+        bad = False
+        if cid in out:
+            r.error(rownum, "CustomerID", cid, f"duplicate customer ID {cid!r} (first on row {out[cid].row})")
+            bad = True
+        if terms < 0:
+            r.error(rownum, "TermsDays", terms, f"payment terms {terms} days cannot be negative")
+            bad = True
+        if rate < 0 or rate >= 1:
+            r.error(rownum, "TaxRate", rate, f"tax rate {rate} is outside 0%..100%: type 20% (0.2), not 20")
+            bad = True
+        if status not in schema.CUSTOMER_STATUS:
+            r.error(rownum, "Status", status, f"status {status!r} is not one of {', '.join(schema.CUSTOMER_STATUS)}")
+            bad = True
+        if len(cur) != 3 or not cur.isalpha():
+            r.error(rownum, "Currency", cur, f"currency {cur!r} is not an ISO 4217 code such as EUR")
+            bad = True
+        credit_limit = None
+        if limit is not None:
+            try:
+                credit_limit = to_minor(limit, exponent(cur))
+            except MoneyError as exc:
+                r.error(rownum, "CreditLimit", limit, str(exc))
+                bad = True
+        if bad:
+            continue
+        out[cid] = Customer(cid, name, terms, rate, cur, status, email, addr, pc, country, credit_limit, bank, rownum)
+    return out, problems
+
+
+def read_charges(t: Table, customers: dict[str, Customer], step: str = "") -> tuple[list[Charge], list[Problem]]:
+    problems: list[Problem] = []
+    r = RowReader(t, schema.CHARGES, problems, step)
+    out: list[Charge] = []
+    seen: dict[str, int] = {}
+    cols = [("ChargeID", None, True), ("CustomerID", None, True), ("Item", None, True),
+            ("Description", None, False), ("Quantity", as_decimal, True), ("UnitPrice", as_decimal, True),
+            ("Frequency", None, True), ("StartDate", as_date, True), ("EndDate", as_date, False)]
+    for rownum, v in r.rows(cols):
+        chid, cid, item, desc, qty, price, freq, start, end = v
+        freq = freq.lower()
+        bad = False
+        if chid in seen:
+            r.error(rownum, "ChargeID", chid, f"duplicate charge ID {chid!r} (first on row {seen[chid]})")
+            bad = True
+        if cid not in customers:
+            r.error(rownum, "CustomerID", cid, f"unknown customer {cid!r}: not on the Customers sheet")
+            bad = True
+        if qty < 0:
+            r.error(rownum, "Quantity", qty, f"quantity {qty} is negative; use a credit note to give money back")
+            bad = True
+        if price < 0:
+            r.error(rownum, "UnitPrice", price, f"unit price {price} is negative; use a credit note instead")
+            bad = True
+        if freq not in schema.FREQUENCIES:
+            r.error(rownum, "Frequency", freq, f"frequency {freq!r} is not one of {', '.join(schema.FREQUENCIES)}")
+            bad = True
+        if end is not None and end < start:
+            r.error(rownum, "EndDate", end, f"end date {end} is before the start date {start}")
+            bad = True
+        seen.setdefault(chid, rownum)
+        if not bad:
+            out.append(Charge(chid, cid, item, qty, price, freq, start, end, desc, rownum))
+    return out, problems
+
+
+def read_receipts(t: Table, settings: Settings, customers: dict[str, Customer], step: str = ""
+                  ) -> tuple[list[Receipt], list[Problem]]:
+    problems: list[Problem] = []
+    r = RowReader(t, schema.RECEIPTS, problems, step)
+    out: list[Receipt] = []
+    cols = [("Date", as_date, True), ("Method", None, True), ("Payer", None, False),
+            ("CustomerID", None, False), ("Reference", None, False), ("CheckNo", None, False),
+            ("Amount", RAW, True), ("Currency", None, False), ("PaymentID", None, False)]
+    for rownum, v in r.rows(cols):
+        d, method, payer, cid, ref, check, amount, cur, pid = v
+        method = method.lower()
+        cur = (cur or (customers[cid].currency if cid in customers else settings.base_currency)).upper()
+        try:
+            minor = to_minor(amount, exponent(cur))
+        except MoneyError as exc:
+            r.error(rownum, "Amount", amount, str(exc))
+            continue
+        bad = False
+        if minor <= 0:
+            r.error(rownum, "Amount", amount, f"a receipt of {amount} must be positive; refunds are credit notes")
+            bad = True
+        if method not in schema.METHODS:
+            r.error(rownum, "Method", method, f"method {method!r} is not one of {', '.join(schema.METHODS)}")
+            bad = True
+        if cid and cid not in customers:
+            r.error(rownum, "CustomerID", cid, f"unknown customer {cid!r}: not on the Customers sheet")
+            bad = True
+        if not bad:
+            out.append(Receipt(d, method, minor, cur, payer, cid, ref, check, rownum, pid))
+    return out, problems
+
+
+def read_invoices(inv: Table, lines: Table | None, step: str = "") -> tuple[list[Invoice], list[Problem]]:
+    """Issued invoices from the ledger (lines attached when the lines table is given)."""
+    problems: list[Problem] = []
+    r = RowReader(inv, schema.INVOICES, problems, step)
+    cols = [("InvoiceNo", None, True), ("Kind", None, True), ("CustomerID", None, True),
+            ("IssueDate", as_date, True), ("DueDate", as_date, True), ("Period", None, False),
+            ("Currency", None, True), ("Net", RAW, True), ("Tax", RAW, True), ("Total", RAW, True),
+            ("CreditorRef", None, False), ("RelatesTo", None, False)]
+    by_no: dict[str, list[InvoiceLine]] = {}
+    if lines is not None:
+        for ln in read_invoice_lines(lines, problems, step):
+            by_no.setdefault(ln.invoice_no, []).append(ln)
+    out = []
+    seen: set[str] = set()
+    for rownum, v in r.rows(cols):
+        v = _money_row(v, (7, 8, 9), 6, "EUR", r, rownum, ("Net", "Tax", "Total"))
+        if v is None:
+            continue
+        no, kind, cid, issued, due, period, cur, net, tax, total, rf, rel = v
+        if no in seen:
+            r.error(rownum, "InvoiceNo", no, f"invoice number {no} appears twice in the ledger")
+            continue
+        seen.add(no)
+        if net + tax != total:
+            r.error(rownum, "Total", total, f"net + tax ({net + tax}) does not equal total ({total}) in minor units")
+        out.append(Invoice(no, cid, issued, due, cur, net, tax, total, kind, period, rf, rel,
+                           tuple(by_no.get(no, ()))))
+    return out, problems
+
+
+def read_invoice_lines(t: Table, problems: list[Problem], step: str = "") -> list[InvoiceLine]:
+    r = RowReader(t, schema.INVOICE_LINES, problems, step)
+    cols = [("InvoiceNo", None, True), ("LineNo", as_int, True), ("ChargeID", None, False),
+            ("Item", None, False), ("Description", None, False), ("Quantity", as_decimal, False),
+            ("UnitPrice", as_decimal, False), ("ServiceFrom", as_date, False), ("ServiceTo", as_date, False),
+            ("Factor", as_decimal, False), ("Net", RAW, True), ("Currency", None, False),
+            ("BillingKey", None, False)]
+    out = []
+    for rownum, v in r.rows(cols):
+        v = _money_row(v, (10,), 11, "EUR", r, rownum, ("Net",))
+        if v is not None:
+            out.append(InvoiceLine(*v))
+    return out
+
+
+def billing_keys(t: Table) -> set[str]:
+    """Billing keys already issued (fast path: no full line parsing)."""
+    ix = t.header.index("BillingKey") if "BillingKey" in t.header else None
+    if ix is None:
+        return set()
+    return {as_text(row[ix]) for row in t.rows if ix < len(row) and row[ix]}
+
+
+def read_payments(t: Table, step: str = "") -> tuple[list[Payment], list[Problem]]:
+    problems: list[Problem] = []
+    r = RowReader(t, schema.PAYMENTS, problems, step)
+    cols = [("PaymentID", None, True), ("Date", as_date, True), ("Amount", RAW, True),
+            ("Currency", None, True), ("Fingerprint", None, True), ("Source", None, False),
+            ("Method", None, False), ("Payer", None, False), ("CustomerID", None, False),
+            ("Reference", None, False), ("CheckNo", None, False)]
+    out = []
+    for rownum, v in r.rows(cols):
+        v = _money_row(v, (2,), 3, "EUR", r, rownum, ("Amount",))
+        if v is not None:
+            out.append(Payment(*v))
+    return out, problems
+
+
+def read_allocations(t: Table, step: str = "") -> tuple[list[Allocation], list[Problem]]:
+    problems: list[Problem] = []
+    r = RowReader(t, schema.ALLOCATIONS, problems, step)
+    cols = [("AllocationID", None, True), ("Date", as_date, True), ("Kind", None, True),
+            ("Amount", RAW, True), ("Currency", None, True), ("PaymentID", None, False),
+            ("InvoiceNo", None, False), ("CustomerID", None, False), ("Rule", None, False),
+            ("Reason", None, False)]
+    out = []
+    for rownum, v in r.rows(cols):
+        v = _money_row(v, (3,), 4, "EUR", r, rownum, ("Amount",))
+        if v is None:
+            continue
+        if v[2] not in schema.ALLOCATION_KINDS:
+            r.error(rownum, "Kind", v[2], f"allocation kind {v[2]!r} is not one of {', '.join(schema.ALLOCATION_KINDS)}")
+            continue
+        out.append(Allocation(*v))
+    return out, problems
+
+
+def read_journal(t: Table, step: str = "") -> tuple[list[JournalLine], list[Problem]]:
+    problems: list[Problem] = []
+    r = RowReader(t, schema.JOURNAL, problems, step)
+    cols = [("EntryID", None, True), ("LineNo", as_int, True), ("Date", as_date, True),
+            ("Account", None, True), ("Debit", RAW, False), ("Credit", RAW, False),
+            ("Currency", None, True), ("CustomerID", None, False), ("DocType", None, False),
+            ("DocNo", None, False), ("Memo", None, False), ("AccountName", None, False)]
+    out = []
+    for rownum, v in r.rows(cols):
+        v = _money_row(v, (4, 5), 6, "EUR", r, rownum, ("Debit", "Credit"))
+        if v is not None:
+            out.append(JournalLine(*v))
+    return out, problems

@@ -1,0 +1,220 @@
+"""Posting receipts: from the Receipts tab and bank files to payments, allocations and entries.
+
+How a receipt is applied:
+
+1. The invoices the payer quoted (invoice number or RF reference), in the
+   order quoted, then the customer's other open invoices oldest due first,
+   each up to its open amount; only invoices issued on or before the receipt
+   date.  A partial payment leaves the rest of the last invoice open.
+2. Money left over is the customer's credit (a liability), applied to the
+   customer's next invoices oldest first by :func:`apply_credits`.
+3. A receipt no matching rule explains goes to suspense and is listed on the
+   Exceptions tab; it is never guessed.
+
+Posting is idempotent: each receipt has a fingerprint (the Receipts row's
+content, or the bank line's) and a Receipts row is stamped with its
+PaymentID; a fingerprint already in the Payments ledger is skipped.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Iterable
+
+from .journal import allocation_entry, receipt_entry
+from .ledger import Ledger
+from .matching import Incoming, MatchIndex, Proposal, propose
+from .model import Allocation, Customer, JournalLine, Payment, Problem, Receipt, Settings
+from .money import exponent, fmt
+
+
+@dataclass
+class ReceiveResult:
+    payments: list[Payment] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
+    journal: list[JournalLine] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    stamps: list[tuple[int, str]] = field(default_factory=list)   # (Receipts row, PaymentID)
+    duplicates_skipped: int = 0
+    debits_ignored: int = 0
+    lines_read: int = 0
+
+
+def receipt_fingerprint(r: Receipt, occurrence: int) -> str:
+    basis = "|".join((r.date.isoformat(), r.method, r.payer, r.customer_id, r.reference, r.check_no,
+                      str(r.amount), r.currency, str(occurrence)))
+    return "receipts:" + hashlib.sha1(basis.encode()).hexdigest()[:20]
+
+
+def from_receipts(receipts: Iterable[Receipt], ledger: Ledger) -> tuple[list[Incoming], list[Problem]]:
+    """Unposted Receipts rows as incoming receipts; posted rows checked against the ledger."""
+    out, problems = [], []
+    seen: dict[str, int] = {}
+    posted = {p.id: p for p in ledger.payments}
+    for r in receipts:
+        key = "|".join((r.date.isoformat(), r.method, r.payer, r.customer_id, r.reference, r.check_no,
+                        str(r.amount), r.currency))
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        if r.payment_id:
+            p = posted.get(r.payment_id)
+            if p is None:
+                problems.append(Problem(f"PaymentID {r.payment_id} is not in the Payments ledger; clear it only "
+                                        "if this receipt was never posted", "Receipts", r.row, "PaymentID",
+                                        r.payment_id, "receive"))
+            elif (p.amount, p.date, p.currency) != (r.amount, r.date, r.currency):
+                e = exponent(r.currency)
+                problems.append(Problem(
+                    f"this row was posted as {p.id} ({p.date}, {fmt(p.amount, e)} {p.currency}) and has since been "
+                    f"changed to {r.date}, {fmt(r.amount, e)} {r.currency}; posted receipts are not edited: "
+                    "restore the row and correct with a reversing entry", "Receipts", r.row, "Amount",
+                    fmt(r.amount, e), "receive"))
+            continue
+        out.append(Incoming(r.date, r.amount, r.currency, receipt_fingerprint(r, n), "Receipts", r.method,
+                            r.payer, "", r.customer_id, r.reference, "", r.check_no, f"Receipts row {r.row}",
+                            r.row))
+    return out, problems
+
+
+def from_statement(statement) -> list[Incoming]:
+    """Bank lines as incoming receipts (debits are kept: the caller reports them)."""
+    return [Incoming(ln.booking_date, ln.amount, ln.currency, ln.fingerprint, statement.source,
+                     "check" if ln.kind == "check" else "transfer", ln.payer, ln.payer_account, "",
+                     ln.reference, ln.text, ln.check_no, f"{statement.source} line {ln.line_no}")
+            for ln in statement.lines]
+
+
+def _first_open_day(settings: Settings, d: date) -> date:
+    if settings.locked_through and d <= settings.locked_through:
+        return settings.locked_through + timedelta(days=1)
+    return d
+
+
+def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, customers: dict[str, Customer],
+             ) -> list[Allocation]:
+    """Split a payment over open invoices, customer credit and suspense."""
+    e = exponent(payment.currency)
+    if proposal is None or customers.get(proposal.customer_id) is None:
+        return [Allocation(ledger.next_id("AL"), payment.date, "suspense", payment.amount, payment.currency,
+                           payment.id, "", "", "none", "no rule identified the payer")]
+    cid = proposal.customer_id
+    if customers[cid].currency != payment.currency and not ledger.by_customer.get((cid, payment.currency)):
+        return [Allocation(ledger.next_id("AL"), payment.date, "suspense", payment.amount, payment.currency,
+                           payment.id, "", "", proposal.rule,
+                           f"matched {cid} ({proposal.reason}), who is billed in {customers[cid].currency}")]
+    named = [ledger.invoice_by_no[n] for n in proposal.invoice_nos]
+    named = [i for i in named if i.currency == payment.currency and i.issue_date <= payment.date
+             and ledger.open_amount(i.number) > 0]
+    others = [i for i in ledger.open_invoices_of(cid, payment.currency, payment.date) if i not in named]
+    remaining = payment.amount
+    out: list[Allocation] = []
+    for inv in named + others:
+        if remaining <= 0:
+            break
+        open_amt = ledger.open_amount(inv.number) - sum(a.amount for a in out if a.invoice_no == inv.number)
+        take = min(open_amt, remaining)
+        if take <= 0:
+            continue
+        quoted = inv in named
+        why = proposal.reason if quoted else f"{proposal.reason}; oldest open invoice first"
+        if take < open_amt:
+            why += f"; partial, {fmt(open_amt - take, e)} left open"
+        out.append(Allocation(ledger.next_id("AL"), payment.date, "applied", take, payment.currency, payment.id,
+                              inv.number, cid, proposal.rule, why))
+        remaining -= take
+    if remaining > 0:
+        out.append(Allocation(ledger.next_id("AL"), payment.date, "credit", remaining, payment.currency, payment.id,
+                              "", cid, proposal.rule,
+                              f"{fmt(remaining, e)} more than the open invoices: customer credit"))
+    return out
+
+
+def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[str, Customer],
+                  settings: Settings, index: MatchIndex | None = None) -> ReceiveResult:
+    """Post every new incoming receipt.  Mutates ``ledger`` (the run's working copy) and
+    returns what was added."""
+    res = ReceiveResult()
+    index = index or MatchIndex(ledger, customers)
+    batch: set[str] = set()
+    todo = []
+    for inc in incoming:
+        res.lines_read += 1
+        if inc.fingerprint in ledger.fingerprints or inc.fingerprint in batch:
+            res.duplicates_skipped += 1
+            continue
+        batch.add(inc.fingerprint)
+        if inc.amount <= 0:
+            res.debits_ignored += 1
+            continue
+        if settings.locked_through and inc.date <= settings.locked_through:
+            sheet, _, rest = inc.origin.partition(" row ")
+            res.problems.append(Problem(
+                f"receipt of {fmt(inc.amount, exponent(inc.currency))} dated {inc.date} falls in the locked "
+                f"period (locked through {settings.locked_through})", sheet if rest else inc.source,
+                inc.receipt_row, "Date", inc.date.isoformat(), "receive"))
+            continue
+        todo.append(inc)
+    if res.problems:
+        return res
+    for inc in sorted(todo, key=lambda i: i.date):
+        pid = ledger.next_id("PAY")
+        pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source, inc.method,
+                      inc.payer, "", inc.reference or inc.text, inc.check_no)
+        proposal = propose(inc, index)
+        allocs = allocate(pay, proposal, ledger, customers)
+        cid = next((a.customer_id for a in allocs if a.customer_id), "")
+        if cid:
+            pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source, inc.method,
+                          inc.payer, cid, inc.reference or inc.text, inc.check_no)
+        entry = receipt_entry(pay, allocs, ledger, settings)
+        ledger.add_payments([pay])
+        ledger.add_allocations(allocs)
+        ledger.add_journal(entry)
+        res.payments.append(pay)
+        res.allocations.extend(allocs)
+        res.journal.extend(entry)
+        if inc.receipt_row is not None:
+            res.stamps.append((inc.receipt_row, pid))
+    return res
+
+
+def suspense_notes(ledger: Ledger) -> list[Problem]:
+    """Every receipt still held in suspense, for the Exceptions tab."""
+    out = []
+    for pid, (payment, left) in sorted(ledger.suspense.items()):
+        if payment is None or left <= 0:
+            continue
+        e = exponent(payment.currency)
+        out.append(Problem(
+            f"unidentified receipt {pid} of {fmt(left, e)} {payment.currency} on {payment.date} from "
+            f"{payment.payer or 'unknown payer'} (reference {payment.reference or 'none'!r}) is held in suspense",
+            "Payments", None, "PaymentID", pid, "receive", blocking=False))
+    return out
+
+
+def apply_credits(ledger: Ledger, settings: Settings) -> tuple[list[Allocation], list[JournalLine]]:
+    """Apply customers' credit balances to their open invoices, oldest credit to oldest invoice."""
+    allocs: list[Allocation] = []
+    journal: list[JournalLine] = []
+    for (cid, cur), pool in sorted(ledger.credit_pool.items()):
+        if not any(slot[2] > 0 for slot in pool):
+            continue
+        for inv in ledger.open_invoices_of(cid, cur):
+            for slot in list(pool):
+                open_amt = ledger.open_amount(inv.number)
+                if open_amt <= 0:
+                    break
+                if slot[2] <= 0:
+                    continue
+                take = min(open_amt, slot[2])
+                when = _first_open_day(settings, max(inv.issue_date, slot[1]))
+                a = Allocation(ledger.next_id("AL"), when, "credit applied", take, cur, slot[0], inv.number, cid,
+                               "credit", f"customer credit from {slot[0]} applied to {inv.number}")
+                entry = allocation_entry(a, ledger, settings)
+                ledger.add_allocations([a])
+                ledger.add_journal(entry)
+                allocs.append(a)
+                journal.extend(entry)
+    return allocs, journal

@@ -1,0 +1,99 @@
+"""Receivables reconciliation: the AR roll-forward and subledger vs control.
+
+Roll-forward for a period, per currency:
+    opening AR + invoiced - credit notes - cash applied - credits applied - write-offs = closing AR
+where opening and closing are the subledger (sum of open items) at the day
+before the period and at its end, and every movement is read from the
+allocations and invoices dated inside the period.  The subledger per customer
+is then compared with the AR control account in the journal; every
+difference is listed.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .journal import check_balanced
+from .ledger import Ledger
+from .model import Problem, Settings
+
+
+@dataclass
+class RollForward:
+    currency: str
+    opening: int
+    invoiced: int
+    credit_notes: int
+    cash_applied: int
+    credits_applied: int
+    write_offs: int
+    closing_expected: int
+    closing_subledger: int
+    closing_control: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.closing_expected == self.closing_subledger == self.closing_control
+
+
+@dataclass
+class Reconciliation:
+    start: date
+    end: date
+    roll: dict[str, RollForward]
+    differences: list[tuple[str, str, int, int]]      # (customer, currency, subledger, control)
+    journal_problems: list[Problem] = field(default_factory=list)
+    credits: dict[str, int] = field(default_factory=dict)
+    suspense: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def journal_balanced(self) -> bool:
+        return not self.journal_problems
+
+    @property
+    def subledger_equals_control(self) -> bool:
+        return not self.differences and all(r.closing_subledger == r.closing_control for r in self.roll.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.journal_balanced and self.subledger_equals_control and all(r.balanced for r in self.roll.values())
+
+
+def subledger(ledger: Ledger, as_of: date) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for inv, left in ledger.open_items(as_of):
+        out[(inv.customer_id, inv.currency)] += left
+    return out
+
+
+def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Reconciliation:
+    before = start - timedelta(days=1)
+    sub_open = subledger(ledger, before)
+    sub_close = subledger(ledger, end)
+    control = ledger.control_balances(settings.account("AR"), end)
+    currencies = {c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
+    roll: dict[str, RollForward] = {}
+    for cur in sorted(currencies):
+        inv_sum = sum(i.total for i in ledger.invoices
+                      if i.currency == cur and start <= i.issue_date <= end and i.kind == "invoice")
+        cn_sum = -sum(i.total for i in ledger.invoices
+                      if i.currency == cur and start <= i.issue_date <= end and i.kind != "invoice")
+        moves = defaultdict(int)
+        for a in ledger.allocations:
+            if a.currency == cur and start <= a.date <= end and a.invoice_no:
+                moves[a.kind] += a.amount
+        opening = sum(v for (c, k), v in sub_open.items() if k == cur)
+        closing_sub = sum(v for (c, k), v in sub_close.items() if k == cur)
+        closing_ctl = sum(v for (c, k), v in control.items() if k == cur)
+        expected = opening + inv_sum - cn_sum - moves["applied"] - moves["credit applied"] - moves["write-off"]
+        roll[cur] = RollForward(cur, opening, inv_sum, cn_sum, moves["applied"], moves["credit applied"],
+                                moves["write-off"], expected, closing_sub, closing_ctl)
+    diffs = []
+    for key in sorted(set(sub_close) | set(control)):
+        s, c = sub_close.get(key, 0), control.get(key, 0)
+        if s != c:
+            diffs.append((key[0], key[1], s, c))
+    credits = {k: -v for k, v in ledger.account_balance(settings.account("Credits"), end).items() if v}
+    suspense = {k: -v for k, v in ledger.account_balance(settings.account("Suspense"), end).items() if v}
+    return Reconciliation(start, end, roll, diffs, check_balanced(ledger.journal), credits, suspense)

@@ -1,0 +1,161 @@
+"""Report tables: Aging, Summary and Reconciliation, as rows ready for the workbook.
+
+Metrics and their definitions (each also printed on the Summary tab):
+
+- **DSO, standard**: ending AR x days in the period / credit sales in the period
+  (the period is the calendar month being reported).
+- **DSO, count-back**: ending AR is walked back month by month, subtracting
+  each month's credit sales and adding its days, until AR is used up (the
+  last month counts in proportion).
+- **CEI** (Credit Research Foundation), for one month:
+  (opening AR + sales - ending AR) / (opening AR + sales - ending current AR) x 100.
+- **Average days delinquent**: standard DSO - best possible DSO, where best
+  possible DSO = current (not yet due) AR x days / credit sales.
+Credit sales are invoice totals (tax included) issued in the period.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from .aging import Aging
+from .ledger import Ledger
+from .model import Customer, Settings
+from .money import exponent, to_decimal
+from .periods import add_months, month_end
+from .reconcile import Reconciliation
+
+ONE_DP = Decimal("0.1")
+
+
+def _days(value: Decimal) -> Decimal:
+    return value.quantize(ONE_DP, rounding=ROUND_HALF_UP)
+
+
+def monthly_sales(ledger: Ledger, currency: str) -> dict[date, int]:
+    out: dict[date, int] = defaultdict(int)
+    for inv in ledger.invoices:
+        if inv.currency == currency and inv.kind == "invoice":
+            out[date(inv.issue_date.year, inv.issue_date.month, 1)] += inv.total
+    return out
+
+
+def dso_standard(ar: int, sales: int, days: int) -> Decimal | None:
+    return _days(Decimal(ar) * days / sales) if sales > 0 else None
+
+
+def dso_countback(ar: int, sales_by_month: dict[date, int], last_month: date, max_months: int = 24) -> Decimal | None:
+    remaining = Decimal(ar)
+    total = Decimal(0)
+    m = last_month
+    for _ in range(max_months):
+        s = sales_by_month.get(m, 0)
+        days = (month_end(m) - m).days + 1
+        if remaining <= 0:
+            break
+        if s <= 0:
+            return None if total == 0 else _days(total)
+        if remaining > s:
+            remaining -= s
+            total += days
+        else:
+            total += remaining / s * days
+            remaining = Decimal(0)
+        m = add_months(m, -1)
+    return _days(total) if remaining == 0 else None
+
+
+def cei(opening: int, sales: int, ending: int, ending_current: int) -> Decimal | None:
+    denom = opening + sales - ending_current
+    if denom <= 0:
+        return None
+    return _days(Decimal(opening + sales - ending) * 100 / denom)
+
+
+def aging_rows(aging: Aging, customers: dict[str, Customer]) -> tuple[tuple[str, ...], list[tuple]]:
+    header = ("CustomerID", "Name", "Currency", *aging.labels, "Total")
+    rows = []
+    for r in aging.rows:
+        e = exponent(r.currency)
+        name = customers[r.customer_id].name if r.customer_id in customers else ""
+        rows.append((r.customer_id, name, r.currency, *(to_decimal(v, e) for v in r.buckets), to_decimal(r.total, e)))
+    for cur, tot in sorted(aging.totals().items()):
+        e = exponent(cur)
+        rows.append(("TOTAL", f"All customers ({cur})", cur, *(to_decimal(v, e) for v in tot),
+                     to_decimal(sum(tot), e)))
+    return header, rows
+
+
+def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconciliation) -> list[tuple]:
+    start, end = rec.start, rec.end
+    rows: list[tuple] = []
+    days = (end - start).days + 1
+    for cur, rf in sorted(rec.roll.items()):
+        e = exponent(cur)
+        D = lambda v: to_decimal(v, e)  # noqa: E731
+        sales = rf.invoiced
+        collected = sum(p.amount for p in ledger.payments if p.currency == cur and start <= p.date <= end)
+        ar = rf.closing_subledger
+        current = aging.totals().get(cur, (0,))[0]
+        rows += [
+            ("Activity", "Invoiced (credit sales, tax incl.)", cur, D(sales), f"{start} to {end}"),
+            ("Activity", "Invoices issued", cur, Decimal(sum(1 for i in ledger.invoices if i.currency == cur
+                                                               and start <= i.issue_date <= end)), ""),
+            ("Activity", "Cash received", cur, D(collected), "all receipts dated in the period"),
+            ("Activity", "Cash applied to invoices", cur, D(rf.cash_applied), ""),
+            ("Activity", "Credits applied", cur, D(rf.credits_applied), "customer credit balances used"),
+            ("Activity", "Write-offs", cur, D(rf.write_offs), ""),
+            ("Balances", "Open AR", cur, D(ar), f"subledger as of {end}"),
+            ("Balances", "Current (not yet due)", cur, D(current), ""),
+            ("Balances", "Past due", cur, D(ar - current), ""),
+            ("Balances", "Customer credits", cur, D(rec.credits.get(cur, 0)), "owed to customers"),
+            ("Balances", "Unidentified (suspense)", cur, D(rec.suspense.get(cur, 0)), "see Exceptions"),
+            ("Metrics", "DSO (standard)", cur, dso_standard(ar, sales, days),
+             f"ending AR x {days} days / credit sales of {start:%Y-%m}"),
+            ("Metrics", "DSO (count-back)", cur, dso_countback(ar, monthly_sales(ledger, cur),
+                                                              date(end.year, end.month, 1)),
+             "ending AR walked back through monthly credit sales"),
+            ("Metrics", "Best possible DSO", cur, dso_standard(current, sales, days),
+             "current AR x days / credit sales"),
+            ("Metrics", "CEI %", cur, cei(rf.opening, sales, ar, current),
+             "(opening AR + sales - ending AR) / (opening AR + sales - ending current AR) x 100"),
+        ]
+        dso, best = dso_standard(ar, sales, days), dso_standard(current, sales, days)
+        rows.append(("Metrics", "Average days delinquent", cur, (dso - best) if dso is not None and best is not None
+                     else None, "DSO - best possible DSO"))
+    status = "balanced" if rec.ok else "DIFFERENCES: see the Reconciliation tab"
+    rows.append(("Reconciliation", "Status", "", None, status))
+    rows.append(("Reconciliation", "Journal balanced", "", None, "yes" if rec.journal_balanced else "NO"))
+    rows.append(("Reconciliation", "Subledger equals control", "", None,
+                 "yes" if rec.subledger_equals_control else "NO"))
+    return rows
+
+
+def reconciliation_rows(rec: Reconciliation) -> list[tuple]:
+    rows: list[tuple] = []
+    for cur, rf in sorted(rec.roll.items()):
+        e = exponent(cur)
+        D = lambda v: to_decimal(v, e)  # noqa: E731
+        rows += [
+            ("Roll-forward", "", cur, "Opening AR", D(rf.opening), f"subledger at {rec.start - timedelta(days=1)}"),
+            ("Roll-forward", "", cur, "+ Invoiced", D(rf.invoiced), ""),
+            ("Roll-forward", "", cur, "- Credit notes", D(rf.credit_notes), ""),
+            ("Roll-forward", "", cur, "- Cash applied", D(rf.cash_applied), ""),
+            ("Roll-forward", "", cur, "- Credits applied", D(rf.credits_applied), ""),
+            ("Roll-forward", "", cur, "- Write-offs", D(rf.write_offs), ""),
+            ("Roll-forward", "", cur, "= Closing AR (computed)", D(rf.closing_expected), ""),
+            ("Roll-forward", "", cur, "Closing AR (subledger)", D(rf.closing_subledger),
+             "ok" if rf.closing_subledger == rf.closing_expected else "DIFFERENCE"),
+            ("Roll-forward", "", cur, "Closing AR (journal control)", D(rf.closing_control),
+             "ok" if rf.closing_control == rf.closing_subledger else "DIFFERENCE"),
+        ]
+    for cid, cur, sub, ctl in rec.differences:
+        e = exponent(cur)
+        rows.append(("Difference", cid, cur, "subledger - control", to_decimal(sub - ctl, e),
+                     f"subledger {to_decimal(sub, e)}, control {to_decimal(ctl, e)}"))
+    for p in rec.journal_problems:
+        rows.append(("Journal", "", "", str(p.value), None, p.message))
+    if not rec.differences and not rec.journal_problems:
+        rows.append(("Check", "", "", "Subledger per customer = AR control", None, "no differences"))
+    return rows

@@ -1,0 +1,173 @@
+"""Build the billing workbook from the layout in :mod:`ardesk.schema`.
+
+``ardesk init`` calls :func:`create_workbook`; ``workbooks/ardesk-template.xlsx``
+is its output, committed so a clerk can start without Python.  Every table is
+a real Excel table (ListObject) with a header style, column number formats,
+frozen header row and data validation on input columns.  Settings are cells
+on the Settings sheet, each reached through a workbook-level defined name.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from .. import schema
+from ..schema import CHOICE, DATE, DECIMAL, INT, MONEY, NUMBER_FORMATS, RATE, TableDef
+from .port import column_letter
+
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+TITLE_FONT = Font(bold=True, size=14, color="1F4E78")
+NOTE_FONT = Font(italic=True, color="595959")
+FIXED_TIME = datetime(2026, 1, 1)
+LAST_ROW = 1048576
+
+SHEET_NOTES = {
+    "Customers": "Input. One row per customer; IDs must be unique.",
+    "Charges": "Input. Recurring (monthly, quarterly, annual) and one-off charges per customer.",
+    "Receipts": "Input. Checks, cash and transfers typed by a clerk. Each row is posted once.",
+    "Invoices": "Ledger (append-only). Issued invoices and credit notes.",
+    "InvoiceLines": "Ledger (append-only). One row per billed charge and service period.",
+    "Payments": "Ledger (append-only). Every receipt posted, from this workbook or bank files.",
+    "Allocations": "Ledger (append-only). How each payment was applied.",
+    "Journal": "Ledger (append-only). Balanced double-entry postings.",
+    "Audit": "Ledger (append-only). Who ran what, when, and what it wrote.",
+}
+
+
+def settings_rows() -> list[tuple[str, str, object, str]]:
+    return [(s.name, s.label, s.default, s.note) for s in schema.SETTINGS]
+
+
+def setting_cell(name: str) -> str:
+    """The Settings cell (e.g. 'B5') that a defined name points to."""
+    for i, s in enumerate(schema.SETTINGS):
+        if s.name == name:
+            return f"B{i + 2}"
+    raise KeyError(name)
+
+
+def _style_header(ws, row: int, first_col: int, ncols: int) -> None:
+    for c in range(first_col, first_col + ncols):
+        cell = ws.cell(row=row, column=c)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+
+
+def add_table(ws, tdef: TableDef, header: tuple[str, ...] | None = None) -> None:
+    """Place an empty table (header plus one blank row, as Excel requires)."""
+    header = header or tdef.header
+    anchor_col = ord(tdef.anchor[0]) - 64
+    anchor_row = int(tdef.anchor[1:])
+    for i, name in enumerate(header):
+        ws.cell(row=anchor_row, column=anchor_col + i, value=name)
+    _style_header(ws, anchor_row, anchor_col, len(header))
+    last = column_letter(anchor_col + len(header) - 1)
+    ref = f"{tdef.anchor}:{last}{anchor_row + 1}"
+    table = Table(displayName=tdef.name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    ws.add_table(table)
+    for i, name in enumerate(header):
+        col = tdef.column(name) if name in tdef.header else None
+        letter = column_letter(anchor_col + i)
+        dim = ws.column_dimensions[letter]
+        dim.width = col.width if col else 12
+        kind = col.kind if col else MONEY
+        dim.number_format = NUMBER_FORMATS[kind]
+    ws.freeze_panes = ws.cell(row=anchor_row + 1, column=1)
+
+
+def _validations(ws, tdef: TableDef) -> None:
+    for i, col in enumerate(tdef.columns):
+        letter = column_letter(1 + i)
+        sqref = f"{letter}2:{letter}{LAST_ROW}"
+        dv = None
+        if col.kind == CHOICE and col.choices:
+            dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=not col.required)
+        elif col.kind == DATE:
+            dv = DataValidation(type="date", operator="greaterThan", formula1="1")
+        elif col.kind == INT:
+            dv = DataValidation(type="whole", operator="between", formula1="0", formula2="3650")
+        elif col.kind in (MONEY, DECIMAL) and col.name != "Amount":
+            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+        elif col.kind == MONEY:
+            dv = DataValidation(type="decimal", operator="between", formula1="-1E+12", formula2="1E+12")
+        elif col.kind == RATE:
+            dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
+        if dv is None:
+            continue
+        dv.error = f"{col.name}: {col.note or 'see the Settings sheet and README'}"
+        dv.errorTitle = f"ardesk: {tdef.sheet}.{col.name}"
+        dv.showErrorMessage = True
+        dv.add(sqref)
+        ws.add_data_validation(dv)
+
+
+def _settings_sheet(wb: Workbook) -> None:
+    ws = wb.active
+    ws.title = "Settings"
+    for i, h in enumerate(("Setting", "Value", "Note"), start=1):
+        ws.cell(row=1, column=i, value=h)
+    _style_header(ws, 1, 1, 3)
+    for r, s in enumerate(schema.SETTINGS, start=2):
+        ws.cell(row=r, column=1, value=s.label)
+        cell = ws.cell(row=r, column=2, value=s.default)
+        cell.number_format = NUMBER_FORMATS.get(s.kind, "General") if s.kind != schema.TEXT else "@"
+        if s.kind in (INT, DECIMAL):
+            cell.number_format = "General"
+        ws.cell(row=r, column=3, value=s.note).font = NOTE_FONT
+        wb.defined_names[s.name] = DefinedName(s.name, attr_text=f"Settings!$B${r}")
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 26
+    ws.column_dimensions["C"].width = 70
+    ws.freeze_panes = "A2"
+    basis = DataValidation(type="list", formula1='"due,invoice"')
+    basis.add(setting_cell("AgingBasis"))
+    ws.add_data_validation(basis)
+
+
+def aging_header(buckets: tuple[str, ...]) -> tuple[str, ...]:
+    return ("CustomerID", "Name", "Currency", *buckets, "Total")
+
+
+def build_template() -> Workbook:
+    from ..core.aging import bucket_labels, parse_buckets
+    wb = Workbook()
+    _settings_sheet(wb)
+    by_sheet = {t.sheet: t for t in schema.TABLES.values()}
+    for sheet in schema.SHEET_ORDER[1:]:
+        ws = wb.create_sheet(sheet)
+        tdef = by_sheet[sheet]
+        header = aging_header(bucket_labels(parse_buckets("30,60,90"))) if tdef is schema.AGING else None
+        if tdef.anchor != "A1":
+            ws["A1"] = sheet
+            ws["A1"].font = TITLE_FONT
+            ws["A2"] = "Not run yet: use Reports (ribbon) or `ardesk report`."
+            ws["A2"].font = NOTE_FONT
+        add_table(ws, tdef, header)
+        if tdef.role == "input":
+            _validations(ws, tdef)
+        ws.sheet_properties.tabColor = {"input": "2E75B6", "ledger": "7F7F7F", "report": "70AD47"}[tdef.role]
+    wb.properties.creator = "ardesk"
+    wb.properties.title = "ardesk billing workbook"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    return wb
+
+
+def create_workbook(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a new, empty billing workbook.  Refuses to replace an existing file."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; ardesk init never overwrites a workbook")
+    wb = build_template()
+    from .fileadapter import save_atomic
+    save_atomic(wb, path, backup=False)
+    return path
