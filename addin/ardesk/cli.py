@@ -1,0 +1,167 @@
+"""The `ardesk` command: a thin shell over :mod:`ardesk.app`.
+
+Exit codes: 0 done; 1 problems in the workbook or files stopped the run
+(nothing but the Exceptions tab was written); 2 the command could not run
+(bad arguments, missing or locked workbook).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Sequence
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def _period(text: str) -> str:
+    from .core.periods import parse_period
+    try:
+        parse_period(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ardesk", description="Billing and accounts-receivable desk for an Excel workbook.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser, workbook: bool = True) -> None:
+        if workbook:
+            sp.add_argument("workbook", type=Path, help="the billing workbook (.xlsx)")
+        sp.add_argument("--dry-run", action="store_true", help="report what would be written; write nothing")
+        sp.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+
+    sp = sub.add_parser("init", help="create a new, empty billing workbook")
+    sp.add_argument("workbook", type=Path)
+    sp.add_argument("--dry-run", action="store_true")
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("demo", help="build a demo workbook with three months of history and run month-end")
+    sp.add_argument("workbook", type=Path, nargs="?", default=Path("ardesk-demo.xlsx"))
+    sp.add_argument("--customers", type=int, default=500)
+    sp.add_argument("--period", type=_period, help="the month-end period (default: last month)")
+    sp.add_argument("--seed", type=int, default=2026)
+    sp.add_argument("--dry-run", action="store_true")
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("validate", help="check every input tab; post nothing")
+    common(sp)
+    sp = sub.add_parser("bill", help="issue the invoices of a period")
+    common(sp)
+    sp.add_argument("--period", type=_period, help="YYYY-MM (default: Current period on Settings)")
+    sp = sub.add_parser("receive", help="post receipts from the Receipts tab and bank files")
+    common(sp)
+    sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE", help="a bank file (repeatable)")
+    sp.add_argument("--format", dest="bank_format", help="bank file format (default: detected)")
+    sp = sub.add_parser("reconcile", help="AR roll-forward and subledger vs control")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: Reports as of on Settings, or today)")
+    sp = sub.add_parser("report", help="fill the Aging, Summary and Reconciliation tabs")
+    common(sp)
+    sp.add_argument("--as-of", type=_date)
+    sp = sub.add_parser("month-end", help="bill, receive, reconcile and report a period in one run")
+    common(sp)
+    sp.add_argument("--period", type=_period)
+    sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE")
+    sp.add_argument("--format", dest="bank_format")
+    sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
+    sp.add_argument("--out", type=Path, default=None)
+    return p
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+    bar = tqdm(total=None, desc="ardesk", unit="step", file=sys.stderr, leave=False,
+               bar_format="{desc}: {postfix} [{elapsed}]")
+
+    def tick(step: str) -> None:
+        bar.set_postfix_str(step)
+        bar.update(1)
+    return tick, bar.close
+
+
+def print_summary(s: dict, out=sys.stdout) -> None:
+    print(f"ardesk {s['command']}: " + ("dry run, nothing written" if s.get("dry_run") else
+                                        ("written" if s.get("written") else "nothing to write")), file=out)
+    print(f"  invoices issued     {s.get('invoices_issued', 0)}", file=out)
+    print(f"  receipts posted     {s.get('receipts_posted', 0)}"
+          + (f"  (duplicates skipped {s['duplicates_skipped']})" if s.get("duplicates_skipped") else ""), file=out)
+    for cur, v in (s.get("ar_balance") or {}).items():
+        print(f"  open AR             {cur} {v}", file=out)
+    print(f"  journal balanced    {'yes' if s.get('journal_balanced') else 'NO'}", file=out)
+    print(f"  subledger = control {'yes' if s.get('subledger_equals_control') else 'NO'}", file=out)
+    if s.get("rows_added"):
+        print("  rows added          " + ", ".join(f"{k} {v}" for k, v in s["rows_added"].items()), file=out)
+    for n in s.get("notes", [])[:10]:
+        print(f"  note: {n}", file=out)
+    if len(s.get("notes", [])) > 10:
+        print(f"  ... {len(s['notes']) - 10} more notes on the Exceptions tab", file=out)
+    if s.get("problems"):
+        print(f"  {len(s['problems'])} problem(s) stopped the run; nothing was posted:", file=out)
+        for p in s["problems"]:
+            print(f"  - {p}", file=out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .io.port import WorkbookError
+    try:
+        if args.command == "init":
+            from .io.template import create_workbook
+            if not args.dry_run:
+                create_workbook(args.workbook)
+            msg = {"command": "init", "workbook": str(args.workbook), "written": not args.dry_run}
+            print(json.dumps(msg) if args.json else f"created {args.workbook}")
+            return EXIT_OK
+        if args.command == "build-addin":
+            from .excel.addin_build import build_addin
+            print(f"built {build_addin(args.out)}")
+            return EXIT_OK
+        if args.command == "demo":
+            from .demo import build_demo
+            tick, close = _progress(not args.json and sys.stderr.isatty())
+            try:
+                result = build_demo(args.workbook, customers=args.customers, period=args.period, seed=args.seed,
+                                    dry_run=args.dry_run, progress=tick)
+            finally:
+                close()
+            return _finish(result, args)
+        from . import app
+        from .io.fileadapter import FileWorkbook
+        port = FileWorkbook(args.workbook)
+        tick, close = _progress(not args.json and sys.stderr.isatty())
+        try:
+            result = app.run(port, args.command, period=getattr(args, "period", None),
+                             as_of=getattr(args, "as_of", None), bank_files=getattr(args, "bank", ()),
+                             bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick)
+        finally:
+            close()
+        return _finish(result, args)
+    except (WorkbookError, FileExistsError, OSError) as exc:
+        print(f"ardesk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _finish(result, args) -> int:
+    if args.json:
+        print(json.dumps(result.summary, default=str, indent=2))
+    else:
+        print_summary(result.summary)
+    return EXIT_PROBLEMS if result.problems else EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
