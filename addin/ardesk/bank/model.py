@@ -53,6 +53,10 @@ class Statement:
     closing_balance: int | None = None
     statement_id: str = ""
     problems: tuple[str, ...] = field(default=())
+    # A file holding several statements (MT940, camt.053 with several Stmt,
+    # BAI2 with several accounts) keeps each one here, with its own account,
+    # currency and balances; ``lines`` then holds all their lines in file order.
+    parts: tuple["Statement", ...] = field(default=())
 
 
 def fingerprint_lines(lines: Iterable[BankLine]) -> tuple[BankLine, ...]:

@@ -1,0 +1,268 @@
+"""Bank CSV exports read through saved column-mapping profiles.
+
+Every bank lays out its CSV export differently, so a :class:`CsvProfile` says
+how to read one bank's file: delimiter, encoding, date format(s), decimal comma,
+whether there is a header row and how many lines come before it, which column
+holds the date, the amount (or separate debit and credit columns), the payer,
+the reference, the text and the counterparty account, and how amounts are
+signed.  Columns are named by their header text, or by 1-based position
+("1", "2", ...) when the file has no header row.
+
+A few profiles are built in (:data:`BUILTIN_PROFILES`); a clerk's own profiles
+live in a JSON file read by :func:`load_profiles`::
+
+    {"profiles": [{"name": "mybank", "delimiter": ";", "decimal_comma": true,
+                   "date_formats": ["%d.%m.%Y"], "date_column": "Buchungstag",
+                   "amount_column": "Betrag", "payer_column": "Name"}]}
+
+Amounts are read with :func:`ardesk.core.money.parse_amount` (half-up to the
+currency's minor unit); no amount passes through a float.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ..core.money import MoneyError, exponent, parse_amount
+from .common import combine, join_texts
+from .model import BankFileError, BankLine, Statement
+
+SIGN_CONVENTIONS = ("signed", "inverted", "direction")
+
+
+class ProfileError(ValueError):
+    """A column-mapping profile that cannot be used; the message names the setting and value."""
+
+
+@dataclass(frozen=True)
+class CsvProfile:
+    name: str
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    date_formats: tuple[str, ...] = ("%Y-%m-%d",)
+    decimal_comma: bool = False
+    header_row: bool = True           # the first line read is a header
+    skip_rows: int = 0                # lines before the header (or the first data line)
+    date_column: str = "date"
+    amount_column: str = ""           # one signed amount column ...
+    debit_column: str = ""            # ... or money out and money in in two columns
+    credit_column: str = ""
+    payer_column: str = ""
+    reference_column: str = ""
+    text_columns: tuple[str, ...] = ()
+    account_column: str = ""          # counterparty account / IBAN
+    currency_column: str = ""
+    value_date_column: str = ""
+    bank_ref_column: str = ""
+    check_no_column: str = ""
+    sign: str = "signed"              # signed: as written; inverted: money in is negative in the file;
+                                      # direction: sign taken from direction_column
+    direction_column: str = ""
+    debit_values: tuple[str, ...] = ("D", "DR", "DEBIT", "AF", "S", "-")
+    currency: str = ""                # currency when the file has no currency column
+    our_account: str = ""             # the account the export is for, for fingerprints
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ProfileError("a profile needs a name")
+        if self.sign not in SIGN_CONVENTIONS:
+            raise ProfileError(f"profile {self.name}: sign {self.sign!r} is not one of {', '.join(SIGN_CONVENTIONS)}")
+        if not self.amount_column and not (self.debit_column and self.credit_column):
+            raise ProfileError(f"profile {self.name}: needs amount_column, or both debit_column and credit_column")
+        if self.sign == "direction" and not self.direction_column:
+            raise ProfileError(f"profile {self.name}: sign 'direction' needs direction_column")
+        if len(self.delimiter) != 1:
+            raise ProfileError(f"profile {self.name}: delimiter {self.delimiter!r} is not one character")
+        if self.skip_rows < 0:
+            raise ProfileError(f"profile {self.name}: skip_rows {self.skip_rows!r} is negative")
+        if not self.date_formats:
+            raise ProfileError(f"profile {self.name}: date_formats is empty")
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        cols = [self.date_column]
+        cols += [self.amount_column] if self.amount_column else [self.debit_column, self.credit_column]
+        if self.sign == "direction":
+            cols.append(self.direction_column)
+        return tuple(cols)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CsvProfile:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ProfileError(f"profile {data.get('name', '?')}: unknown setting(s) {', '.join(unknown)}")
+        values = dict(data)
+        for key in ("date_formats", "text_columns", "debit_values"):
+            if key in values:
+                v = values[key]
+                values[key] = (v,) if isinstance(v, str) else tuple(v)
+        return cls(**values)
+
+
+BUILTIN_PROFILES: dict[str, CsvProfile] = {p.name: p for p in (
+    # The plain ardesk CSV: date, amount, payer, reference (ISO dates, decimal point).
+    CsvProfile(name="simple", date_column="date", amount_column="amount", payer_column="payer",
+               reference_column="reference", account_column="account", currency_column="currency"),
+    # Continental European export: semicolons, decimal comma, day-first dates.
+    CsvProfile(name="european", delimiter=";", date_formats=("%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"),
+               decimal_comma=True, date_column="Booking date", value_date_column="Value date",
+               amount_column="Amount", payer_column="Counterparty", account_column="IBAN",
+               reference_column="Reference", text_columns=("Description",), currency_column="Currency"),
+    # Debit and credit in separate columns, US dates.
+    CsvProfile(name="debit-credit", date_formats=("%m/%d/%Y", "%Y-%m-%d"), date_column="Date",
+               debit_column="Debit", credit_column="Credit", payer_column="Payee",
+               reference_column="Reference", text_columns=("Description",), check_no_column="Check Number"),
+)}
+
+
+def load_profiles(path: str | Path) -> dict[str, CsvProfile]:
+    """Profiles from the clerk's JSON file: ``{"profiles": [...]}``, a list, or ``{name: settings}``."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot be read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"{path.name} line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if isinstance(data, dict) and "profiles" in data:
+        data = data["profiles"]
+    if isinstance(data, dict):
+        data = [{"name": k, **v} for k, v in data.items()]
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise ProfileError(f"{path.name}: expected a list of profiles")
+    out: dict[str, CsvProfile] = {}
+    for d in data:
+        try:
+            p = CsvProfile.from_dict(d)
+        except TypeError as exc:
+            raise ProfileError(f"{path.name}: profile {d.get('name', '?')}: {exc}") from None
+        except ProfileError as exc:
+            raise ProfileError(f"{path.name}: {exc}") from None
+        out[p.name] = p
+    return out
+
+
+def matches(profile: CsvProfile, text: str) -> bool:
+    """True when the text's header row has every column the profile requires."""
+    if not profile.header_row:
+        return False
+    rows = _rows(text, profile)
+    header = next((r for _, r in rows), None)
+    if header is None:
+        return False
+    names = {h.strip().lower() for h in header}
+    return all(c.lower() in names for c in profile.required_columns)
+
+
+def _rows(text: str, profile: CsvProfile) -> list[tuple[int, list[str]]]:
+    lines = text.splitlines(keepends=True)[profile.skip_rows:]
+    reader = csv.reader(io.StringIO("".join(lines)), delimiter=profile.delimiter)
+    out = []
+    try:
+        for row in reader:
+            out.append((profile.skip_rows + reader.line_num, row))
+    except csv.Error as exc:
+        raise BankFileError(f"line {profile.skip_rows + reader.line_num}: {exc}") from None
+    return out
+
+
+def _parse_date(raw: str, formats: tuple[str, ...]) -> date:
+    for f in formats:
+        try:
+            return datetime.strptime(raw, f).date()
+        except ValueError:
+            continue
+    raise ValueError(raw)
+
+
+def read(path: Path, text: str, profile: CsvProfile, currency: str = "EUR") -> Statement:
+    """Read a bank CSV with ``profile``; a bad row refuses the file, naming line, column and value."""
+    name = path.name
+    try:
+        rows = _rows(text, profile)
+    except BankFileError as exc:
+        raise BankFileError(f"{name} {exc}") from None
+    if profile.header_row:
+        if not rows:
+            raise BankFileError(f"{name}: the file is empty")
+        header_line, header = rows[0]
+        rows = rows[1:]
+        index = {h.strip().lower(): i for i, h in enumerate(header)}
+    else:
+        header_line, width = 0, max((len(r) for _, r in rows), default=0)
+        index = {str(i + 1): i for i in range(width)}
+
+    def col(column: str) -> int | None:
+        return index.get(column.strip().lower()) if column else None
+
+    missing = [c for c in profile.required_columns if col(c) is None]
+    if missing:
+        raise BankFileError(f"{name} line {header_line or 1}: missing column(s) {', '.join(missing)} for profile "
+                            f"{profile.name} (found: {', '.join(index)})")
+    default_ccy = (profile.currency or currency).upper()
+    lines: list[BankLine] = []
+    for n, row in rows:
+        if not any(c.strip() for c in row):
+            continue
+
+        def cell(column: str) -> str:
+            i = col(column)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        for c in profile.required_columns:
+            i = col(c)
+            if i is not None and i >= len(row):
+                raise BankFileError(f"{name} line {n}: {len(row)} fields, column {c} is missing: {row!r}")
+        ccy = (cell(profile.currency_column) or default_ccy).upper()
+        e = exponent(ccy)
+
+        def money(column: str) -> int:
+            raw = cell(column)
+            if not raw:
+                return 0
+            try:
+                return parse_amount(raw, e, decimal_comma=profile.decimal_comma)
+            except MoneyError:
+                raise BankFileError(f"{name} line {n}, column {column}: {raw!r} is not an amount") from None
+
+        def day(column: str, required: bool) -> date | None:
+            raw = cell(column)
+            if not raw:
+                if required:
+                    raise BankFileError(f"{name} line {n}, column {column}: no date")
+                return None
+            try:
+                return _parse_date(raw, profile.date_formats)
+            except ValueError:
+                raise BankFileError(f"{name} line {n}, column {column}: {raw!r} is not a date "
+                                    f"({' or '.join(profile.date_formats)})") from None
+
+        booking = day(profile.date_column, required=True)
+        assert booking is not None
+        if profile.amount_column:
+            amount = money(profile.amount_column)
+        else:
+            amount = abs(money(profile.credit_column)) - abs(money(profile.debit_column))
+        if profile.sign == "inverted":
+            amount = -amount
+        elif profile.sign == "direction":
+            flag = cell(profile.direction_column).upper()
+            amount = -abs(amount) if flag in {v.upper() for v in profile.debit_values} else abs(amount)
+        check_no = cell(profile.check_no_column)
+        lines.append(BankLine(
+            booking_date=booking, value_date=day(profile.value_date_column, required=False),
+            amount=amount, currency=ccy,
+            payer=join_texts(cell(profile.payer_column)), payer_account=cell(profile.account_column).replace(" ", ""),
+            reference=join_texts(cell(profile.reference_column)),
+            text=join_texts(*(cell(c) for c in profile.text_columns)),
+            bank_ref=cell(profile.bank_ref_column), check_no=check_no, kind="check" if check_no else "transfer",
+            account=profile.our_account, source=name, line_no=n))
+    st = Statement(source=name, format=f"bank CSV (profile {profile.name})", account=profile.our_account,
+                   currency=default_ccy, lines=tuple(lines))
+    return combine(name, st.format, [st], default_ccy)

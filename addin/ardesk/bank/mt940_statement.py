@@ -1,0 +1,247 @@
+"""SWIFT MT940 customer statements (SWIFT Standards MT Category 9, field
+specifications :20: :25: :28C: :60F/M: :61: :86: :62F/M:), read with the PyPI
+``mt-940`` package.
+
+A file may hold several statements (one per ``:20:``); each is read and
+balance-checked on its own (opening ``:60F:``/``:60M:`` + its ``:61:`` lines =
+closing ``:62F:``/``:62M:``) and kept in ``Statement.parts``.
+
+The ``:86:`` information to account owner differs by bank; three layouts are
+understood:
+
+* German GVC (DFÜ-Abkommen / DK format): ``NNN?00booking text?20..?29,?60..?63
+  purpose?30 bank code?31 account?32..?33 name?34 key``.  Inside the purpose,
+  SEPA keys (``EREF+``, ``KREF+``, ``MREF+``, ``CRED+``, ``SVWZ+``, ``ABWA+``,
+  ``ABWE+``) are split out;
+* the slash layout of Dutch banks (``/EREF/.../BENM//NAME/.../REMI/...``);
+* anything else is free text.
+
+Mapping: ``EREF`` (else ``KREF``) is the reference; ``SVWZ`` or ``REMI`` (else the
+whole purpose) the text, with a mandate reference appended as ``MREF ...``; the
+counterparty name from ``?32/?33``, ``NAME`` or ``ABWA``, its account from
+``?31``, ``IBAN`` or the :61: supplementary details when they hold an account.
+The :61: bank reference (after ``//``) is the line's bank id.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import mt940 as mt940lib
+
+from .common import combine, join_texts, minor
+from .model import BankFileError, BankLine, Statement
+
+FORMAT = "SWIFT MT940"
+_TAG = re.compile(r"^:(\d\d[A-Z]?):")
+_GVC = re.compile(r"^\s*\d{3}\?")
+_SUBFIELD = re.compile(r"\?(\d\d)")
+# A SEPA key starts the purpose, a ?2x subfield (marked by \x00 when joined) or follows a space.
+_SEPA_KEY = re.compile(r"(?:^|(?<=[\x00\s]))(EREF|KREF|MREF|CRED|SVWZ|ABWA|ABWE|DEBT|COAM|OAMT|IBAN|BIC)\+")
+_SLASH_KEYS = ("EREF", "MARF", "CSID", "BENM", "ORDP", "NAME", "REMI", "IBAN", "BIC", "ISDT", "RTRN",
+               "ID", "ADDR", "CDTRREF", "CDTRREFTP", "CD", "ISSR", "USTD", "ULTB", "ULTD", "PURP", "TRCD",
+               "FX", "EXCH", "CHGS", "ORIG", "SVCL", "PREF", "BUSP", "RTYP")
+_SLASH = re.compile(r"/(" + "|".join(sorted(_SLASH_KEYS, key=len, reverse=True)) + r")/")
+_ACCOUNT_LIKE = re.compile(r"^(?:[A-Z]{2}\d{2}[A-Z0-9]{10,30}|P?\d{6,18})$")
+_NO_REF = {"", "NONREF", "EREF", "KREF", "MREF", "NOTPROVIDED", "N"}
+
+
+@dataclass
+class Details:
+    """What the ``:86:`` field says about a line."""
+    reference: str = ""
+    text: str = ""
+    payer: str = ""
+    payer_account: str = ""
+
+
+def _sepa(purpose: str) -> dict[str, str]:
+    """Split SEPA ``KEY+value`` parts out of a purpose text; untagged text goes under ''."""
+    out: dict[str, str] = {}
+    pieces = _SEPA_KEY.split(purpose)
+    out[""] = pieces[0].replace("\x00", "").strip()
+    for key, value in zip(pieces[1::2], pieces[2::2]):
+        out[key] = (out.get(key, "") + " " + value.replace("\x00", "").strip()).strip()
+    return out
+
+
+def _from_sepa(purpose: str, d: Details) -> None:
+    keys = _sepa(purpose)
+    if not any(k for k in keys if k):
+        d.text = purpose.replace("\x00", "")
+        return
+    eref = keys.get("EREF", "")
+    kref = keys.get("KREF", "")
+    d.reference = eref if eref.upper() not in _NO_REF else (kref if kref.upper() not in _NO_REF else "")
+    text = keys.get("SVWZ") or keys.get("", "")
+    if keys.get("MREF"):
+        text = f"{text} MREF {keys['MREF']}".strip()
+    d.text = text
+    if keys.get("ABWA") and not d.payer:
+        d.payer = keys["ABWA"]
+    if keys.get("IBAN") and not d.payer_account:
+        d.payer_account = keys["IBAN"]
+
+
+def parse_details(raw: str) -> Details:
+    """The ``:86:`` field of one line, in any of the three layouts."""
+    flat = raw.replace("\r", "").replace("\n", "").strip()
+    d = Details()
+    if _GVC.match(flat):
+        parts = _SUBFIELD.split(flat)
+        fields: dict[int, list[str]] = {}
+        for code, value in zip(parts[1::2], parts[2::2]):
+            fields.setdefault(int(code), []).append(value)
+        purpose = "".join(("\x00" + v) if _SEPA_KEY.match(v) else v
+                          for c in list(range(20, 30)) + list(range(60, 64)) for v in fields.get(c, []))
+        d.payer = "".join(v for c in (32, 33) for v in fields.get(c, []))
+        d.payer_account = "".join(fields.get(38, []) or fields.get(31, [])).replace(" ", "")
+        _from_sepa(purpose, d)
+        if not d.text:
+            d.text = " ".join(v.strip() for v in fields.get(0, []))
+        return d
+    if _SLASH.search(flat) and flat.lstrip().startswith("/"):
+        pieces = _SLASH.split(flat)
+        tags: dict[str, str] = {}
+        for key, value in zip(pieces[1::2], pieces[2::2]):
+            if value.strip():
+                tags.setdefault(key, value.strip().strip("/").strip())
+        eref = tags.get("EREF", "")
+        d.reference = eref if eref.upper() not in _NO_REF else tags.get("CDTRREF", "")
+        d.text = tags.get("REMI", "") or tags.get("USTD", "")
+        d.payer = tags.get("NAME", "")
+        d.payer_account = tags.get("IBAN", "")
+        return d
+    _from_sepa(flat, d) if _SEPA_KEY.search(flat) else setattr(d, "text", raw)
+    return d
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
+    """(first line number, lines) of each statement: from a ``:20:`` to the next one,
+    leaving out the ``-`` trailer and any header lines after it."""
+    blocks: list[tuple[int, list[str]]] = []
+    current: list[str] | None = None
+    for n, line in enumerate(lines, start=1):
+        if line.startswith(":20:"):
+            current = []
+            blocks.append((n, current))
+        if current is None:
+            continue
+        if line.strip() == "-":
+            current = None
+            continue
+        current.append(line)
+    return blocks
+
+
+def _details_fields(block: list[str]) -> list[str]:
+    """The raw ``:86:`` text belonging to each ``:61:`` of a block ('' when it has none).
+
+    Continuation lines are kept with their line breaks; SWIFT wraps at a fixed
+    width, so the layouts that carry subfields join them without a space.
+    """
+    out: list[str] = []
+    current: list[str] | None = None
+    for line in block:
+        m = _TAG.match(line)
+        if m:
+            current = None
+            if m.group(1) == "61":
+                out.append("")
+            elif m.group(1) == "86" and out and out[-1] == "":
+                current = [line[4:]]
+                out[-1] = line[4:]
+            continue
+        if current is not None:
+            current.append(line)
+            out[-1] = "\n".join(current)
+    return out
+
+
+def _parse_failure(name: str, first: int, block: list[str], exc: Exception) -> BankFileError:
+    """Name the line whose field mt-940 could not read (it passes the field's value along)."""
+    value = next((a for a in reversed(exc.args) if isinstance(a, str)), "")
+    head = value.split("\n", 1)[0].strip()
+    for i, line in enumerate(block):
+        m = _TAG.match(line)
+        if head and m and line[m.end():].strip().startswith(head):
+            return BankFileError(f"{name} line {first + i}: field :{m.group(1)}: {head!r} is not valid MT940")
+    return BankFileError(f"{name} line {first}: statement not readable as MT940 ({exc.args[0] if exc.args else exc})")
+
+
+def _balance(data: dict, final: str, intermediate: str) -> tuple[Decimal, str] | None:
+    bal = data.get(final) or data.get(intermediate)
+    if bal is None:
+        return None
+    return bal.amount.amount, bal.amount.currency
+
+
+def read(path: Path, text: str, currency: str = "EUR") -> Statement:
+    name = path.name
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    blocks = _blocks(lines)
+    if not blocks:
+        raise BankFileError(f"{name}: no :20: field, not an MT940 statement")
+    parts = [_statement(name, first, block, currency) for first, block in blocks]
+    return combine(name, FORMAT, parts, currency)
+
+
+def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Statement:
+    line_nos = [first + i for i, ln in enumerate(block) if ln.startswith(":61:")]
+    tags = {m.group(1) for ln in block if (m := _TAG.match(ln))}
+    for required in ("25", "60", "62"):
+        if not any(t.startswith(required) for t in tags):
+            raise BankFileError(f"{name} line {first}: the statement starting here has no :{required}: field")
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            tx = mt940lib.models.Transactions()
+            tx.parse("\n".join(block))
+    except Exception as exc:  # mt-940 raises bare RuntimeError/ValueError/KeyError
+        raise _parse_failure(name, first, block, exc) from None
+    if len(tx) != len(line_nos):
+        at = line_nos[len(tx)] if len(tx) < len(line_nos) else first
+        raise BankFileError(f"{name} line {at}: :61: line not readable as MT940 "
+                            f"({len(tx)} of {len(line_nos)} read)")
+    data = tx.data
+    account = str(data.get("account_identification") or "").strip()
+    opening = _balance(data, "final_opening_balance", "intermediate_opening_balance")
+    closing = _balance(data, "final_closing_balance", "intermediate_closing_balance")
+    ccy = (opening or closing or (None, default_ccy))[1]
+    where = f"{name} line {first}"
+    out: list[BankLine] = []
+    for t, n, raw86 in zip(tx, line_nos, _details_fields(block)):
+        d = t.data
+        amount = d["amount"]
+        line_ccy = amount.currency or ccy
+        value_date: date = d["date"]
+        booking: date = d.get("entry_date") or value_date
+        det = parse_details(raw86)
+        extra = (d.get("extra_details") or "").strip()
+        if extra and _ACCOUNT_LIKE.match(extra.replace(" ", "")) and not det.payer_account:
+            det.payer_account = extra.replace(" ", "")
+        elif extra and not det.text:
+            det.text = extra
+        cust = (d.get("customer_reference") or "").strip()
+        code = (d.get("id") or "").strip()
+        is_check = code.endswith("CHK")
+        if not det.reference and not is_check and cust.upper() not in _NO_REF and len(cust) >= 4:
+            det.reference = cust
+        out.append(BankLine(
+            booking_date=booking, value_date=value_date,
+            amount=minor(amount.amount, line_ccy, f"{name} line {n}"), currency=line_ccy,
+            payer=join_texts(det.payer), payer_account=join_texts(det.payer_account),
+            reference=join_texts(det.reference), text=join_texts(det.text),
+            bank_ref=(d.get("bank_reference") or "").strip(),
+            check_no=cust if is_check and cust.upper() not in _NO_REF else "", kind="check" if is_check else "transfer",
+            account=account, source=name, line_no=n))
+    stmt_id = "/".join(str(x) for x in (data.get("transaction_reference"), data.get("statement_number")) if x)
+    return Statement(
+        source=name, format=FORMAT, account=account, currency=ccy, lines=tuple(out),
+        opening_balance=minor(opening[0], opening[1], where) if opening else None,
+        closing_balance=minor(closing[0], closing[1], where) if closing else None,
+        statement_id=stmt_id)

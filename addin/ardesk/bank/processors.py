@@ -1,0 +1,290 @@
+"""Card-processor reports: Stripe balance / payout reconciliation CSV and PayPal
+activity CSV.
+
+These are not bank statements: each row is a charge, refund, chargeback, fee,
+payout or adjustment on the processor's balance, with gross, fee and net
+amounts.  The bank statement shows only the payouts; these reports say which
+charges (and so which invoices) a payout is made of.
+
+Stripe (Dashboard "Balance" / "Payout reconciliation" itemized reports, column
+names as Stripe's report API documents them): balance_transaction_id, created,
+available_on, currency, gross, fee, net, reporting_category, source_id,
+charge_id, payment_intent_id, invoice_id, automatic_payout_id, and when
+present customer_name / customer_email / customer_description / description.
+Amounts are in major units with a decimal point; times are UTC.  A payout's
+own row (reporting_category ``payout``, net = minus the payout amount) lets the
+payout be checked: the net of the rows carrying its automatic_payout_id must
+equal it, else the file is refused with both figures.
+
+PayPal (Activity download, "Balance affecting" CSV): Date, Time, TimeZone,
+Name, Type, Status, Currency, Gross, Fee, Net, From Email Address, Transaction
+ID, Reference Txn ID, Invoice Number, and optionally Balance.  Dates are
+month-first (the US layout) unless ``date_format`` says otherwise.  Only
+Completed rows are taken; others are counted in ``problems``.  PayPal does not
+link a withdrawal to the payments it pays out, so its payouts are listed
+unchecked; when the Balance column is there, each row is checked against the
+running balance instead.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from ..core.money import exponent, fmt, minor_from_decimal
+from .model import BankFileError
+from .sanitize import clean_text
+
+KINDS = ("charge", "refund", "chargeback", "fee", "payout", "adjustment")
+STRIPE_REQUIRED = ("balance_transaction_id", "created", "currency", "gross", "fee", "net", "reporting_category")
+PAYPAL_REQUIRED = ("Date", "Type", "Status", "Currency", "Gross", "Fee", "Net", "Transaction ID")
+
+_STRIPE_KIND = {
+    "charge": "charge", "payment": "charge",
+    "refund": "refund", "refund_failure": "refund", "partial_capture_reversal": "refund",
+    "dispute": "chargeback", "dispute_reversal": "chargeback",
+    "fee": "fee", "stripe_fee": "fee", "network_cost": "fee", "tax": "fee", "platform_earning": "fee",
+    "payout": "payout", "payout_reversal": "payout",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorTransaction:
+    kind: str                          # charge, refund, chargeback, fee, payout, adjustment
+    gross: int                         # minor units
+    fee: int                           # minor units, as the report signs it (a cost is negative)
+    net: int                           # gross + fee
+    currency: str
+    created: date
+    transaction_id: str
+    available_on: date | None = None
+    charge_id: str = ""
+    invoice_id: str = ""
+    customer_name: str = ""
+    customer_email: str = ""
+    description: str = ""
+    payout_id: str = ""
+    category: str = ""                 # the processor's own type / reporting category
+    line_no: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorPayout:
+    payout_id: str
+    amount: int                        # paid to the bank, minor units, positive
+    currency: str
+    date: date | None
+    transaction_count: int             # transactions settled in this payout
+    checked: bool                      # the file let us check amount against the transactions
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorReport:
+    source: str
+    format: str
+    transactions: tuple[ProcessorTransaction, ...]
+    payouts: tuple[ProcessorPayout, ...]
+    problems: tuple[str, ...] = field(default=())
+
+
+class _Csv:
+    def __init__(self, name: str, text: str, required: tuple[str, ...]):
+        self.name = name
+        reader = csv.reader(io.StringIO(text))
+        try:
+            rows = [(reader.line_num, r) for r in reader]
+        except csv.Error as exc:
+            raise BankFileError(f"{name} line {reader.line_num}: {exc}") from None
+        if not rows:
+            raise BankFileError(f"{name}: the file is empty")
+        header = [h.strip() for h in rows[0][1]]
+        self.index = {h.lower(): i for i, h in enumerate(header)}
+        missing = [c for c in required if c.lower() not in self.index]
+        if missing:
+            raise BankFileError(f"{name} line 1: missing column(s) {', '.join(missing)} (found: {', '.join(header)})")
+        self.rows = [(n, r) for n, r in rows[1:] if any(c.strip() for c in r)]
+        self.width = len(header)
+
+    def get(self, row: list[str], column: str) -> str:
+        i = self.index.get(column.lower())
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    def money(self, n: int, row: list[str], column: str, currency: str) -> int:
+        raw = self.get(row, column)
+        if not raw:
+            return 0
+        try:
+            value = Decimal(raw.replace(",", "").replace("\u00a0", "").replace(" ", ""))
+            return minor_from_decimal(value, exponent(currency))
+        except (InvalidOperation, ValueError):
+            raise BankFileError(f"{self.name} line {n}, column {column}: {raw!r} is not an amount") from None
+
+    def day(self, n: int, row: list[str], column: str, formats: tuple[str, ...], required: bool) -> date | None:
+        raw = self.get(row, column)
+        if not raw:
+            if required:
+                raise BankFileError(f"{self.name} line {n}, column {column}: no date")
+            return None
+        for f in formats:
+            try:
+                return datetime.strptime(raw, f).date()
+            except ValueError:
+                continue
+        raise BankFileError(f"{self.name} line {n}, column {column}: {raw!r} is not a date "
+                            f"({' or '.join(formats)})")
+
+    def check_width(self, n: int, row: list[str]) -> None:
+        if len(row) < self.width:
+            raise BankFileError(f"{self.name} line {n}: {len(row)} fields, expected {self.width}")
+
+
+_STRIPE_DATES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d")
+
+
+def read_stripe(path: Path, text: str) -> ProcessorReport:
+    name = path.name
+    f = _Csv(name, text, STRIPE_REQUIRED)
+    txs: list[ProcessorTransaction] = []
+    for n, row in f.rows:
+        f.check_width(n, row)
+        ccy = f.get(row, "currency").upper()
+        if len(ccy) != 3 or not ccy.isalpha():
+            raise BankFileError(f"{name} line {n}, column currency: {ccy!r} is not a currency code")
+        gross, fee, net = (f.money(n, row, c, ccy) for c in ("gross", "fee", "net"))
+        # Stripe reports fees as a positive cost: net = gross - fee.  Keep our sign rule (fee negative).
+        if gross - fee == net:
+            fee = -fee
+        elif gross + fee != net:
+            raise BankFileError(f"{name} line {n}: gross {fmt(gross, exponent(ccy))} and fee "
+                                f"{fmt(abs(fee), exponent(ccy))} do not give net {fmt(net, exponent(ccy))}")
+        category = f.get(row, "reporting_category")
+        kind = _STRIPE_KIND.get(category.lower(), "adjustment")
+        payout_id = f.get(row, "automatic_payout_id")
+        if kind == "payout" and not payout_id:
+            payout_id = f.get(row, "source_id")
+        txs.append(ProcessorTransaction(
+            kind=kind, gross=gross, fee=fee, net=net, currency=ccy,
+            created=f.day(n, row, "created", _STRIPE_DATES, required=True),  # type: ignore[arg-type]
+            available_on=f.day(n, row, "available_on", _STRIPE_DATES, required=False),
+            transaction_id=f.get(row, "balance_transaction_id"),
+            charge_id=f.get(row, "charge_id") or (f.get(row, "source_id") if kind == "charge" else ""),
+            invoice_id=clean_text(f.get(row, "invoice_id")),
+            customer_name=clean_text(f.get(row, "customer_name")),
+            customer_email=clean_text(f.get(row, "customer_email")),
+            description=clean_text(f.get(row, "description") or f.get(row, "customer_description")),
+            payout_id=payout_id, category=category, line_no=n))
+    payouts = _stripe_payouts(name, txs)
+    return ProcessorReport(source=name, format="Stripe balance/payout reconciliation CSV",
+                           transactions=tuple(txs), payouts=payouts)
+
+
+def _stripe_payouts(name: str, txs: list[ProcessorTransaction]) -> tuple[ProcessorPayout, ...]:
+    order: list[str] = []
+    settled: dict[str, list[ProcessorTransaction]] = {}
+    own_row: dict[str, ProcessorTransaction] = {}
+    for t in txs:
+        if not t.payout_id:
+            continue
+        if t.payout_id not in settled:
+            order.append(t.payout_id)
+            settled[t.payout_id] = []
+        if t.kind == "payout":
+            own_row[t.payout_id] = t
+        else:
+            settled[t.payout_id].append(t)
+    out = []
+    for pid in order:
+        items = settled[pid]
+        total = sum(t.net for t in items)
+        row = own_row.get(pid)
+        ccy = row.currency if row else items[0].currency
+        if row is not None and items:
+            if -row.net != total:
+                e = exponent(ccy)
+                raise BankFileError(
+                    f"{name} line {row.line_no}: payout {pid} is {fmt(-row.net, e)} {ccy}, but the net of its "
+                    f"{len(items)} transactions is {fmt(total, e)} (difference {fmt(-row.net - total, e)})")
+        amount = -row.net if row is not None else total
+        when = (row.available_on or row.created) if row is not None else None
+        out.append(ProcessorPayout(payout_id=pid, amount=amount, currency=ccy, date=when,
+                                   transaction_count=len(items), checked=row is not None and bool(items)))
+    return tuple(out)
+
+
+def _paypal_kind(type_: str, gross: int) -> str:
+    t = type_.lower()
+    if "withdraw" in t or "transfer to bank" in t or "payout" in t:
+        return "payout"
+    if "chargeback" in t or "reversal" in t or "dispute" in t:
+        return "chargeback"
+    if "refund" in t:
+        return "refund"
+    if "fee" in t:
+        return "fee"
+    if "payment" in t and gross > 0:
+        return "charge"
+    return "adjustment"
+
+
+def read_paypal(path: Path, text: str, date_format: str | None = None) -> ProcessorReport:
+    name = path.name
+    f = _Csv(name, text, PAYPAL_REQUIRED)
+    formats = (date_format,) if date_format else ("%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y")
+    txs: list[ProcessorTransaction] = []
+    problems: list[str] = []
+    skipped: dict[str, int] = {}
+    balances: dict[str, tuple[int, int]] = {}      # currency -> (line, balance after that line)
+    has_balance = "balance" in f.index
+    for n, row in f.rows:
+        f.check_width(n, row)
+        ccy = f.get(row, "Currency").upper()
+        if len(ccy) != 3 or not ccy.isalpha():
+            raise BankFileError(f"{name} line {n}, column Currency: {ccy!r} is not a currency code")
+        gross, fee, net = (f.money(n, row, c, ccy) for c in ("Gross", "Fee", "Net"))
+        e = exponent(ccy)
+        if gross + fee != net:
+            raise BankFileError(f"{name} line {n}: Gross {fmt(gross, e)} + Fee {fmt(fee, e)} is not Net {fmt(net, e)}")
+        status = f.get(row, "Status")
+        if has_balance and f.get(row, "Balance"):
+            bal = f.money(n, row, "Balance", ccy)
+            prev = balances.get(ccy)
+            if prev is not None and status.lower() == "completed" and prev[1] + net != bal:
+                raise BankFileError(f"{name} line {n}: balance {fmt(prev[1], e)} (line {prev[0]}) + net {fmt(net, e)} "
+                                    f"= {fmt(prev[1] + net, e)}, but the file says {fmt(bal, e)}")
+            balances[ccy] = (n, bal)
+        if status.lower() != "completed":
+            skipped[status or "(blank)"] = skipped.get(status or "(blank)", 0) + 1
+            continue
+        type_ = f.get(row, "Type")
+        kind = _paypal_kind(type_, gross)
+        tx_id = f.get(row, "Transaction ID")
+        txs.append(ProcessorTransaction(
+            kind=kind, gross=gross, fee=fee, net=net, currency=ccy,
+            created=f.day(n, row, "Date", formats, required=True),  # type: ignore[arg-type]
+            transaction_id=tx_id,
+            charge_id=tx_id if kind == "charge" else f.get(row, "Reference Txn ID"),
+            invoice_id=clean_text(f.get(row, "Invoice Number")),
+            customer_name=clean_text(f.get(row, "Name")),
+            customer_email=clean_text(f.get(row, "From Email Address")),
+            description=clean_text(f.get(row, "Item Title") or f.get(row, "Subject") or f.get(row, "Note")),
+            payout_id=tx_id if kind == "payout" else "", category=type_, line_no=n))
+    for status, count in skipped.items():
+        problems.append(f"{name}: {count} row(s) with status {status} not imported")
+    payouts = tuple(ProcessorPayout(payout_id=t.transaction_id, amount=-t.net, currency=t.currency, date=t.created,
+                                    transaction_count=0, checked=False) for t in txs if t.kind == "payout")
+    return ProcessorReport(source=name, format="PayPal activity CSV", transactions=tuple(txs), payouts=payouts,
+                           problems=tuple(problems))
+
+
+def sniff(text: str) -> str | None:
+    """'stripe' or 'paypal' from the header row, else None."""
+    first = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
+    names = {h.strip().lower() for h in first}
+    if all(c in names for c in STRIPE_REQUIRED):
+        return "stripe"
+    if all(c.lower() in names for c in PAYPAL_REQUIRED):
+        return "paypal"
+    return None
