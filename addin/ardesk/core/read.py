@@ -68,6 +68,15 @@ def as_date(v: Any) -> date:
     raise CellError("is not a date")
 
 
+def choice(options: Sequence[str]) -> Callable[[Any], str]:
+    def conv(v: Any) -> str:
+        t = as_text(v).lower()
+        if t not in options:
+            raise CellError(f"is not one of {', '.join(options)}")
+        return t
+    return conv
+
+
 class RowReader:
     """Iterates a table's non-blank rows, converting named columns and collecting problems."""
 
@@ -207,11 +216,12 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
     cols = [("CustomerID", None, True), ("Name", None, True), ("Email", None, False),
             ("Address", None, False), ("PostalCode", None, False), ("Country", None, False),
             ("TermsDays", as_int, True), ("TaxRate", as_decimal, True), ("Currency", None, False),
-            ("CreditLimit", RAW, False), ("Status", None, False), ("BankAccount", None, False)]
+            ("CreditLimit", RAW, False), ("Status", choice(schema.CUSTOMER_STATUS), False),
+            ("BankAccount", None, False)]
     for rownum, v in r.rows(cols):
         cid, name, email, addr, pc, country, terms, rate, cur, limit, status, bank = v
         cur = (cur or settings.base_currency).upper()
-        status = (status or "active").lower()
+        status = status or "active"
         bad = False
         if cid in out:
             r.error(rownum, "CustomerID", cid, f"duplicate customer ID {cid!r} (first on row {out[cid].row})")
@@ -221,9 +231,6 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
             bad = True
         if rate < 0 or rate >= 1:
             r.error(rownum, "TaxRate", rate, f"tax rate {rate} is outside 0%..100%: type 20% (0.2), not 20")
-            bad = True
-        if status not in schema.CUSTOMER_STATUS:
-            r.error(rownum, "Status", status, f"status {status!r} is not one of {', '.join(schema.CUSTOMER_STATUS)}")
             bad = True
         if len(cur) != 3 or not cur.isalpha():
             r.error(rownum, "Currency", cur, f"currency {cur!r} is not an ISO 4217 code such as EUR")
@@ -248,10 +255,9 @@ def read_charges(t: Table, customers: dict[str, Customer], step: str = "") -> tu
     seen: dict[str, int] = {}
     cols = [("ChargeID", None, True), ("CustomerID", None, True), ("Item", None, True),
             ("Description", None, False), ("Quantity", as_decimal, True), ("UnitPrice", as_decimal, True),
-            ("Frequency", None, True), ("StartDate", as_date, True), ("EndDate", as_date, False)]
+            ("Frequency", choice(schema.FREQUENCIES), True), ("StartDate", as_date, True), ("EndDate", as_date, False)]
     for rownum, v in r.rows(cols):
         chid, cid, item, desc, qty, price, freq, start, end = v
-        freq = freq.lower()
         bad = False
         if chid in seen:
             r.error(rownum, "ChargeID", chid, f"duplicate charge ID {chid!r} (first on row {seen[chid]})")
@@ -264,9 +270,6 @@ def read_charges(t: Table, customers: dict[str, Customer], step: str = "") -> tu
             bad = True
         if price < 0:
             r.error(rownum, "UnitPrice", price, f"unit price {price} is negative; use a credit note instead")
-            bad = True
-        if freq not in schema.FREQUENCIES:
-            r.error(rownum, "Frequency", freq, f"frequency {freq!r} is not one of {', '.join(schema.FREQUENCIES)}")
             bad = True
         if end is not None and end < start:
             r.error(rownum, "EndDate", end, f"end date {end} is before the start date {start}")
@@ -282,12 +285,11 @@ def read_receipts(t: Table, settings: Settings, customers: dict[str, Customer], 
     problems: list[Problem] = []
     r = RowReader(t, schema.RECEIPTS, problems, step)
     out: list[Receipt] = []
-    cols = [("Date", as_date, True), ("Method", None, True), ("Payer", None, False),
+    cols = [("Date", as_date, True), ("Method", choice(schema.METHODS), True), ("Payer", None, False),
             ("CustomerID", None, False), ("Reference", None, False), ("CheckNo", None, False),
             ("Amount", RAW, True), ("Currency", None, False), ("PaymentID", None, False)]
     for rownum, v in r.rows(cols):
         d, method, payer, cid, ref, check, amount, cur, pid = v
-        method = method.lower()
         cur = (cur or (customers[cid].currency if cid in customers else settings.base_currency)).upper()
         try:
             minor = to_minor(amount, exponent(cur))
@@ -297,9 +299,6 @@ def read_receipts(t: Table, settings: Settings, customers: dict[str, Customer], 
         bad = False
         if minor <= 0:
             r.error(rownum, "Amount", amount, f"a receipt of {amount} must be positive; refunds are credit notes")
-            bad = True
-        if method not in schema.METHODS:
-            r.error(rownum, "Method", method, f"method {method!r} is not one of {', '.join(schema.METHODS)}")
             bad = True
         if cid and cid not in customers:
             r.error(rownum, "CustomerID", cid, f"unknown customer {cid!r}: not on the Customers sheet")

@@ -1,0 +1,184 @@
+"""End to end on real .xlsx files, through the CLI a clerk or a scheduler runs."""
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ardesk.cli import main
+from ardesk.io.template import create_workbook
+
+from .conftest import REPO, sha, tables
+
+
+def run_cli(capsys, *args) -> tuple[int, dict]:
+    code = main([*map(str, args), "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def test_committed_template_is_what_init_makes(tmp_path):
+    made = create_workbook(tmp_path / "new.xlsx")
+    committed = REPO / "workbooks" / "ardesk-template.xlsx"
+    assert _parts(made) == _parts(committed), "run `ardesk init workbooks/ardesk-template.xlsx` again"
+
+
+def test_template_has_real_tables_names_formats_and_validation(tmp_path):
+    path = create_workbook(tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert "tblCustomers" in wb["Customers"].tables
+    assert wb.defined_names["NextInvoiceNumber"].attr_text == "Settings!$B$8"
+    assert wb["Invoices"].freeze_panes == "A2"
+    assert wb["Invoices"].column_dimensions["D"].number_format == "yyyy-mm-dd"
+    kinds = {str(dv.sqref)[0]: dv.type for dv in wb["Charges"].data_validations.dataValidation}
+    assert kinds["G"] == "list" and kinds["H"] == "date" and kinds["E"] == "decimal"
+
+
+def test_month_end_twice_writes_nothing_the_second_time(demo, capsys):
+    bank = demo.with_name("demo-bank-2026-10.csv")
+    before = tables(demo)
+    code, s = run_cli(capsys, "month-end", demo, "--period", "2026-10", "--bank", bank)
+    assert code == 0 and s["invoices_issued"] == 0 and s["receipts_posted"] == 0
+    assert s["duplicates_skipped"] == s["lines_read"] > 0
+    assert tables(demo) == before and s["written"] is False
+
+
+def test_demo_month_end_is_reconciled(demo, capsys):
+    code, s = run_cli(capsys, "reconcile", demo, "--as-of", "2026-10-31")
+    assert code == 0
+    assert s["journal_balanced"] and s["subledger_equals_control"] and s["roll_forward_balanced"]
+    t = tables(demo)
+    aging_total = [r for r in t["tblAging"] if r[0] == "TOTAL" and r[2] == "EUR"][0][-1]
+    assert f"{aging_total:.2f}" == s["ar_balance"]["EUR"]
+
+
+def test_bad_input_lists_every_problem_and_writes_nothing_else(demo, capsys):
+    wb = openpyxl.load_workbook(demo)
+    ws = wb["Charges"]
+    ws["F2"] = "12,50"                      # text in an amount cell
+    ws["B3"] = "C9999"                      # unknown customer
+    wb["Customers"]["A3"] = wb["Customers"]["A2"].value   # duplicate ID
+    wb.save(demo)
+    before = tables(demo)
+    code, s = run_cli(capsys, "month-end", demo, "--period", "2026-11")
+    assert code == 1
+    text = "\n".join(s["problems"])
+    assert "Charges, row 2, UnitPrice (F) ['12,50']: '12,50' is text, not a number" in text
+    assert "Charges, row 3, CustomerID (B) ['C9999']: unknown customer 'C9999'" in text
+    assert "Customers, row 3, CustomerID (A)" in text and "duplicate customer ID" in text
+    after = tables(demo)
+    for name in before:
+        if name != "tblExceptions":
+            assert after[name] == before[name], name
+    listed = {(r[1], int(r[2]), r[3][:8]) for r in after["tblExceptions"] if r[2] != ""}
+    assert ("Charges", 2, "UnitPric") in listed and ("Charges", 3, "Customer") in listed
+
+
+def test_workbook_with_a_chart_is_refused_untouched(demo, capsys):
+    from openpyxl.chart import BarChart, Reference
+    wb = openpyxl.load_workbook(demo)
+    ws = wb["Aging"]
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=4, min_row=4, max_row=8))
+    ws.add_chart(chart, "M4")
+    wb.save(demo)
+    before = sha(demo)
+    code = main(["bill", str(demo), "--period", "2026-11"])
+    err = capsys.readouterr().err
+    assert code == 2 and "charts" in err and "nothing was written" in err
+    assert sha(demo) == before
+
+
+def test_a_failed_save_leaves_the_workbook_and_no_temporary_file(demo, monkeypatch, capsys):
+    import openpyxl.workbook.workbook as wbmod
+    before = sha(demo)
+
+    def broken_save(self, filename):
+        Path(filename).write_bytes(b"half a workbook")
+        raise OSError("disk full")
+    monkeypatch.setattr(wbmod.Workbook, "save", broken_save)
+    code = main(["bill", str(demo), "--period", "2026-11"])
+    assert code == 2 and "disk full" in capsys.readouterr().err
+    assert sha(demo) == before
+    assert sorted(p.name for p in demo.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_write_keeps_the_previous_file_as_backup(demo, capsys):
+    before = sha(demo)
+    code, s = run_cli(capsys, "bill", demo, "--period", "2026-11")
+    assert code == 0 and s["invoices_issued"] > 0
+    assert sha(demo.with_name("demo.bak.xlsx")) == before
+
+
+def test_dry_run_reports_but_writes_nothing(demo, capsys):
+    before = sha(demo)
+    code, s = run_cli(capsys, "bill", demo, "--period", "2026-11", "--dry-run")
+    assert code == 0 and s["invoices_issued"] > 0 and s["dry_run"] and not s["written"]
+    assert s["rows_added"]["Invoices"] == s["invoices_issued"]
+    assert sha(demo) == before
+
+
+def test_change_by_someone_else_during_a_run_is_detected(demo):
+    from ardesk import app
+    from ardesk.io.fileadapter import FileWorkbook
+    from ardesk.io.port import WorkbookError
+    port = FileWorkbook(demo)
+    import os
+    st = demo.stat()
+    os.utime(demo, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))   # a colleague saved meanwhile
+    with pytest.raises(WorkbookError, match="changed by someone else"):
+        app.run(port, "bill", period="2026-11")
+
+
+def test_formula_text_is_stored_as_text(tmp_path):
+    from ardesk.io.fileadapter import FileWorkbook
+    from ardesk.io.port import Changes
+    path = create_workbook(tmp_path / "t.xlsx")
+    ch = Changes()
+    ch.append("tblReceipts", [(date(2026, 10, 1), "transfer", "=HYPERLINK(\"http://x\")", None,
+                               "=1+1", None, 10, None, None)])
+    FileWorkbook(path).write(ch)
+    ws = openpyxl.load_workbook(path)["Receipts"]
+    assert ws["C2"].data_type == "s" and ws["C2"].value == '=HYPERLINK("http://x")'
+    with zipfile.ZipFile(path) as z:
+        assert b"<f>" not in z.read("xl/worksheets/sheet4.xml")
+
+
+def test_libreoffice_opens_the_demo_with_the_same_values(demo, tmp_path):
+    import shutil
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.fail("LibreOffice (soffice) is not installed; .ci/run installs it")
+    out = tmp_path / "lo"
+    proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                           "--convert-to", "xlsx", "--outdir", str(out), str(demo)],
+                          capture_output=True, text=True, timeout=180)
+    converted = out / demo.name
+    assert proc.returncode == 0 and converted.exists(), proc.stderr
+    from python_calamine import CalamineWorkbook
+    a, b = CalamineWorkbook.from_path(str(demo)), CalamineWorkbook.from_path(str(converted))
+    assert a.sheet_names == b.sheet_names
+    for name in a.sheet_names:
+        assert a.get_sheet_by_name(name).to_python() == b.get_sheet_by_name(name).to_python(), name
+
+
+def test_cli_demo_prints_its_summary(tmp_path):
+    exe = Path(__import__("sys").executable).with_name("ardesk")
+    proc = subprocess.run([str(exe), "demo", str(tmp_path / "d.xlsx"), "--customers", "40", "--period", "2026-10",
+                           "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads(proc.stdout)
+    assert s["invoices_issued"] > 30 and s["receipts_posted"] > 20
+    assert s["journal_balanced"] and s["subledger_equals_control"]
+    assert set(s) >= {"invoices_issued", "receipts_posted", "ar_balance", "journal_balanced",
+                      "subledger_equals_control", "problems"}
