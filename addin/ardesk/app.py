@@ -36,7 +36,7 @@ from .core import reports
 from .io.port import Changes, Table, WorkbookPort
 from .io import rows as out_rows
 
-COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end")
+COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close")
 STEPS = {
     "validate": (),
     "bill": ("bill",),
@@ -44,6 +44,7 @@ STEPS = {
     "reconcile": ("reconcile",),
     "report": ("reconcile", "report"),
     "month-end": ("bill", "receive", "reconcile", "report"),
+    "close": ("reconcile", "close"),
 }
 ALL_TABLES = ("tblCustomers", "tblCharges", "tblReceipts", "tblInvoices", "tblInvoiceLines", "tblPayments",
               "tblAllocations", "tblJournal", "tblExceptions", "tblAging", "tblSummary", "tblReconciliation")
@@ -145,7 +146,7 @@ def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: d
                                "suspense": 0, "credits_applied": 0}
     steps = STEPS[command]
     ar_before = _ar_by_currency(ledger)
-    if "bill" in steps and not period:
+    if ("bill" in steps or "close" in steps) and not period:
         problems.append(Problem("no period given: pass --period YYYY-MM or fill Current period on Settings",
                                 "Settings", None, "Period", None, "bill"))
     new_invoices, new_payments, new_allocs, new_journal = [], [], [], []
@@ -195,7 +196,7 @@ def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: d
                 if res.payments or credit_allocs:
                     audit.append(f"posted {len(res.payments)} receipt(s), {len(credit_allocs)} credit application(s)")
 
-    report_date = _as_of(books, period if command == "month-end" else None, as_of, now.date())
+    report_date = _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date())
     rec = None
     if not problems and "reconcile" in steps:
         tick("reconcile")
@@ -207,6 +208,17 @@ def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: d
         summary["journal_balanced"] = rec.journal_balanced
         summary["subledger_equals_control"] = rec.subledger_equals_control
         summary["roll_forward_balanced"] = all(r.balanced for r in rec.roll.values())
+
+    if not problems and "close" in steps:
+        tick("close")
+        if not rec.ok:
+            problems.append(Problem(
+                f"the books do not reconcile at {report_date} (journal balanced: {rec.journal_balanced}, subledger "
+                f"equals control: {rec.subledger_equals_control}); fix the differences on the Reconciliation tab "
+                "before closing", "Reconciliation", None, "", None, "close"))
+        elif settings.locked_through is None or settings.locked_through < report_date:
+            changes.names["LockedThrough"] = report_date
+            audit.append(f"closed {period}: nothing may be posted on or before {report_date}")
 
     if not problems and "report" in steps:
         tick("report")
@@ -249,7 +261,7 @@ def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: d
         changes.append("tblJournal", [out_rows.journal_row(j) for j in new_journal])
         _replace_if_changed(changes, books.tables, "tblExceptions", schema.EXCEPTIONS.header,
                             out_rows.exception_rows(notes))
-        if changes.appends:
+        if changes.appends or changes.names:
             changes.append("tblAudit", [(now, user or _user(), command, "; ".join(audit) or command)])
     summary["problems"] = [str(p) for p in problems]
     summary["notes"] = [str(p) for p in notes]

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", type=_period)
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE")
     sp.add_argument("--format", dest="bank_format")
+    sp = sub.add_parser("close", help="lock a reconciled period: nothing may be posted in it afterwards")
+    common(sp)
+    sp.add_argument("--period", type=_period, required=True)
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
     return p

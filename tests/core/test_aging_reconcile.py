@@ -79,3 +79,27 @@ def test_a_hand_edited_journal_shows_up_as_a_difference():
     assert not res.summary["journal_balanced"] and not res.summary["subledger_equals_control"]
     diffs = [r for r in _table(wb, "tblReconciliation") if r["Section"] == "Difference"]
     assert diffs and diffs[0]["CustomerID"] == "C1" and diffs[0]["Amount"] == D("10.00")
+
+
+def test_close_locks_a_reconciled_period_once():
+    wb = _history()
+    res = app.run(wb, "close", period="2026-08")
+    assert res.ok and wb.settings["LockedThrough"] == date(2026, 8, 31)
+    assert [r[2] for r in wb.rows["tblAudit"]][-1] == "close"
+    again = app.run(wb, "close", period="2026-08")
+    assert again.ok and not again.written
+    late = Changes()
+    late.append("tblReceipts", [receipt(date(2026, 8, 30), "10", cid="C1")])
+    wb.write(late)
+    blocked = app.run(wb, "receive")
+    assert not blocked.ok and "locked" in blocked.summary["problems"][0]
+
+
+def test_close_refuses_books_that_do_not_reconcile():
+    wb = _history()
+    row = list(wb.rows["tblJournal"][0])
+    row[wb.headers["tblJournal"].index("Debit")] = D("1.00")
+    wb.rows["tblJournal"][0] = tuple(row)
+    res = app.run(wb, "close", period="2026-09")
+    assert not res.ok and "do not reconcile" in res.summary["problems"][0]
+    assert wb.settings["LockedThrough"] is None

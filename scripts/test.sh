@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh Debian/Ubuntu machine: installs what the
+# tests need (LibreOffice and its Python bridge for the workbook and add-in
+# checks), makes the virtual environment, installs ardesk with its test
+# extras, and runs pytest.  Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
+/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || need_apt+=(python3-uno)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing ${need_apt[*]} from the Debian archive"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+exec .venv/bin/python -m pytest "$@"
