@@ -1,0 +1,211 @@
+"""Month-end on a big ledger: core time per step, file read/write, peak memory, and the
+ratio of a month-end to a bare openpyxl load + save of the same workbook.
+
+    .venv/bin/python bench/bench_monthend.py [--customers 20000] [--rebuild]
+
+The reference workbook (20,000 customers, 100,000 invoices, 80,000 receipts
+over five months) is built once into bench/out/ and reused.  Month-end then
+bills the sixth month (20,000 invoices) and imports a bank file of 16,000
+lines.  Timings are wall-clock on this machine; compare the ratios, which
+are measured in one run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from ardesk.core.billing import bill
+from ardesk.core.journal import invoice_entry
+from ardesk.core.ledger import Ledger
+from ardesk.core.matching import Incoming, MatchIndex
+from ardesk.core.model import Charge, Customer, Settings
+from ardesk.core.money import to_decimal
+from ardesk.core.periods import parse_period
+from ardesk.core.receipts import apply_credits, post_receipts
+from ardesk.io import rows as R
+from ardesk.io.fileadapter import FileWorkbook
+from ardesk.io.port import Changes
+from ardesk.io.template import create_workbook
+
+OUT = Path(__file__).resolve().parent / "out"
+MONTHS = ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]
+MONTH_END = "2026-09"
+
+
+def people(n: int, rng: random.Random):
+    customers = {}
+    charges = []
+    for i in range(1, n + 1):
+        cid = f"C{i:05d}"
+        customers[cid] = Customer(cid, f"Customer {i} Ltd", rng.choice((14, 30, 45)), Decimal("0.21"), "EUR",
+                                  bank_account=f"BE{i:014d}")
+        charges.append(Charge(f"K{i:05d}", cid, "PLAN", Decimal(rng.choice((1, 2, 3))),
+                              Decimal(rng.choice(("49.00", "149.00", "390.00"))), "monthly", date(2025, 1, 1)))
+    return customers, charges
+
+
+def payments_for(ledger: Ledger, month: str, count: int, rng: random.Random, customers) -> list[Incoming]:
+    start, end = parse_period(month)
+    open_items = [(inv, left) for inv, left in ledger.open_items(None) if inv.issue_date <= start]
+    rng.shuffle(open_items)
+    out = []
+    for k, (inv, left) in enumerate(open_items[:count]):
+        amount = left if rng.random() > 0.1 else left // 2
+        ref = inv.number if rng.random() > 0.2 else ""
+        day = start + timedelta(days=rng.randint(1, 27))
+        out.append(Incoming(day, amount, "EUR", f"bench:{month}:{k}", "bank.csv", "transfer",
+                            customers[inv.customer_id].name, customers[inv.customer_id].bank_account, "", ref))
+    return out
+
+
+def build(path: Path, n: int) -> dict:
+    rng = random.Random(7)
+    customers, charges = people(n, rng)
+    ledger = Ledger()
+    settings = Settings()
+    new_inv, new_pay, new_alloc, new_journal = [], [], [], []
+    for m in MONTHS:
+        res = bill(m, customers, charges, ledger, settings)
+        settings = replace(settings, next_invoice_number=res.next_number)
+        ledger.add_invoices(res.invoices)
+        for inv in res.invoices:
+            lines = invoice_entry(inv, ledger, settings)
+            ledger.add_journal(lines)
+            new_journal += lines
+        new_inv += res.invoices
+        incoming = payments_for(ledger, m, n * 4 // 5, rng, customers)
+        rec = post_receipts(incoming, ledger, customers, settings, MatchIndex(ledger, customers))
+        ca, cj = apply_credits(ledger, settings)
+        new_pay += rec.payments
+        new_alloc += rec.allocations + ca
+        new_journal += rec.journal + cj
+    ch = Changes()
+    ch.append("tblCustomers", [(c.id, c.name, None, None, None, None, c.terms_days, c.tax_rate, c.currency, None,
+                                "active", c.bank_account) for c in customers.values()])
+    ch.append("tblCharges", [(c.id, c.customer_id, c.item, None, c.quantity, c.unit_price, c.frequency, c.start,
+                              None) for c in charges])
+    ch.append("tblInvoices", [R.invoice_row(i) for i in new_inv])
+    ch.append("tblInvoiceLines", [R.line_row(ln) for i in new_inv for ln in i.lines])
+    ch.append("tblPayments", [R.payment_row(p) for p in new_pay])
+    ch.append("tblAllocations", [R.allocation_row(a) for a in new_alloc])
+    ch.append("tblJournal", [R.journal_row(j) for j in new_journal])
+    ch.names["NextInvoiceNumber"] = settings.next_invoice_number
+    if path.exists():
+        path.unlink()
+    create_workbook(path)
+    FileWorkbook(path).write(ch, backup=False)
+    # the month-end's bank file
+    bank = payments_for(ledger, MONTH_END, n * 4 // 5, rng, customers)
+    with open(path.with_suffix(".csv"), "w") as fh:
+        fh.write("date,amount,payer,reference,account\n")
+        for b in bank:
+            fh.write(f"{b.date},{to_decimal(b.amount)},{b.payer},{b.reference},{b.payer_account}\n")
+    return {"invoices": len(new_inv), "payments": len(new_pay), "allocations": len(new_alloc),
+            "journal_lines": len(new_journal)}
+
+
+def timed(fn, *a, **kw):
+    t = time.perf_counter()
+    out = fn(*a, **kw)
+    return out, time.perf_counter() - t
+
+
+def child(kind: str, path: str) -> None:
+    """Run one measurement in this (fresh) process; print its time and peak memory as JSON."""
+    t = time.perf_counter()
+    if kind == "bare":
+        from openpyxl import load_workbook
+        wb = load_workbook(path)
+        wb.save(path + ".bare.xlsx")
+    else:
+        from ardesk import app
+        res = app.run(FileWorkbook(path), "month-end", period=MONTH_END, bank_files=[path[:-5] + ".csv"])
+        assert res.ok, res.summary["problems"][:3]
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+
+
+def in_child(kind: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--customers", type=int, default=20000)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    OUT.mkdir(exist_ok=True)
+    ref = OUT / f"reference-{a.customers}.xlsx"
+    if a.rebuild or not ref.exists():
+        counts, secs = timed(build, ref, a.customers)
+        print(f"built {ref.name} in {secs:.1f} s: {counts}")
+    work = OUT / "work.xlsx"
+    shutil.copy2(ref, work)
+    shutil.copy2(ref.with_suffix(".csv"), work.with_suffix(".csv"))
+    print(f"workbook {ref.stat().st_size / 1e6:.1f} MB")
+
+    # file read and parsing (what every run does first)
+    from ardesk import app
+    from ardesk.core.aging import age
+    from ardesk.core import reports
+    from ardesk.core.reconcile import reconcile
+    port = FileWorkbook(work)
+    raw, t_read = timed(port.read_tables, app.ALL_TABLES)
+    books, t_load = timed(app.load, port)
+    print(f"read tables (calamine)      {t_read:7.2f} s")
+    print(f"validate + parse to records {t_load - t_read:7.2f} s  (includes a second read)")
+    ledger, settings = books.ledger, books.settings
+    print(f"  rows: invoices {len(ledger.invoices)}, payments {len(ledger.payments)}, "
+          f"allocations {len(ledger.allocations)}, journal {len(ledger.journal)}")
+
+    # core steps, pure
+    steps = {}
+    res, steps["bill"] = timed(bill, MONTH_END, books.customers, books.charges, ledger, settings)
+    def post_invoices():
+        ledger.add_invoices(res.invoices)
+        for inv in res.invoices:
+            ledger.add_journal(invoice_entry(inv, ledger, settings))
+    _, steps["bill: journal"] = timed(post_invoices)
+    incoming, _p, _f = app.read_bank_files([work.with_suffix(".csv")], None, "EUR")
+    rec, steps["receive: match + post"] = timed(post_receipts, incoming, ledger, books.customers, settings)
+    _, steps["receive: credits"] = timed(apply_credits, ledger, settings)
+    start, end = parse_period(MONTH_END)
+    rc, steps["reconcile"] = timed(reconcile, ledger, settings, start, end)
+    ag, steps["aging"] = timed(age, ledger, end, settings.aging_buckets)
+    _, steps["summary"] = timed(reports.summary_rows, ledger, settings, ag, rc)
+    total = sum(steps.values())
+    for k, v in steps.items():
+        print(f"core {k:26s}{v:7.2f} s")
+    print(f"core steps together         {total:7.2f} s   target < 2 s   {'OK' if total < 2 else 'OVER'}")
+    print(f"  issued {len(res.invoices)} invoices, posted {len(rec.payments)} receipts; "
+          f"reconciled: {rc.ok}")
+
+    shutil.copy2(ref, work)
+    bare = in_child("bare", work)
+    shutil.copy2(ref, work)
+    me = in_child("month-end", work)
+    ratio = me["seconds"] / bare["seconds"]
+    print(f"bare openpyxl load + save   {bare['seconds']:7.2f} s   peak {bare['peak_mb']:6.0f} MB")
+    print(f"ardesk month-end (file)     {me['seconds']:7.2f} s   peak {me['peak_mb']:6.0f} MB")
+    print(f"ratio month-end / bare      {ratio:7.2f}     target <= 1.5   {'OK' if ratio <= 1.5 else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()
