@@ -182,3 +182,53 @@ def test_cli_demo_prints_its_summary(tmp_path):
     assert s["journal_balanced"] and s["subledger_equals_control"]
     assert set(s) >= {"invoices_issued", "receipts_posted", "ar_balance", "journal_balanced",
                       "subledger_equals_control", "problems"}
+
+
+def _as_xlsm(xlsx: Path, vba: bytes) -> Path:
+    """The same workbook with a VBA project, as Excel saves a macro-enabled file."""
+    out = xlsx.with_suffix(".xlsm")
+    with zipfile.ZipFile(xlsx) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml").replace(
+                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdVBA" Type="http://schemas.microsoft.'
+                                    b'com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+            dst.writestr(item, data)
+        dst.writestr("xl/vbaProject.bin", vba)
+    return out
+
+
+def test_vba_in_a_macro_workbook_survives_a_write(tmp_path, capsys):
+    from ardesk.excel.addin_build import build_addin
+    with zipfile.ZipFile(build_addin(tmp_path / "a.xlam")) as z:
+        vba = z.read("xl/vbaProject.bin")
+    book = _as_xlsm(create_workbook(tmp_path / "book.xlsx"), vba)
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["Customers"].append(["C1", "Acme", None, None, None, None, 30, 0.21, "EUR", None, "active", None])
+    wb["Customers"].tables["tblCustomers"].ref = "A1:L2"
+    wb["Charges"].append(["K1", "C1", "PLAN", None, 1, 100, "monthly", date(2026, 1, 1), None])
+    wb["Charges"].tables["tblCharges"].ref = "A1:I2"
+    wb.save(book)
+    code, s = run_cli(capsys, "bill", book, "--period", "2026-10")
+    assert code == 0 and s["invoices_issued"] == 1 and s["written"]
+    with zipfile.ZipFile(book) as z:
+        assert z.read("xl/vbaProject.bin") == vba
+
+
+def test_changed_aging_buckets_reshape_the_aging_table(demo, capsys):
+    wb = openpyxl.load_workbook(demo)
+    sheet, cell = wb.defined_names["AgingBuckets"].attr_text.replace("$", "").split("!")
+    wb[sheet][cell] = "15,45"
+    wb.save(demo)
+    code, s = run_cli(capsys, "report", demo, "--as-of", "2026-10-31")
+    assert code == 0
+    ws = openpyxl.load_workbook(demo)["Aging"]
+    t = ws.tables["tblAging"]
+    header = [c.value for c in ws[4]][:8]
+    assert header == ["CustomerID", "Name", "Currency", "Current", "1-15", "16-45", "Over 45", "Total"]
+    assert t.ref.startswith("A4:H")
+    assert ws["A2"].value.startswith("Aging as of 2026-10-31")
