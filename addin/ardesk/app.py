@@ -30,13 +30,14 @@ from .core.matching import MatchIndex
 from .core.model import Problem, ProblemsFound, Settings
 from .core.money import exponent, fmt, to_decimal
 from .core.periods import parse_period, period_of
+from .core.cashapp import steps as cashapp
 from .core.receipts import apply_credits, from_receipts, from_statement, post_receipts, suspense_notes
 from .core.reconcile import reconcile as reconcile_books
 from .core import reports
 from .io.port import Changes, Table, WorkbookPort
 from .io import rows as out_rows
 
-COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close")
+COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close", "apply-review", "deposit")
 STEPS = {
     "validate": (),
     "bill": ("bill",),
@@ -45,6 +46,8 @@ STEPS = {
     "report": ("reconcile", "report"),
     "month-end": ("bill", "receive", "reconcile", "report"),
     "close": ("reconcile", "close"),
+    "apply-review": ("apply-review",),
+    "deposit": ("deposit",),
 }
 ALL_TABLES = ("tblCustomers", "tblCharges", "tblReceipts", "tblInvoices", "tblInvoiceLines", "tblPayments",
               "tblAllocations", "tblJournal", "tblExceptions", "tblAging", "tblSummary", "tblReconciliation")
@@ -58,6 +61,7 @@ class RunResult:
     notes: list[Problem] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     written: bool = False
+    deposit_slips: list = field(default_factory=list)      # slips made by the deposit command, for printing
 
     @property
     def ok(self) -> bool:
@@ -110,25 +114,44 @@ def _as_of(books: Books, period: str | None, as_of: date | None, today: date) ->
     return today
 
 
-def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency: str
+def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency: str, *,
+                    strict_balances: bool = True, notes: list[Problem] | None = None
                     ) -> tuple[list, list[Problem], list[str]]:
+    """Bank lines of every file; a broken file is a problem, an importer's remark a note."""
     from .bank import BankFileError, read_statement
     incoming, problems, formats = [], [], []
     for p in paths:
         try:
-            st = read_statement(p, fmt_name, currency=currency)
+            st = read_statement(p, fmt_name, currency=currency, strict_balances=strict_balances)
         except BankFileError as exc:
             problems.append(Problem(str(exc), Path(p).name, None, "", None, "receive"))
             continue
         formats.append(st.format)
+        if notes is not None:
+            notes.extend(Problem(m, Path(p).name, None, "", None, "receive", blocking=False) for m in st.problems)
         incoming.extend(from_statement(st))
     return incoming, problems, formats
+
+
+def read_processor_files(paths: Iterable[str | Path], notes: list[Problem]) -> tuple[list, list[Problem]]:
+    from .bank import BankFileError, read_processor
+    reports, problems = [], []
+    for p in paths:
+        try:
+            rep = read_processor(p)
+        except BankFileError as exc:
+            problems.append(Problem(str(exc), Path(p).name, None, "", None, "receive"))
+            continue
+        notes.extend(Problem(m, Path(p).name, None, "", None, "receive", blocking=False) for m in rep.problems)
+        reports.append(rep)
+    return reports, problems
 
 
 def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: date | None = None,
         bank_files: Sequence[str | Path] = (), bank_format: str | None = None, dry_run: bool = False,
         now: datetime | None = None, user: str | None = None,
-        progress: Callable[[str], None] | None = None) -> RunResult:
+        progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
+        lenient_balances: bool = False, deposit_date: date | None = None) -> RunResult:
     """Run a command (see COMMANDS) and write its changes unless ``dry_run``."""
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
@@ -145,6 +168,9 @@ def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: d
                                "lines_read": 0, "duplicates_skipped": 0, "debits_ignored": 0,
                                "suspense": 0, "credits_applied": 0}
     steps = STEPS[command]
+    cash = cashapp.load_cashapp(port) if {"receive", "apply-review", "deposit"} & set(steps) else None
+    if cash is not None:
+        problems += cash.problems
     ar_before = _ar_by_currency(ledger)
     if ("bill" in steps or "close" in steps) and not period:
         problems.append(Problem("no period given: pass --period YYYY-MM or fill Current period on Settings",
@@ -175,26 +201,33 @@ def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: d
         tick("receive")
         incoming, p = from_receipts(books.receipts, ledger)
         problems += p
-        bank_in, p, formats = read_bank_files(bank_files, bank_format, settings.base_currency)
+        bank_in, p, formats = read_bank_files(bank_files, bank_format, settings.base_currency,
+                                              strict_balances=not lenient_balances, notes=notes)
+        problems += p
+        reports_in, p = read_processor_files(processor_files, notes)
         problems += p
         summary["bank_formats"] = formats
+        summary.update(auto_posted=0, to_review=0)
         if not problems:
-            res = post_receipts(incoming + bank_in, ledger, books.customers, settings, MatchIndex(ledger, books.customers))
-            problems += res.problems
-            notes += res.notes
-            if not res.problems:
-                credit_allocs, credit_journal = apply_credits(ledger, settings)
-                new_payments += res.payments
-                new_allocs += res.allocations + credit_allocs
-                new_journal += res.journal + credit_journal
-                for row, pid in res.stamps:
-                    changes.update("tblReceipts", row, "PaymentID", pid)
-                summary.update(receipts_posted=len(res.payments), lines_read=res.lines_read,
-                               duplicates_skipped=res.duplicates_skipped, debits_ignored=res.debits_ignored,
-                               suspense=sum(1 for a in res.allocations if a.kind == "suspense"),
-                               credits_applied=len(credit_allocs))
-                if res.payments or credit_allocs:
-                    audit.append(f"posted {len(res.payments)} receipt(s), {len(credit_allocs)} credit application(s)")
+            cres = cashapp.receive(incoming, bank_in, reports_in, cash, ledger, books.customers, settings)
+            problems += cres.problems
+            if not cres.problems:
+                _take(cres, changes, new_payments, new_allocs, new_journal, audit, notes, summary)
+
+    if not problems and "apply-review" in steps:
+        tick("apply-review")
+        cres = cashapp.apply_review(cash, ledger, books.customers, settings, now.date())
+        problems += cres.problems
+        if not cres.problems:
+            _take(cres, changes, new_payments, new_allocs, new_journal, audit, notes, summary)
+
+    if not problems and "deposit" in steps:
+        tick("deposit")
+        cres, slips = cashapp.deposit(cash, ledger, settings, deposit_date or now.date())
+        _take(cres, changes, new_payments, new_allocs, new_journal, audit, notes, summary)
+        summary["deposit_slips"] = cashapp.slip_summaries(slips)
+    else:
+        slips = []
 
     report_date = _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date())
     rec = None
@@ -267,13 +300,28 @@ def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: d
     summary["notes"] = [str(p) for p in notes]
     summary["rows_added"] = changes.summary()
     summary["dry_run"] = dry_run
-    result = RunResult(command, changes, problems, notes, summary)
+    result = RunResult(command, changes, problems, notes, summary, deposit_slips=[] if problems else slips)
     if not dry_run and not changes.is_empty():
         tick("write")
         port.write(changes)
         result.written = True
     summary["written"] = result.written
     return result
+
+
+def _take(cres, changes: Changes, payments: list, allocs: list, journal: list, audit: list[str],
+          notes: list[Problem], summary: dict[str, Any]) -> None:
+    """Gather what a cash-application step adds into the run's lists and changes."""
+    payments += cres.payments
+    allocs += cres.allocations
+    journal += cres.journal
+    audit += cres.audit
+    notes += cres.notes
+    summary.update(cres.counts)
+    for table, rows in cres.appends.items():
+        changes.append(table, rows)
+    for table, row, column, value in cres.updates:
+        changes.update(table, row, column, value)
 
 
 def _ar_by_currency(ledger: Ledger) -> dict[str, int]:

@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--dry-run", action="store_true", help="report what would be written; write nothing")
         sp.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
 
+    def cash_flags(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--processor", action="append", type=Path, default=[], metavar="FILE",
+                        help="a Stripe or PayPal report (repeatable)")
+        sp.add_argument("--lenient-balances", action="store_true",
+                        help="import statements whose balances do not add up, listing the difference as a note")
+
     sp = sub.add_parser("init", help="create a new, empty billing workbook")
     sp.add_argument("workbook", type=Path)
     sp.add_argument("--dry-run", action="store_true")
@@ -64,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE", help="a bank file (repeatable)")
     sp.add_argument("--format", dest="bank_format", help="bank file format (default: detected)")
+    cash_flags(sp)
+    sp = sub.add_parser("apply-review", help="post the decisions typed on the Review tab")
+    common(sp)
+    sp = sub.add_parser("deposit", help="put undeposited checks and cash on a deposit slip (tab and PDF)")
+    common(sp)
+    sp.add_argument("--date", type=_date, dest="deposit_date", help="slip date YYYY-MM-DD (default: today)")
     sp = sub.add_parser("reconcile", help="AR roll-forward and subledger vs control")
     common(sp)
     sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: Reports as of on Settings, or today)")
@@ -75,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", type=_period)
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE")
     sp.add_argument("--format", dest="bank_format")
+    cash_flags(sp)
     sp = sub.add_parser("close", help="lock a reconciled period: nothing may be posted in it afterwards")
     common(sp)
     sp.add_argument("--period", type=_period, required=True)
@@ -102,6 +115,12 @@ def print_summary(s: dict, out=sys.stdout) -> None:
     print(f"  invoices issued     {s.get('invoices_issued', 0)}", file=out)
     print(f"  receipts posted     {s.get('receipts_posted', 0)}"
           + (f"  (duplicates skipped {s['duplicates_skipped']})" if s.get("duplicates_skipped") else ""), file=out)
+    if "to_review" in s:
+        print(f"  matched and posted  {s.get('auto_posted', 0)}; waiting on the Review tab {s['to_review']}", file=out)
+    for d in s.get("deposit_slips") or ():
+        print(f"  deposit slip        {d['deposit_id']}: {d['items']} item(s), {d['currency']} {d['total']}", file=out)
+    for pdf in s.get("deposit_pdfs") or ():
+        print(f"  printed             {pdf}", file=out)
     for cur, v in (s.get("ar_balance") or {}).items():
         print(f"  open AR             {cur} {v}", file=out)
     print(f"  journal balanced    {'yes' if s.get('journal_balanced') else 'NO'}", file=out)
@@ -149,9 +168,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             result = app.run(port, args.command, period=getattr(args, "period", None),
                              as_of=getattr(args, "as_of", None), bank_files=getattr(args, "bank", ()),
-                             bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick)
+                             bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick,
+                             processor_files=getattr(args, "processor", ()),
+                             lenient_balances=getattr(args, "lenient_balances", False),
+                             deposit_date=getattr(args, "deposit_date", None))
         finally:
             close()
+        if result.written and result.deposit_slips:
+            from .deposit_pdf import write_slip
+            company = result.summary.get("company", "")
+            result.summary["deposit_pdfs"] = [
+                str(write_slip(args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf"), s, company))
+                for s in result.deposit_slips]
         return _finish(result, args)
     except (WorkbookError, FileExistsError, OSError) as exc:
         print(f"ardesk: {exc}", file=sys.stderr)

@@ -149,6 +149,7 @@ PAYMENTS = TableDef("tblPayments", "Payments", (
     C("Amount", MONEY, True, width=12),
     C("Currency", TEXT, True, width=9),
     C("Fingerprint", ID, True, width=24),
+    C("PayerAccount", TEXT, width=24, note="the account the money came from; teaches the matcher who pays from it"),
 ), "ledger", key="PaymentID")
 
 ALLOCATION_KINDS = ("applied", "credit", "suspense", "credit applied", "write-off", "suspense cleared")
@@ -221,13 +222,66 @@ RECONCILIATION = TableDef("tblReconciliation", "Reconciliation", (
     C("Note", TEXT, width=70),
 ), "report", anchor="A4")
 
+REVIEW_DECISIONS = ("confirm", "assign", "suspense")
+REVIEW = TableDef("tblReview", "Review", (
+    C("Fingerprint", ID, True, width=24),
+    C("Date", DATE, True, width=11),
+    C("Source", TEXT, width=18),
+    C("Origin", TEXT, width=22, note="file and line, or Receipts row"),
+    C("Method", TEXT, width=10),
+    C("Payer", TEXT, width=26),
+    C("PayerAccount", TEXT, width=22),
+    C("Reference", TEXT, width=36, note="remittance text as received"),
+    C("CheckNo", TEXT, width=10),
+    C("Amount", MONEY, True, width=12),
+    C("Currency", TEXT, True, width=9),
+    C("PaymentID", ID, width=12, note="set when the money is already held in suspense"),
+    C("ProposedCustomer", ID, width=12),
+    C("ProposedInvoices", TEXT, width=30),
+    C("Confidence", DECIMAL, width=10),
+    C("Rule", TEXT, width=14),
+    C("Reason", TEXT, width=60),
+    C("Decision", CHOICE, False, REVIEW_DECISIONS, width=10,
+      note="confirm: post the proposal; assign: post to CustomerID / InvoiceNos; suspense"),
+    C("CustomerID", ID, width=12, note="your decision: the customer who paid"),
+    C("InvoiceNos", TEXT, width=30, note="your decision: invoice numbers, separated by spaces or commas"),
+    C("ReceiptRow", INT, width=8, note="Receipts row stamped when posted"),
+    C("Status", TEXT, width=30, note="filled by ardesk when the decision is posted"),
+), "input", key="Fingerprint",
+    note="Receipts the matcher was not sure of; nothing is posted for them until apply-review.")
+
+DEPOSITS = TableDef("tblDeposits", "Deposits", (
+    C("DepositID", ID, True, width=12),
+    C("Date", DATE, True, width=11),
+    C("PaymentID", ID, True, width=12),
+    C("CheckNo", TEXT, width=10),
+    C("Payer", TEXT, width=28),
+    C("Amount", MONEY, True, width=12),
+    C("Currency", TEXT, True, width=9),
+), "ledger", note="Deposit slips: checks and cash taken to the bank together.")
+
+SETTLEMENT_KINDS = ("deposit banked", "card payout", "payout banked", "card fee", "card refund", "chargeback")
+SETTLEMENTS = TableDef("tblSettlements", "Settlements", (
+    C("Date", DATE, True, width=11),
+    C("Kind", CHOICE, True, SETTLEMENT_KINDS, width=14),
+    C("Document", ID, width=22, note="deposit slip, payout or charge id"),
+    C("Fingerprint", ID, True, width=24),
+    C("InvoiceNo", ID, width=16),
+    C("CustomerID", ID, width=12),
+    C("Amount", MONEY, True, width=12),
+    C("Currency", TEXT, True, width=9),
+    C("EntryID", ID, width=11),
+    C("Source", TEXT, width=22),
+    C("Note", TEXT, width=50),
+), "ledger", note="Bank lines and processor rows that are not receipts: deposits, payouts, card fees, refunds.")
+
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
-    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION)}
+    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
-               "Reconciliation", "Audit")
+               "Reconciliation", "Audit", "Review", "Deposits", "Settlements")
 
 
 @dataclass(frozen=True)

@@ -67,11 +67,14 @@ def invoice_entry(inv: Invoice, ledger: Ledger, settings: Settings) -> list[Jour
 
 
 def receipt_entry(payment: Payment, allocations: Iterable[Allocation], ledger: Ledger,
-                  settings: Settings) -> list[JournalLine]:
-    """The receipt's entry: cash in, and where it went on the payment date."""
+                  settings: Settings, cash_role: str | None = None) -> list[JournalLine]:
+    """The receipt's entry: cash in, and where it went on the payment date.
+
+    ``cash_role`` overrides the account the method implies (a check already on
+    the bank statement is at the bank, not in undeposited funds)."""
     e = EntryBuilder(ledger, settings, payment.date, payment.currency, "receipt", payment.id,
                      f"{payment.method or 'receipt'} {payment.payer} {payment.reference}".strip()[:120])
-    e.debit(CASH_ROLE_BY_METHOD.get(payment.method, "Cash"), payment.amount)
+    e.debit(cash_role or CASH_ROLE_BY_METHOD.get(payment.method, "Cash"), payment.amount)
     for a in allocations:
         if a.kind == "applied":
             e.credit("AR", a.amount, a.customer_id)

@@ -14,8 +14,8 @@ from typing import Iterable, Iterator
 
 from .model import Allocation, Invoice, JournalLine, Payment
 
-# Allocation kinds that reduce an invoice's open amount.
-REDUCES_INVOICE = frozenset({"applied", "credit applied", "write-off"})
+# Allocation kinds that reduce an invoice's open amount (when they name one).
+REDUCES_INVOICE = frozenset({"applied", "credit applied", "write-off", "suspense cleared"})
 _NUM = re.compile(r"(\d+)$")
 
 
@@ -75,10 +75,14 @@ class Ledger:
             self._draw(self.credit_pool[(a.customer_id, a.currency)], a.payment_id, a.amount)
         elif a.kind == "suspense":
             self.suspense[a.payment_id] = [self._payment_by_id.get(a.payment_id), a.amount]
-        elif a.kind == "suspense cleared" and a.payment_id in self.suspense:
-            self.suspense[a.payment_id][1] -= a.amount
-            if self.suspense[a.payment_id][1] <= 0:
-                del self.suspense[a.payment_id]
+        elif a.kind == "suspense cleared":
+            if not a.invoice_no and a.customer_id:
+                # money taken out of suspense for a customer but no invoice: the customer's credit
+                self.credit_pool[(a.customer_id, a.currency)].append([a.payment_id, a.date, a.amount])
+            if a.payment_id in self.suspense:
+                self.suspense[a.payment_id][1] -= a.amount
+                if self.suspense[a.payment_id][1] <= 0:
+                    del self.suspense[a.payment_id]
 
     @staticmethod
     def _draw(pool: list[list], payment_id: str, amount: int) -> None:

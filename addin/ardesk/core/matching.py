@@ -2,26 +2,53 @@
 
 Each rule is a small function ``rule(incoming, index) -> Proposal | None``;
 rules are tried in order and the first with a proposal wins (as Odoo's
-reconciliation models do).  A proposal names the customer, the invoices the
-payer quoted (if any), a confidence and a reason a clerk can read.  A receipt
-no rule explains is never guessed: it goes to suspense.
+reconciliation models do).  A proposal names the customer, the invoices it
+pays (if any), a confidence between 0 and 1 and a reason a clerk can read.
+
+==================  =====================================================================
+rule                confidence
+==================  =====================================================================
+reference           invoice numbers / RF references quoted (see cashapp.references):
+                    exact 1.0, loose 0.95, one typo 0.75; times 1.0 when the amount
+                    settles them (or falls short within the write-off tolerance) and the
+                    payer does not contradict, 0.95 for a partial or overpayment when the
+                    payer agrees, 0.85 when the payer is unknown, 0.5 when the payer is
+                    someone else's account or name, 0.7 when a quoted invoice is paid
+payer + amount      who paid (cashapp.payers: 0.60-1.0) times how the amount fits that
+                    customer's open items (cashapp.amounts: 0.85-1.0); a CustomerID the
+                    clerk typed on the Receipts tab is 1.0 whatever the fit
+amount only         0.6: the amount equals exactly one open invoice of anyone; a guess,
+                    so it is only ever proposed for review
+==================  =====================================================================
+
+The caller posts a proposal at or above Settings ``AutoPostThreshold`` and
+sends the rest to the Review tab.  A receipt no rule explains goes to suspense.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Callable, Iterable
 
-from .creditor_ref import clean, find_references
+from .cashapp.amounts import fit_amount, within_tolerance
+from .cashapp.payers import Payer, PayerIndex, normal_account, normal_name  # noqa: F401  (re-exported)
+from .cashapp.references import EXACT, LOOSE, TYPO, ReferenceIndex
+from .creditor_ref import clean
 from .ledger import Ledger
-from .model import Customer
+from .model import Customer, Invoice, Payment
+from .money import exponent, fmt, to_minor
+
+import re
+
+REF_FACTOR = {EXACT: 1.0, LOOSE: 0.95, TYPO: 0.75}
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """A receipt waiting to be posted, from the Receipts tab or a bank line."""
+    """A receipt waiting to be posted, from the Receipts tab, a bank line or a card processor."""
     date: date
     amount: int
     currency: str
@@ -36,6 +63,7 @@ class Incoming:
     check_no: str = ""
     origin: str = ""               # where it came from, for messages: "Receipts row 7", "bank.csv line 4"
     receipt_row: int | None = None  # Receipts tab row to stamp with the PaymentID
+    at_bank: bool = False          # already on the bank statement (a banked check is not undeposited)
 
     @property
     def remittance(self) -> str:
@@ -51,45 +79,59 @@ class Proposal:
     reason: str
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
-
-
 def tokens(text: str) -> list[str]:
     return [clean(t) for t in _TOKEN.findall(text or "")]
 
 
-def normal_name(name: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", (name or "").casefold()).split())
-
-
-def normal_account(acct: str) -> str:
-    return clean(acct)
-
-
-@dataclass
 class MatchIndex:
-    """Look-up tables built once per run from the ledger and the customer list."""
-    ledger: Ledger
-    customers: dict[str, Customer]
-    by_number: dict[str, str] = field(default_factory=dict)
-    by_rf: dict[str, str] = field(default_factory=dict)
-    by_customer_token: dict[str, str] = field(default_factory=dict)
-    by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    by_account: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Look-up tables built once per run from the ledger and the customer list.
 
-    def __post_init__(self) -> None:
-        for inv in self.ledger.invoices:
-            self.add_invoice(inv.number, inv.creditor_ref)
-        for c in self.customers.values():
-            self.by_customer_token[clean(c.id)] = c.id
-            self.by_name[normal_name(c.name)].append(c.id)
-            if c.bank_account:
-                self.by_account[normal_account(c.bank_account)].append(c.id)
+    Nothing here scans every invoice per receipt: invoices are found by number,
+    by (year, sequence), by (currency, open amount), and per customer through
+    the ledger's per-customer lists.
+    """
 
-    def add_invoice(self, number: str, rf: str) -> None:
-        self.by_number[clean(number)] = number
-        if rf:
-            self.by_rf[clean(rf)] = number
+    def __init__(self, ledger: Ledger, customers: dict[str, Customer],
+                 tolerance_abs: Decimal = Decimal("0.50"), tolerance_pct: Decimal = Decimal("0.005")):
+        self.ledger = ledger
+        self.customers = customers
+        self.tolerance_abs, self.tolerance_pct = tolerance_abs, tolerance_pct
+        self.refs = ReferenceIndex()
+        self.payers = PayerIndex(customers)
+        self.by_amount: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for inv in ledger.invoices:
+            self.add_invoice(inv)
+        for p in ledger.payments:
+            self.learn(p)
+        for a in ledger.allocations:
+            if a.kind == "suspense cleared" and a.customer_id:
+                p = ledger._payment_by_id.get(a.payment_id)
+                if p is not None and p.payer_account:
+                    self.payers.learn(p.payer_account, a.customer_id)
+
+    def add_invoice(self, inv: Invoice) -> None:
+        self.refs.add(inv.number, inv.creditor_ref)
+        if inv.kind == "invoice":
+            left = self.ledger.open_amount(inv.number)
+            if left > 0:
+                self.by_amount[(inv.currency, left)].append(inv.number)
+
+    def learn(self, p: Payment) -> None:
+        if p.payer_account and p.customer_id:
+            self.payers.learn(p.payer_account, p.customer_id)
+
+    def is_open(self, number: str) -> bool:
+        return self.ledger.open_amount(number) > 0
+
+    def tol_minor(self, currency: str) -> int:
+        return to_minor(self.tolerance_abs, exponent(currency))
+
+    def open_items(self, customer_id: str, currency: str, on: date) -> list[tuple[Invoice, int]]:
+        return [(i, self.ledger.open_amount(i.number))
+                for i in self.ledger.open_invoices_of(customer_id, currency, on)]
+
+    def identify(self, inc: Incoming) -> Payer | None:
+        return self.payers.identify(inc.customer_id, inc.payer_account, inc.payer, tokens(inc.remittance))
 
 
 Rule = Callable[[Incoming, MatchIndex], "Proposal | None"]
@@ -97,60 +139,84 @@ Rule = Callable[[Incoming, MatchIndex], "Proposal | None"]
 
 def rule_reference(inc: Incoming, ix: MatchIndex) -> Proposal | None:
     """Invoice numbers or RF references quoted in the remittance text."""
-    found: list[str] = []
-    for rf in find_references(inc.remittance):
-        no = ix.by_rf.get(rf)
-        if no and no not in found:
-            found.append(no)
-    for tok in tokens(inc.remittance):
-        no = ix.by_number.get(tok) or ix.by_rf.get(tok)
-        if no and no not in found:
-            found.append(no)
+    found = ix.refs.find(inc.remittance, ix.is_open)
     if not found:
         return None
-    owners = {ix.ledger.invoice_by_no[n].customer_id for n in found}
-    if len(owners) != 1:
+    payer = ix.identify(inc)
+    owners = {ix.ledger.invoice_by_no[f.invoice_no].customer_id for f in found}
+    if len(owners) > 1:
+        if payer is not None and payer.customer_id in owners:
+            found = [f for f in found if ix.ledger.invoice_by_no[f.invoice_no].customer_id == payer.customer_id]
+        else:
+            f0 = found[0]
+            cid = ix.ledger.invoice_by_no[f0.invoice_no].customer_id
+            quoted = ", ".join(f"{f.invoice_no} ({ix.ledger.invoice_by_no[f.invoice_no].customer_id})" for f in found)
+            return Proposal(cid, (f0.invoice_no,), 0.4, "reference",
+                            f"remittance quotes invoices of several customers: {quoted}")
+    cid = ix.ledger.invoice_by_no[found[0].invoice_no].customer_id
+    nos = tuple(f.invoice_no for f in found)
+    factor = min(REF_FACTOR[f.how] for f in found)
+    e = exponent(inc.currency)
+    how = "; ".join(f"{f.quoted!r} read as {f.invoice_no}" if f.how != EXACT else f"quotes {f.invoice_no}"
+                    for f in found)
+    if any(f.how == TYPO for f in found):
+        how += " (one character differs)"
+    invs = [ix.ledger.invoice_by_no[n] for n in nos]
+    if any(i.currency != inc.currency for i in invs):
+        return Proposal(cid, nos, 0.5, "reference", f"{how}; invoice currency {invs[0].currency}, "
+                                                    f"receipt {inc.currency}")
+    open_total = sum(max(ix.ledger.open_amount(n), 0) for n in nos)
+    closed = [n for n in nos if ix.ledger.open_amount(n) <= 0]
+    if payer is not None and payer.customer_id != cid and payer.rule != "fuzzy name":
+        return Proposal(cid, nos, 0.5, "reference", f"{how} of customer {cid}, but {payer.reason}")
+    agrees = payer is not None and payer.customer_id == cid and payer.confidence >= 0.95
+    settles = open_total == inc.amount or within_tolerance(open_total - inc.amount, open_total,
+                                                           ix.tol_minor(inc.currency), ix.tolerance_pct)
+    if closed:
+        base, what = 0.7, f"; {', '.join(closed)} already paid: possibly paid twice"
+    elif settles:
+        base, what = 1.0, f"; amount {fmt(inc.amount, e)} settles {fmt(open_total, e)} open"
+    elif agrees:
+        base, what = 0.95, (f"; amount {fmt(inc.amount, e)} against {fmt(open_total, e)} open "
+                            f"({'partial' if inc.amount < open_total else 'overpaid'}), payer confirmed: "
+                            f"{payer.rule}")
+    else:
+        base, what = 0.85, (f"; amount {fmt(inc.amount, e)} against {fmt(open_total, e)} open and "
+                            "the payer is not confirmed by account or name")
+    return Proposal(cid, nos, round(base * factor, 3), "reference", f"remittance {how} of customer {cid}{what}")
+
+
+def rule_payer_amount(inc: Incoming, ix: MatchIndex) -> Proposal | None:
+    """The payer identified by the clerk, bank account, customer ID or name; the amount fitted to
+    that customer's open items."""
+    payer = ix.identify(inc)
+    if payer is None:
         return None
-    cid = owners.pop()
-    if inc.customer_id and inc.customer_id != cid:
+    c = ix.customers.get(payer.customer_id)
+    items = ix.open_items(payer.customer_id, inc.currency, inc.date)
+    if c is not None and c.currency != inc.currency and not items:
+        return Proposal(payer.customer_id, (), round(payer.confidence * 0.5, 3), payer.rule,
+                        f"{payer.reason}; the customer is billed in {c.currency}, the receipt is {inc.currency}")
+    fit = fit_amount(inc.amount, items, exponent(inc.currency), ix.tol_minor(inc.currency), ix.tolerance_pct)
+    # a customer the clerk typed is a decision, not a guess: the amount is applied by the usual rule
+    factor = 1.0 if payer.rule == "customer given" else fit.factor
+    return Proposal(payer.customer_id, fit.invoice_nos, round(payer.confidence * factor, 3),
+                    payer.rule, f"{payer.reason}; {fit.reason}")
+
+
+def rule_amount_only(inc: Incoming, ix: MatchIndex) -> Proposal | None:
+    """Payer unknown, but the amount equals exactly one open invoice: proposed, never posted."""
+    cands = [n for n in ix.by_amount.get((inc.currency, inc.amount), ())
+             if ix.ledger.open_amount(n) == inc.amount and ix.ledger.invoice_by_no[n].issue_date <= inc.date]
+    if len(cands) != 1:
         return None
-    return Proposal(cid, tuple(found), 1.0, "reference",
-                    f"remittance quotes {', '.join(found)} of customer {cid}")
+    inv = ix.ledger.invoice_by_no[cands[0]]
+    return Proposal(inv.customer_id, (inv.number,), 0.6, "amount only",
+                    f"payer not identified; the amount {fmt(inc.amount, exponent(inc.currency))} equals the open "
+                    f"amount of {inv.number} of {inv.customer_id}, and of no other invoice")
 
 
-def rule_customer_given(inc: Incoming, ix: MatchIndex) -> Proposal | None:
-    """The clerk typed the customer ID on the Receipts tab."""
-    if inc.customer_id and inc.customer_id in ix.customers:
-        return Proposal(inc.customer_id, (), 1.0, "customer given", f"customer {inc.customer_id} entered by the clerk")
-    return None
-
-
-def rule_customer_in_text(inc: Incoming, ix: MatchIndex) -> Proposal | None:
-    hits = {ix.by_customer_token[t] for t in tokens(inc.remittance) if t in ix.by_customer_token}
-    if len(hits) == 1:
-        cid = hits.pop()
-        return Proposal(cid, (), 0.95, "customer id", f"remittance quotes customer ID {cid}")
-    return None
-
-
-def rule_bank_account(inc: Incoming, ix: MatchIndex) -> Proposal | None:
-    if not inc.payer_account:
-        return None
-    hits = ix.by_account.get(normal_account(inc.payer_account), [])
-    if len(hits) == 1:
-        return Proposal(hits[0], (), 0.95, "bank account", f"paid from {inc.payer_account}, the account of {hits[0]}")
-    return None
-
-
-def rule_exact_name(inc: Incoming, ix: MatchIndex) -> Proposal | None:
-    hits = ix.by_name.get(normal_name(inc.payer), []) if inc.payer else []
-    if len(hits) == 1:
-        return Proposal(hits[0], (), 0.9, "payer name", f"payer {inc.payer!r} is the name of customer {hits[0]}")
-    return None
-
-
-RULES: tuple[Rule, ...] = (rule_reference, rule_customer_given, rule_customer_in_text, rule_bank_account,
-                           rule_exact_name)
+RULES: tuple[Rule, ...] = (rule_reference, rule_payer_amount, rule_amount_only)
 
 
 def propose(inc: Incoming, ix: MatchIndex, rules: Iterable[Rule] = RULES) -> Proposal | None:

@@ -165,6 +165,7 @@ class Payment:
     customer_id: str = ""
     reference: str = ""
     check_no: str = ""
+    payer_account: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -367,7 +367,7 @@ def read_payments(t: Table, step: str = "") -> tuple[list[Payment], list[Problem
     cols = [("PaymentID", None, True), ("Date", as_date, True), ("Amount", RAW, True),
             ("Currency", None, True), ("Fingerprint", None, True), ("Source", None, False),
             ("Method", None, False), ("Payer", None, False), ("CustomerID", None, False),
-            ("Reference", None, False), ("CheckNo", None, False)]
+            ("Reference", None, False), ("CheckNo", None, False), ("PayerAccount", None, False)]
     out = []
     for rownum, v in r.rows(cols):
         v = _money_row(v, (2,), 3, "EUR", r, rownum, ("Amount",))

@@ -8,8 +8,12 @@ How a receipt is applied:
    date.  A partial payment leaves the rest of the last invoice open.
 2. Money left over is the customer's credit (a liability), applied to the
    customer's next invoices oldest first by :func:`apply_credits`.
-3. A receipt no matching rule explains goes to suspense and is listed on the
-   Exceptions tab; it is never guessed.
+3. Of imported lines (bank, card processor) only a proposal at or above
+   Settings AutoPostThreshold is posted; a less certain one waits on the Review tab, posted by nobody until a clerk
+   decides (:mod:`ardesk.core.cashapp.review`).  An underpayment within the
+   write-off tolerance is written off with its own entry.
+4. A receipt no matching rule explains goes to suspense and is listed on the
+   Exceptions and Review tabs; it is never guessed.
 
 Posting is idempotent: each receipt has a fingerprint (the Receipts row's
 content, or the bank line's) and a Receipts row is stamped with its
@@ -20,13 +24,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Iterable
 
 from .journal import allocation_entry, receipt_entry
 from .ledger import Ledger
 from .matching import Incoming, MatchIndex, Proposal, propose
 from .model import Allocation, Customer, JournalLine, Payment, Problem, Receipt, Settings
-from .money import exponent, fmt
+from .cashapp.amounts import within_tolerance
+from .money import exponent, fmt, to_minor
 
 
 @dataclass
@@ -40,6 +46,8 @@ class ReceiveResult:
     duplicates_skipped: int = 0
     debits_ignored: int = 0
     lines_read: int = 0
+    auto_posted: int = 0
+    review: list["ReviewItem"] = field(default_factory=list)
 
 
 def receipt_fingerprint(r: Receipt, occurrence: int) -> str:
@@ -79,10 +87,11 @@ def from_receipts(receipts: Iterable[Receipt], ledger: Ledger) -> tuple[list[Inc
 
 
 def from_statement(statement) -> list[Incoming]:
-    """Bank lines as incoming receipts (debits are kept: the caller reports them)."""
+    """Bank lines as incoming receipts (debits are kept: the caller reports them).  The money is
+    at the bank already, checks included."""
     return [Incoming(ln.booking_date, ln.amount, ln.currency, ln.fingerprint, statement.source,
                      "check" if ln.kind == "check" else "transfer", ln.payer, ln.payer_account, "",
-                     ln.reference, ln.text, ln.check_no, f"{statement.source} line {ln.line_no}")
+                     ln.reference, ln.text, ln.check_no, f"{statement.source} line {ln.line_no}", None, True)
             for ln in statement.lines]
 
 
@@ -93,8 +102,15 @@ def _first_open_day(settings: Settings, d: date) -> date:
 
 
 def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, customers: dict[str, Customer],
-             ) -> list[Allocation]:
-    """Split a payment over open invoices, customer credit and suspense."""
+             settings: Settings | None = None) -> list[Allocation]:
+    """Split a payment over open invoices, customer credit and suspense.
+
+    The invoices the proposal names come first, in its order, then the
+    customer's other open invoices oldest due first; what is left is customer
+    credit.  When the payment falls short of the named invoices by no more
+    than the write-off tolerance (ToleranceAbs *and* TolerancePct of their
+    open total) and nothing went elsewhere, the shortfall is written off.
+    """
     e = exponent(payment.currency)
     if proposal is None or customers.get(proposal.customer_id) is None:
         return [Allocation(ledger.next_id("AL"), payment.date, "suspense", payment.amount, payment.currency,
@@ -104,44 +120,111 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
         return [Allocation(ledger.next_id("AL"), payment.date, "suspense", payment.amount, payment.currency,
                            payment.id, "", "", proposal.rule,
                            f"matched {cid} ({proposal.reason}), who is billed in {customers[cid].currency}")]
-    named = [ledger.invoice_by_no[n] for n in proposal.invoice_nos]
-    named = [i for i in named if i.currency == payment.currency and i.issue_date <= payment.date
-             and ledger.open_amount(i.number) > 0]
+    named = [ledger.invoice_by_no[n] for n in proposal.invoice_nos if n in ledger.invoice_by_no]
+    named = [i for i in named if i.customer_id == cid and i.currency == payment.currency
+             and i.issue_date <= payment.date and ledger.open_amount(i.number) > 0]
+    named_open = {i.number: ledger.open_amount(i.number) for i in named}
     others = [i for i in ledger.open_invoices_of(cid, payment.currency, payment.date) if i not in named]
     remaining = payment.amount
     out: list[Allocation] = []
+    taken: dict[str, int] = {}
     for inv in named + others:
         if remaining <= 0:
             break
-        open_amt = ledger.open_amount(inv.number) - sum(a.amount for a in out if a.invoice_no == inv.number)
+        open_amt = ledger.open_amount(inv.number) - taken.get(inv.number, 0)
         take = min(open_amt, remaining)
         if take <= 0:
             continue
-        quoted = inv in named
+        quoted = inv.number in named_open
         why = proposal.reason if quoted else f"{proposal.reason}; oldest open invoice first"
         if take < open_amt:
             why += f"; partial, {fmt(open_amt - take, e)} left open"
         out.append(Allocation(ledger.next_id("AL"), payment.date, "applied", take, payment.currency, payment.id,
-                              inv.number, cid, proposal.rule, why))
+                              inv.number, cid, proposal.rule, why[:250]))
+        taken[inv.number] = taken.get(inv.number, 0) + take
         remaining -= take
     if remaining > 0:
         out.append(Allocation(ledger.next_id("AL"), payment.date, "credit", remaining, payment.currency, payment.id,
                               "", cid, proposal.rule,
                               f"{fmt(remaining, e)} more than the open invoices: customer credit"))
+    if settings is not None and named_open and all(a.invoice_no in named_open for a in out):
+        total = sum(named_open.values())
+        short = total - sum(taken.values())
+        tol = to_minor(settings.tolerance_abs, e)
+        if within_tolerance(short, total, tol, settings.tolerance_pct):
+            for no, left in named_open.items():
+                rest = left - taken.get(no, 0)
+                if rest > 0:
+                    out.append(Allocation(
+                        ledger.next_id("AL"), payment.date, "write-off", rest, payment.currency, payment.id, no,
+                        cid, proposal.rule,
+                        f"underpaid by {fmt(short, e)}: within the write-off tolerance "
+                        f"({fmt(tol, e)} and {settings.tolerance_pct * 100:.2f}% of {fmt(total, e)})"))
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A receipt waiting for a clerk: nothing posted (``payment_id`` blank), or held in suspense."""
+    incoming: Incoming
+    proposal: Proposal | None
+    payment_id: str = ""
+
+
+def post_one(inc: Incoming, proposal: Proposal | None, ledger: Ledger, customers: dict[str, Customer],
+             settings: Settings, index: MatchIndex | None = None, res: "ReceiveResult | None" = None
+             ) -> tuple[Payment, list[Allocation], list[JournalLine]]:
+    """Post one receipt as ``proposal`` says (None: suspense).  Mutates ``ledger``."""
+    pid = ledger.next_id("PAY")
+    allocs = allocate(Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint), proposal, ledger,
+                      customers, settings)
+    cid = next((a.customer_id for a in allocs if a.customer_id), "")
+    pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source, inc.method,
+                  inc.payer, cid, inc.reference or inc.text, inc.check_no, inc.payer_account)
+    role = "Cash" if inc.at_bank else None
+    entry = receipt_entry(pay, [a for a in allocs if a.kind != "write-off"], ledger, settings, role)
+    ledger.add_payments([pay])
+    ledger.add_allocations([a for a in allocs if a.kind != "write-off"])
+    ledger.add_journal(entry)
+    for a in allocs:
+        if a.kind == "write-off":
+            lines = allocation_entry(a, ledger, settings)
+            ledger.add_allocations([a])
+            ledger.add_journal(lines)
+            entry = entry + lines
+    if index is not None:
+        index.learn(pay)
+    if res is not None:
+        res.payments.append(pay)
+        res.allocations.extend(allocs)
+        res.journal.extend(entry)
+        if inc.receipt_row is not None:
+            res.stamps.append((inc.receipt_row, pid))
+    return pay, allocs, entry
+
+
+def _auto(proposal: Proposal, settings: Settings) -> bool:
+    return Decimal(str(proposal.confidence)) >= settings.auto_post_threshold
+
+
 def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[str, Customer],
-                  settings: Settings, index: MatchIndex | None = None) -> ReceiveResult:
-    """Post every new incoming receipt.  Mutates ``ledger`` (the run's working copy) and
-    returns what was added."""
+                  settings: Settings, index: MatchIndex | None = None, *, known: Iterable[str] = (),
+                  review: bool = True) -> ReceiveResult:
+    """Post every new incoming receipt whose proposal reaches AutoPostThreshold; send the others
+    to review (``res.review``) without posting them; put unidentified money in suspense.
+
+    ``known``: fingerprints already handled elsewhere (waiting on the Review tab, settled as a
+    deposit or payout); they count as duplicates.  With ``review=False`` every proposal is
+    posted (the behaviour before the Review tab existed).  Mutates ``ledger``.
+    """
     res = ReceiveResult()
-    index = index or MatchIndex(ledger, customers)
+    index = index or MatchIndex(ledger, customers, settings.tolerance_abs, settings.tolerance_pct)
+    known = set(known)
     batch: set[str] = set()
     todo = []
     for inc in incoming:
         res.lines_read += 1
-        if inc.fingerprint in ledger.fingerprints or inc.fingerprint in batch:
+        if inc.fingerprint in ledger.fingerprints or inc.fingerprint in batch or inc.fingerprint in known:
             res.duplicates_skipped += 1
             continue
         batch.add(inc.fingerprint)
@@ -159,24 +242,16 @@ def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[
     if res.problems:
         return res
     for inc in sorted(todo, key=lambda i: i.date):
-        pid = ledger.next_id("PAY")
-        pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source, inc.method,
-                      inc.payer, "", inc.reference or inc.text, inc.check_no)
         proposal = propose(inc, index)
-        allocs = allocate(pay, proposal, ledger, customers)
-        cid = next((a.customer_id for a in allocs if a.customer_id), "")
-        if cid:
-            pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source, inc.method,
-                          inc.payer, cid, inc.reference or inc.text, inc.check_no)
-        entry = receipt_entry(pay, allocs, ledger, settings)
-        ledger.add_payments([pay])
-        ledger.add_allocations(allocs)
-        ledger.add_journal(entry)
-        res.payments.append(pay)
-        res.allocations.extend(allocs)
-        res.journal.extend(entry)
-        if inc.receipt_row is not None:
-            res.stamps.append((inc.receipt_row, pid))
+        # rows a clerk typed on the Receipts tab are the clerk's own entries: only imported lines wait for review
+        if proposal is not None and review and inc.source != "Receipts" and not _auto(proposal, settings):
+            res.review.append(ReviewItem(inc, proposal))
+            continue
+        pay, allocs, _ = post_one(inc, proposal, ledger, customers, settings, index, res)
+        if proposal is None:
+            res.review.append(ReviewItem(inc, None, pay.id))
+        else:
+            res.auto_posted += 1
     return res
 
 

@@ -86,8 +86,9 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
         opening = sum(v for (c, k), v in sub_open.items() if k == cur)
         closing_sub = sum(v for (c, k), v in sub_close.items() if k == cur)
         closing_ctl = sum(v for (c, k), v in control.items() if k == cur)
-        expected = opening + inv_sum - cn_sum - moves["applied"] - moves["credit applied"] - moves["write-off"]
-        roll[cur] = RollForward(cur, opening, inv_sum, cn_sum, moves["applied"], moves["credit applied"],
+        cash = moves["applied"] + moves["suspense cleared"]      # cash placed on invoices, at once or later
+        expected = opening + inv_sum - cn_sum - cash - moves["credit applied"] - moves["write-off"]
+        roll[cur] = RollForward(cur, opening, inv_sum, cn_sum, cash, moves["credit applied"],
                                 moves["write-off"], expected, closing_sub, closing_ctl)
     diffs = []
     for key in sorted(set(sub_close) | set(control)):

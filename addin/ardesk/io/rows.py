@@ -31,7 +31,7 @@ def line_row(ln: InvoiceLine) -> tuple:
 
 def payment_row(p: Payment) -> tuple:
     return (p.id, p.date, p.source, p.method, p.payer or None, p.customer_id or None, p.reference or None,
-            p.check_no or None, _m(p.amount, p.currency), p.currency, p.fingerprint)
+            p.check_no or None, _m(p.amount, p.currency), p.currency, p.fingerprint, p.payer_account or None)
 
 
 def allocation_row(a: Allocation) -> tuple:

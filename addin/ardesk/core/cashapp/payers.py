@@ -1,0 +1,139 @@
+"""Who paid: the customer behind a receipt, with how sure we are.
+
+Tried in order; the first that names exactly one customer wins:
+
+====================  ==========  ==================================================
+rule                  confidence  evidence
+====================  ==========  ==================================================
+customer given        1.00        the clerk typed the CustomerID on the Receipts tab
+bank account          0.98        the payer's account is on the Customers sheet
+learned account       0.97        earlier payments from this account were matched
+customer id in text   0.95        the remittance quotes a customer ID (C0042)
+payer name            0.95        the payer's name is a customer's name (case, punctuation ignored)
+fuzzy name            0.60-0.85   rapidfuzz similarity >= 88 with a clear lead over the runner-up
+====================  ==========  ==================================================
+
+A fuzzy name alone never reaches the usual auto-post threshold (0.90): it
+proposes, a clerk decides.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..creditor_ref import clean
+from ..model import Customer
+
+# Words that say nothing about who a company is.
+_NOISE = frozenset({"LTD", "BV", "GMBH", "SARL", "INC", "LLC", "NV", "SA", "AG", "SRL", "CO", "THE", "AND",
+                    "OF", "LIMITED", "CORP", "COMPANY", "PLC", "BVBA", "SAS", "MR", "MRS", "MS", "DR"})
+FUZZY_MIN = 88.0
+FUZZY_LEAD = 5.0
+FUZZY_CANDIDATES = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    customer_id: str
+    confidence: float
+    rule: str
+    reason: str
+
+
+def normal_name(name: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", (name or "").casefold()).split())
+
+
+def name_words(name: str) -> list[str]:
+    return [w for w in normal_name(name).upper().split() if len(w) >= 3 and w not in _NOISE]
+
+
+def normal_account(acct: str) -> str:
+    return clean(acct or "")
+
+
+class PayerIndex:
+    def __init__(self, customers: dict[str, Customer]):
+        self.customers = customers
+        self.by_account: dict[str, set[str]] = defaultdict(set)
+        self.learned: dict[str, set[str]] = defaultdict(set)
+        self.by_name: dict[str, list[str]] = defaultdict(list)
+        self.by_word: dict[str, list[str]] = defaultdict(list)
+        self.by_id: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        for c in customers.values():
+            self.by_id[clean(c.id)] = c.id
+            n = normal_name(c.name)
+            self.names[c.id] = n
+            self.by_name[n].append(c.id)
+            for w in set(name_words(c.name)):
+                self.by_word[w].append(c.id)
+            if c.bank_account:
+                self.by_account[normal_account(c.bank_account)].add(c.id)
+
+    def learn(self, account: str, customer_id: str) -> None:
+        """Remember that money from ``account`` belonged to ``customer_id``."""
+        acct = normal_account(account)
+        if acct and customer_id and len(acct) >= 6:
+            self.learned[acct].add(customer_id)
+
+    # -- the rules ---------------------------------------------------------------
+    def by_bank_account(self, account: str) -> Payer | None:
+        acct = normal_account(account)
+        if not acct:
+            return None
+        hits = self.by_account.get(acct)
+        if hits and len(hits) == 1:
+            cid = next(iter(hits))
+            return Payer(cid, 0.98, "bank account", f"paid from {account}, the account of {cid} on Customers")
+        learned = self.learned.get(acct)
+        if not hits and learned and len(learned) == 1:
+            cid = next(iter(learned))
+            return Payer(cid, 0.97, "learned account",
+                         f"paid from {account}, which earlier matched payments of {cid} came from")
+        return None
+
+    def by_customer_id(self, tokens: list[str]) -> Payer | None:
+        hits = {self.by_id[t] for t in tokens if t in self.by_id}
+        if len(hits) == 1:
+            cid = hits.pop()
+            return Payer(cid, 0.95, "customer id", f"remittance quotes customer ID {cid}")
+        return None
+
+    def by_exact_name(self, payer: str) -> Payer | None:
+        hits = self.by_name.get(normal_name(payer), []) if payer else []
+        if len(hits) == 1:
+            return Payer(hits[0], 0.95, "payer name", f"payer {payer!r} is the name of customer {hits[0]}")
+        return None
+
+    def by_fuzzy_name(self, payer: str) -> Payer | None:
+        words = name_words(payer)
+        if not words:
+            return None
+        cands: set[str] = set()
+        for w in words:
+            ids = self.by_word.get(w, ())
+            if len(ids) <= FUZZY_CANDIDATES:
+                cands.update(ids)
+        if not cands:
+            return None
+        from rapidfuzz import fuzz
+        target = normal_name(payer)
+        scored = sorted(((fuzz.token_sort_ratio(target, self.names[c]), c) for c in cands), reverse=True)
+        best, cid = scored[0]
+        runner = scored[1][0] if len(scored) > 1 else 0.0
+        if best < FUZZY_MIN or best - runner < FUZZY_LEAD:
+            return None
+        conf = round(0.60 + (best - FUZZY_MIN) / (100 - FUZZY_MIN) * 0.25, 3)
+        return Payer(cid, conf, "fuzzy name",
+                     f"payer {payer!r} resembles customer {cid} {self.customers[cid].name!r} "
+                     f"({best:.0f}% similar; next best {runner:.0f}%)")
+
+    def identify(self, customer_id: str, account: str, payer: str, tokens: list[str]) -> Payer | None:
+        if customer_id and customer_id in self.customers:
+            return Payer(customer_id, 1.0, "customer given", f"customer {customer_id} entered by the clerk")
+        for found in (self.by_bank_account(account), self.by_customer_id(tokens), self.by_exact_name(payer)):
+            if found is not None:
+                return found
+        return self.by_fuzzy_name(payer) if payer else None

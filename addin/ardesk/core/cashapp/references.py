@@ -1,0 +1,199 @@
+"""Finding invoice numbers and RF creditor references in remittance text.
+
+Payers rarely copy an invoice number exactly.  For ``INV-2026-00042`` we
+accept, in decreasing order of trust:
+
+``exact``   the number itself, ignoring case, spaces and punctuation
+            (``INV-2026-00042``, ``inv 2026 00042``, ``INV202600042``), or a
+            valid ISO 11649 RF reference printed on the invoice;
+``loose``   the year and sequence with other padding or separators
+            (``INV2026-42``, ``2026/0042``), or the sequence alone after the
+            invoice prefix (``inv 42``) when one open invoice has it;
+``typo``    one character added, dropped, changed or two swapped
+            (``INV-2026-00O42``, ``INV-2026-0042``).
+
+Several numbers in one text are all found, in the order quoted.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..creditor_ref import clean, find_references
+
+EXACT, LOOSE, TYPO = "exact", "loose", "typo"
+_DIGITS = re.compile(r"\d+")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# characters payers and OCR confuse with digits
+_LOOKALIKE = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8"})
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    invoice_no: str
+    how: str                       # exact, loose, typo
+    quoted: str                    # the text as the payer wrote it
+
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+
+
+def fast_clean(text: str) -> str:
+    """:func:`creditor_ref.clean` for ASCII text, without a Python-level loop."""
+    return _NOT_ALNUM.sub("", text).upper() if text.isascii() else clean(text)
+
+
+def number_key(number: str) -> tuple[int | None, int] | None:
+    """(year, sequence) of an invoice number: INV-2026-00042 -> (2026, 42); INV-42 -> (None, 42)."""
+    groups = _DIGITS.findall(number)
+    if not groups:
+        return None
+    if len(groups) >= 2 and len(groups[-2]) == 4:
+        return int(groups[-2]), int(groups[-1])
+    return None, int(groups[-1])
+
+
+def leading_letters(number: str) -> str:
+    m = re.match(r"[A-Za-z]+", number)
+    return m.group(0).upper() if m else ""
+
+
+class ReferenceIndex:
+    """Invoice numbers and RF references, indexed for the three kinds of look-up."""
+
+    def __init__(self) -> None:
+        self.by_clean: dict[str, str] = {}
+        self.by_rf: dict[str, str] = {}
+        self.by_key: dict[tuple[int, int], list[str]] = defaultdict(list)
+        self.by_seq: dict[int, list[str]] = defaultdict(list)
+        self.prefixes: set[str] = {"INV", "INVOICE"}
+        self._patterns: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None
+
+    def add(self, number: str, rf: str = "") -> None:
+        self.by_clean[fast_clean(number)] = number
+        if rf:
+            self.by_rf[fast_clean(rf)] = number
+        key = number_key(number)
+        if key is not None:
+            year, seq = key
+            if year is not None:
+                self.by_key[(year, seq)].append(number)
+            self.by_seq[seq].append(number)
+        p = number[:3].upper() if number[:3].isalpha() and not number[3:4].isalpha() else leading_letters(number)
+        if p and p not in self.prefixes:
+            self.prefixes.add(p)
+            self._patterns = None
+
+    def patterns(self) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+        if self._patterns is None:
+            pre = "|".join(sorted((re.escape(p) for p in self.prefixes), key=len, reverse=True))
+            full = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NO|NR|NUMBER)?[\s.#:/\-]*((?:19|20)\d\d)[\s.\-/]*(\d{{1,7}})(?!\d)")
+            slash = re.compile(r"(?<![\d/.\-])((?:19|20)\d\d)\s*/\s*(\d{1,7})(?![\d/])")
+            short = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NO|NR|NUMBER)?[\s.#:\-]*(\d{{1,7}})(?![\d/])")
+            self._patterns = (full, slash, short)
+        return self._patterns
+
+    # -- look-ups --------------------------------------------------------------
+    def find(self, text: str, is_open=lambda n: True) -> list[Found]:
+        """Every invoice the text quotes, in the order quoted, each once."""
+        if not text:
+            return []
+        out: list[Found] = []
+        seen: set[str] = set()
+
+        def hit(no: str, how: str, quoted: str) -> None:
+            if no not in seen:
+                seen.add(no)
+                out.append(Found(no, how, quoted))
+
+        upper = text.upper()
+        for rf in find_references(upper):
+            no = self.by_rf.get(rf)
+            if no:
+                hit(no, EXACT, rf)
+        # exact: a token (or two or three adjacent tokens) that cleans to a known number
+        toks = _TOKEN.findall(upper)
+        cleaned = [clean(t) for t in toks]
+        used = [False] * len(toks)
+        for i in range(len(toks)):
+            for width in (1, 2, 3):
+                if i + width > len(toks) or any(used[i:i + width]):
+                    continue
+                joined = "".join(cleaned[i:i + width])
+                no = self.by_clean.get(joined) or self.by_rf.get(joined)
+                if no:
+                    hit(no, EXACT, " ".join(toks[i:i + width]))
+                    for k in range(i, i + width):
+                        used[k] = True
+                    break
+        rest = " ".join(t if not u else " " for t, u in zip(toks, used))
+        # loose: year + sequence, then sequence alone after the prefix
+        full, slash, short = self.patterns()
+        spans: list[tuple[int, int]] = []
+        for pat in (full, slash):
+            for m in pat.finditer(rest):
+                if any(a < m.end() and m.start() < b for a, b in spans):
+                    continue
+                cands = self.by_key.get((int(m.group(1)), int(m.group(2))), [])
+                if len(cands) == 1:
+                    hit(cands[0], LOOSE, m.group(0).strip())
+                    spans.append(m.span())
+                elif not cands and pat is full:
+                    spans.append(m.span())        # a number of ours, mistyped: left to the typo pass
+        for m in short.finditer(rest):
+            if any(a < m.end() and m.start() < b for a, b in spans):
+                continue
+            cands = [n for n in self.by_seq.get(int(m.group(1)), []) if is_open(n)]
+            if len(cands) == 1:
+                hit(cands[0], LOOSE, m.group(0).strip())
+                spans.append(m.span())
+        # typo: tokens that look like one of our numbers but are not one
+        for tok, c, u in zip(toks, cleaned, used):
+            if u or len(c) < 6 or sum(ch.isdigit() for ch in c) < 4:
+                continue
+            if any(self._belongs(f, c) for f in out):
+                continue
+            near = self.near(c)
+            if len(near) == 1:
+                hit(near[0], TYPO, tok)
+
+        def position(f: Found) -> int:
+            at = upper.find(f.quoted.upper())
+            return at if at >= 0 else len(upper)
+        return sorted(out, key=position)
+
+    def _belongs(self, found: Found, token: str) -> bool:
+        return token in clean(found.quoted) or clean(found.invoice_no) == token
+
+    def near(self, token: str) -> list[str]:
+        """Invoice numbers one edit (insert, delete, change, swap) from ``token``, lookalikes folded."""
+        out: set[str] = set()
+        for cand in _candidates(token):
+            no = self.by_clean.get(cand)
+            if no:
+                out.add(no)
+        return sorted(out)
+
+
+def _candidates(token: str) -> Iterable[str]:
+    head = re.match(r"[A-Z]*", token).group(0)
+    body = token[len(head):]
+    folded = head + body.translate(_LOOKALIKE)
+    if folded != token:
+        yield folded          # lookalike letters in the digits count as the one typo
+    t, n = token, len(token)
+    for i in range(n):
+        yield t[:i] + t[i + 1:]
+        if i + 1 < n:
+            yield t[:i] + t[i + 1] + t[i] + t[i + 2:]
+        alphabet = _ALNUM[:10] if t[i].isdigit() else _ALNUM
+        for ch in alphabet:
+            if ch != t[i]:
+                yield t[:i] + ch + t[i + 1:]
+    for i in range(n + 1):
+        alphabet = _ALNUM[:10] if i >= len(head) else _ALNUM
+        for ch in alphabet:
+            yield t[:i] + ch + t[i:]
