@@ -14,7 +14,13 @@ def _numeric(s: str) -> int:
     return int("".join(str(int(ch, 36)) for ch in s))
 
 
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+
+
 def clean(reference: str) -> str:
+    """Letters and digits only, upper case: 'inv-2026/42' -> 'INV202642'."""
+    if reference.isascii():
+        return _NOT_ALNUM.sub("", reference).upper()
     return "".join(ch for ch in reference.upper() if ch.isalnum())
 
 

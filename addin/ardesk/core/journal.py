@@ -103,11 +103,19 @@ def allocation_entry(a: Allocation, ledger: Ledger, settings: Settings) -> list[
 
 def check_balanced(lines: Iterable[JournalLine]) -> list[Problem]:
     """Every entry balances, per currency."""
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    net: dict[tuple[str, str], int] = defaultdict(int)
     for j in lines:
-        s = sums[(j.entry_id, j.currency)]
-        s[0] += j.debit
-        s[1] += j.credit
+        net[(j.entry_id, j.currency)] += j.debit - j.credit
+    bad = [k for k, v in net.items() if v]
+    if not bad:
+        return []
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    wanted = set(bad)
+    for j in lines:
+        if (j.entry_id, j.currency) in wanted:
+            s = sums[(j.entry_id, j.currency)]
+            s[0] += j.debit
+            s[1] += j.credit
     return [Problem(f"journal entry {eid} ({cur}) does not balance: debits {d} != credits {c} (minor units)",
                     "Journal", None, "EntryID", eid, "reconcile")
-            for (eid, cur), (d, c) in sorted(sums.items()) if d != c]
+            for (eid, cur), (d, c) in sorted(sums.items())]

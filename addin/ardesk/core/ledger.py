@@ -127,14 +127,18 @@ class Ledger:
 
     def open_items(self, as_of: date | None = None) -> Iterator[tuple[Invoice, int]]:
         """(invoice, open amount) for every invoice with a balance, as of a date."""
+        applied = self.applied
+        late: dict[str, int] = {}
+        if as_of is not None:
+            # what was applied after the date does not count yet: one pass over the allocations
+            for no, allocs in self.alloc_by_invoice.items():
+                after = sum(a.amount for a in allocs if a.date > as_of)
+                if after:
+                    late[no] = after
         for inv in self.invoices:
             if as_of is not None and inv.issue_date > as_of:
                 continue
-            if as_of is None:
-                left = inv.total - self.applied.get(inv.number, 0)
-            else:
-                left = inv.total - sum(a.amount for a in self.alloc_by_invoice.get(inv.number, ())
-                                       if a.date <= as_of)
+            left = inv.total - applied.get(inv.number, 0) + late.get(inv.number, 0)
             if left:
                 yield inv, left
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..creditor_ref import clean, find_references
+from ..creditor_ref import clean, find_references, is_valid
 
 EXACT, LOOSE, TYPO = "exact", "loose", "typo"
 _DIGITS = re.compile(r"\d+")
@@ -73,8 +73,10 @@ class ReferenceIndex:
         self._patterns: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None
 
     def add(self, number: str, rf: str = "") -> None:
-        self.by_clean[fast_clean(number)] = number
-        if rf:
+        key_text = fast_clean(number)
+        self.by_clean[key_text] = number
+        if rf and rf[4:] != key_text:
+            # RF references made from the number are found through by_clean (see rf_lookup)
             self.by_rf[fast_clean(rf)] = number
         key = number_key(number)
         if key is not None:
@@ -97,6 +99,13 @@ class ReferenceIndex:
         return self._patterns
 
     # -- look-ups --------------------------------------------------------------
+    def rf_lookup(self, rf: str) -> str | None:
+        """The invoice an ISO 11649 reference points to (its check digits verified)."""
+        no = self.by_rf.get(rf)
+        if no is None and rf.startswith("RF") and len(rf) > 4 and is_valid(rf):
+            no = self.by_clean.get(rf[4:])
+        return no
+
     def find(self, text: str, is_open=lambda n: True) -> list[Found]:
         """Every invoice the text quotes, in the order quoted, each once."""
         if not text:
@@ -111,7 +120,7 @@ class ReferenceIndex:
 
         upper = text.upper()
         for rf in find_references(upper):
-            no = self.by_rf.get(rf)
+            no = self.rf_lookup(rf)
             if no:
                 hit(no, EXACT, rf)
         # exact: a token (or two or three adjacent tokens) that cleans to a known number
@@ -123,7 +132,7 @@ class ReferenceIndex:
                 if i + width > len(toks) or any(used[i:i + width]):
                     continue
                 joined = "".join(cleaned[i:i + width])
-                no = self.by_clean.get(joined) or self.by_rf.get(joined)
+                no = self.by_clean.get(joined) or self.rf_lookup(joined)
                 if no:
                     hit(no, EXACT, " ".join(toks[i:i + width]))
                     for k in range(i, i + width):
