@@ -1,0 +1,355 @@
+"""The workbook port over a live workbook, through the xlwings Book API.
+
+Works on every xlwings engine (Excel on Windows and Mac, xlwings Lite and
+xlwings Server) because it uses only what all of them provide: tables by
+name, bulk ``range.value`` reads and writes, ``table.resize``, defined names
+and number-format setters.
+
+Reading: one bulk read per table (header and body together).  Cells come back
+as the file adapter gives them: dates as ``date`` (``datetime`` when there is
+a time), numbers as float, blanks as None.  The remote engine receives dates
+as ISO strings from clients that know the cell is a date (Excel 2021/365);
+xlwings turns those into datetimes.  Older clients, and custom date formats
+Excel does not classify as dates, send the serial number instead: in the
+columns the layout declares as dates, serials are turned into dates here.
+
+Writing: :meth:`XlwingsWorkbook.write` first plans every block (the cells,
+their values as Excel stores them, the new table sizes), which is where any
+problem is found, and only then writes, one block per table or column run:
+
+- appends go below the table (filling the blank row an empty table keeps)
+  and the table is resized; existing rows are never rewritten;
+- updates write only the named cells (consecutive rows of one column as one
+  block);
+- a replaced report table is cleared, written header and body in one block,
+  and resized;
+- money (Decimal) becomes float here, the one place it meets Excel's doubles;
+- every text value is written with a leading apostrophe, Excel's own "this
+  is text" mark, so imported text never becomes a formula ("=..."), a date
+  ("2026-10", "1-30") or a number ("0012").  The apostrophe is not part of
+  the value: Excel shows and returns the text without it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from .. import schema
+from ..io.port import Changes, Table, WorkbookError, column_letter
+
+READ_OPTIONS = {"ndim": 2, "dates": dt.datetime, "empty": None, "err_to_str": True}
+DATE_KINDS = (schema.DATE, schema.DATETIME)
+_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
+
+
+# -- values in -----------------------------------------------------------------
+def from_serial(v: float) -> dt.date | dt.datetime:
+    """An Excel serial number (1900 date system) as a date, or a datetime when it has a time."""
+    whole = int(v)
+    d = schema.EPOCH + dt.timedelta(days=whole)
+    frac = v - whole
+    if not frac:
+        return d
+    seconds = round(frac * 86400)
+    return dt.datetime.combine(d, dt.time()) + dt.timedelta(seconds=seconds)
+
+
+def cell_in(v: Any, kind: str | None = None) -> Any:
+    """One cell value as the library reads it."""
+    if isinstance(v, dt.datetime):
+        return v.date() if v.time() == dt.time() else v
+    if isinstance(v, str) and v == "":
+        return None
+    if kind in DATE_KINDS and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 2958466:
+        return from_serial(v)
+    return v
+
+
+def normalize_rows(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[tuple]:
+    """Raw rows of a table as the library reads them (dates from serials in date columns)."""
+    tdef = schema.TABLES.get(name)
+    kinds = []
+    for h in header:
+        kinds.append(tdef.column(h).kind if tdef is not None and h in tdef.header else None)
+    return [tuple(cell_in(v, k) for v, k in zip(r, kinds)) for r in rows]
+
+
+def table_from_values(name: str, values: Sequence[Sequence[Any]], *, first_row: int = 2,
+                      first_col: int = 1) -> Table:
+    """A :class:`Table` from a 2-D array whose first row is the header (a table range incl. header)."""
+    if not values or not values[0]:
+        raise WorkbookError(f"{name}: the range is empty; pass the whole table including its header row")
+    header = tuple("" if h is None else str(h).strip() for h in values[0])
+    tdef = schema.TABLES.get(name)
+    sheet = tdef.sheet if tdef else name
+    rows = normalize_rows(name, header, (tuple(r) + (None,) * (len(header) - len(r)) for r in values[1:]))
+    return Table(name, sheet, header, rows, first_row=first_row, first_col=first_col)
+
+
+# -- values out ----------------------------------------------------------------
+def cell_out(v: Any) -> Any:
+    """A core value as Excel should store it."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, (int, float, dt.date)):      # datetime is a date
+        return v
+    s = str(v)
+    if s == "":
+        return None
+    return "'" + s                                 # always text: never a formula, date or number
+
+
+def _parse_a1(address: str) -> tuple[int, int, int, int]:
+    """'$A$1:$L$20' -> (first row, first col, last row, last col)."""
+    m = _A1.match(address.split("!")[-1].strip())
+    if not m:
+        raise WorkbookError(f"cannot read the range address {address!r}")
+
+    def col(s: str) -> int:
+        n = 0
+        for ch in s.upper():
+            n = n * 26 + ord(ch) - 64
+        return n
+    c0, r0 = col(m.group(1)), int(m.group(2))
+    c1, r1 = (col(m.group(3)), int(m.group(4))) if m.group(3) else (c0, r0)
+    return r0, c0, r1, c1
+
+
+def _formats_for(name: str, header: Sequence[str]) -> list[str | None]:
+    """The number format of each column, as the file adapter applies them (none for text)."""
+    tdef = schema.TABLES.get(name)
+    out = []
+    for h in header:
+        col = tdef.column(h) if tdef is not None and h in tdef.header else None
+        fmt = schema.NUMBER_FORMATS.get(col.kind) if col else schema.NUMBER_FORMATS[schema.MONEY]
+        out.append(None if fmt == "@" else fmt)
+    return out
+
+
+@dataclass
+class _Block:
+    sheet: Any
+    row: int
+    col: int
+    values: list[list[Any]]
+
+
+@dataclass
+class _Plan:
+    clears: list[tuple[Any, int, int, int, int]] = field(default_factory=list)
+    blocks: list[_Block] = field(default_factory=list)
+    formats: list[tuple[Any, int, int, int, int, str]] = field(default_factory=list)
+    resizes: list[tuple[Any, Any, int, int, int, int]] = field(default_factory=list)
+
+
+class XlwingsWorkbook:
+    """The workbook port over an ``xlwings.Book`` (any engine)."""
+
+    def __init__(self, book: Any):
+        self.book = book
+        self._tables: dict[str, tuple[Any, Any]] = {}
+
+    # -- finding things --------------------------------------------------------
+    def _table(self, name: str) -> tuple[Any, Any]:
+        if name in self._tables:
+            return self._tables[name]
+        tdef = schema.TABLES.get(name)
+        found = None
+        if tdef is not None:
+            try:
+                sheet = self.book.sheets[tdef.sheet]
+                if name in sheet.tables:
+                    found = (sheet, sheet.tables[name])
+            except Exception:
+                found = None
+        if found is None:
+            for sheet in self.book.sheets:
+                if name in sheet.tables:
+                    found = (sheet, sheet.tables[name])
+                    break
+        if found is None:
+            where = f" on sheet {tdef.sheet!r}" if tdef else ""
+            raise WorkbookError(f"{self.book.name}: the table {name}{where} is missing; was the sheet renamed or "
+                                "the table deleted? (`ardesk init` shows the layout)")
+        self._tables[name] = found
+        return found
+
+    @staticmethod
+    def _extent(table: Any) -> tuple[int, int, int, int]:
+        rng = table.range
+        return _parse_a1(rng.address)
+
+    # -- reading -----------------------------------------------------------------
+    def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
+        out = {}
+        for name in names:
+            sheet, table = self._table(name)
+            r0, c0, _r1, _c1 = self._extent(table)
+            values = table.range.options(**READ_OPTIONS).value
+            t = table_from_values(name, values, first_row=r0 + 1, first_col=c0)
+            t.sheet = sheet.name
+            out[name] = t
+        return out
+
+    def _name_ranges(self) -> dict[str, Any]:
+        names = self.book.names
+        out = {}
+        for s in schema.SETTINGS:
+            if s.name not in names:
+                continue
+            try:
+                out[s.name] = names[s.name].refers_to_range
+            except Exception:
+                continue            # a name that is not one range (a constant, a formula)
+        return out
+
+    def read_settings(self) -> dict[str, Any]:
+        out = {}
+        for name, rng in self._name_ranges().items():
+            kind = schema.SETTINGS_BY_NAME[name].kind
+            v = rng.options(ndim=1, dates=dt.datetime, empty=None, err_to_str=True).value
+            v = v[0] if isinstance(v, list) and v else (None if isinstance(v, list) else v)
+            out[name] = cell_in(v, kind)
+        return out
+
+    # -- writing -----------------------------------------------------------------
+    def plan(self, changes: Changes) -> _Plan:
+        """Every block ``changes`` writes, checked against the workbook; writes nothing."""
+        p = _Plan()
+        for name, rows in changes.appends.items():
+            if not rows:
+                continue
+            sheet, table = self._table(name)
+            r0, c0, r1, c1 = self._extent(table)
+            width = c1 - c0 + 1
+            header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            for row in rows:
+                if len(row) != width:
+                    raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
+            start = r1 + 1
+            if r1 == r0 + 1:
+                body = sheet.range((r1, c0), (r1, c1)).options(**READ_OPTIONS).value[0]
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in body):
+                    start = r1                     # an empty table keeps one blank row: fill it
+            end = start + len(rows) - 1
+            p.blocks.append(_Block(sheet, start, c0, [[cell_out(v) for v in row] for row in rows]))
+            for j, fmt in enumerate(_formats_for(name, header)):
+                if fmt and any(row[j] is not None for row in rows):
+                    p.formats.append((sheet, start, c0 + j, end, c0 + j, fmt))
+            p.resizes.append((sheet, table, r0, c0, end, c1))
+        for name, cells in changes.updates.items():
+            sheet, table = self._table(name)
+            r0, c0, r1, c1 = self._extent(table)
+            header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            by_col: dict[int, dict[int, Any]] = {}
+            for rownum, column, value in cells:
+                if not r0 < rownum <= r1:
+                    raise WorkbookError(f"{name}: row {rownum} is outside the table "
+                                        f"({column_letter(c0)}{r0}:{column_letter(c1)}{r1})")
+                if column not in header:
+                    raise WorkbookError(f"{name}: no column {column!r} (columns: {', '.join(header)})")
+                by_col.setdefault(c0 + header.index(column), {})[rownum] = value
+            for col, values in sorted(by_col.items()):
+                run: list[int] = []
+                for rownum in sorted(values) + [None]:
+                    if run and (rownum is None or rownum != run[-1] + 1):
+                        p.blocks.append(_Block(sheet, run[0], col, [[cell_out(values[r])] for r in run]))
+                        run = []
+                    if rownum is not None:
+                        run.append(rownum)
+        for name, (header, rows) in changes.replace.items():
+            sheet, table = self._table(name)
+            r0, c0, r1, c1 = self._extent(table)
+            width = len(header)
+            for row in rows:
+                if len(row) != width:
+                    raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
+            p.clears.append((sheet, r0, c0, r1, c1))
+            block = [[cell_out(h) for h in header]] + [[cell_out(v) for v in row] for row in rows]
+            p.blocks.append(_Block(sheet, r0, c0, block))
+            end = r0 + max(len(rows), 1)
+            if rows:
+                for j, fmt in enumerate(_formats_for(name, header)):
+                    if fmt:
+                        p.formats.append((sheet, r0 + 1, c0 + j, r0 + len(rows), c0 + j, fmt))
+            p.resizes.append((sheet, table, r0, c0, end, c0 + width - 1))
+        for name, text in changes.titles.items():
+            sheet, _table = self._table(name)
+            p.blocks.append(_Block(sheet, 2, 1, [[cell_out(text)]]))
+        if changes.names:
+            ranges = self._name_ranges()
+            for name, value in changes.names.items():
+                if name not in ranges:
+                    raise WorkbookError(f"the setting {name} has no defined name in the workbook")
+                rng = ranges[name]
+                p.blocks.append(_Block(rng.sheet, rng.row, rng.column, [[cell_out(value)]]))
+        return p
+
+    def write(self, changes: Changes) -> None:
+        """Plan everything, then write it: a problem found while planning writes nothing."""
+        if changes.is_empty():
+            return
+        p = self.plan(changes)
+        remote = _engine_name(self.book) == "remote"
+        with _quiet(self.book):
+            for sheet, r0, c0, r1, c1 in p.clears:
+                sheet.range((r0, c0), (r1, c1)).clear_contents()
+            for b in p.blocks:
+                nrows, ncols = len(b.values), len(b.values[0])
+                sheet = b.sheet
+                target = sheet.range((b.row, b.col), (b.row + nrows - 1, b.col + ncols - 1))
+                if remote:
+                    target.raw_value = [[_remote_cell(v) for v in row] for row in b.values]
+                else:
+                    target.value = b.values
+            for sheet, r0, c0, r1, c1, fmt in p.formats:
+                sheet.range((r0, c0), (r1, c1)).number_format = fmt
+            for sheet, table, r0, c0, r1, c1 in p.resizes:
+                table.resize(sheet.range((r0, c0), (r1, c1)))
+
+
+def _engine_name(book: Any) -> str:
+    try:
+        return book.app.engine.name
+    except Exception:
+        return ""
+
+
+def _remote_cell(v: Any) -> Any:
+    """A cell as the remote engine's own converter sends it (dates as ISO text), without its per-cell overhead."""
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.replace(tzinfo=None).isoformat(sep=" ")[:19]
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+class _quiet:
+    """Manual calculation and no screen updates while writing, where the engine has them (desktop)."""
+
+    def __init__(self, book: Any):
+        self.book = book
+        self.ctx = None
+
+    def __enter__(self):
+        try:
+            if self.book.app.engine.name == "excel":
+                self.ctx = self.book.app.properties(calculation="manual", screen_updating=False)
+                self.ctx.__enter__()
+        except Exception:
+            self.ctx = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.__exit__(*exc)
+        return False

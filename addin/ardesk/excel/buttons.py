@@ -1,0 +1,246 @@
+"""The ardesk ribbon buttons: each one a thin call of :func:`ardesk.app.run`.
+
+Classic Excel (Windows, Mac): the ribbon's VBA callback runs
+``ardesk.excel.buttons.on_ribbon('<control id>')`` through RunPython;
+:func:`on_ribbon` takes the calling workbook (``xw.Book.caller()``) and
+dispatches on the ids of :mod:`ardesk.excel.ids`.
+
+xlwings Lite and xlwings Server: the same buttons are scripts
+(``xlwings.server.script``) named ``ardesk_validate``, ``ardesk_bill``...; a
+Lite workbook's ``main.py`` imports them (see ``ardesk/excel/lite/main.py``).
+They are registered only where the remote runtime is present (Lite,
+``XLWINGS_ON_SERVER``, or an xlwings licence key in the environment), so
+this module imports without a licence and without loading xlwings, pandas
+or openpyxl: a click pays only for what its step needs.
+
+Every button reads the workbook once, computes, and writes once (app.run
+calls the port's ``write`` once).  A run stopped by problems writes only the
+Exceptions tab; an error inside a run writes nothing.  The clerk gets one
+message at the end saying what was done, or listing the problems.
+"""
+import os
+import sys
+from pathlib import Path
+
+from .ids import RIBBON_BUTTONS
+
+TITLE = "ardesk"
+BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx")
+COMMAND_OF = {
+    "ardeskValidate": "validate",
+    "ardeskBill": "bill",
+    "ardeskImportBank": "receive",
+    "ardeskApplyReview": "apply-review",
+    "ardeskReconcile": "reconcile",
+    "ardeskReports": "report",
+    "ardeskMonthEnd": "month-end",
+}
+LABEL_OF = {cid: label for cid, label, _what in RIBBON_BUTTONS}
+MAX_LISTED = 12
+
+
+class ButtonError(Exception):
+    """A button cannot run as asked (no bank file chosen, command not available...)."""
+
+
+# -- the workbook's surroundings ------------------------------------------------
+def _engine(book) -> str:
+    try:
+        return book.app.engine.name
+    except Exception:
+        return "remote"
+
+
+def _status(book, text) -> None:
+    """Excel's status bar, where the engine has one (desktop); silently nothing elsewhere."""
+    try:
+        book.app.status_bar = text
+    except Exception:
+        pass
+
+
+def _alert(book, prompt: str, critical: bool = False) -> None:
+    """One message box: MsgBox on desktop (Windows, Mac), the add-in's dialog on Lite/Server."""
+    try:
+        book.app.alert(prompt, title=TITLE, mode="critical" if critical else "info")
+    except Exception:
+        print(prompt, file=sys.stderr)
+
+
+def _actions(book):
+    """The remote engine's queued actions (None on desktop engines)."""
+    try:
+        return book.json()["actions"] if _engine(book) == "remote" else None
+    except Exception:
+        return None
+
+
+def _book_folder(book) -> Path:
+    try:
+        full = Path(book.fullname)
+        if full.parent != Path("."):
+            return full.parent
+    except Exception:
+        pass
+    return Path.cwd()
+
+
+def inbox_files(book, folder: str) -> list[Path]:
+    """Every bank file in the BankInbox folder (a relative folder is beside the workbook)."""
+    path = Path(os.path.expandvars(os.path.expanduser(folder)))
+    if not path.is_absolute():
+        path = _book_folder(book) / path
+    if not path.is_dir():
+        raise ButtonError(f"The bank file inbox folder {str(path)!r} (Settings, BankInbox) does not exist.")
+    return sorted(p for p in path.iterdir()
+                  if p.is_file() and not p.name.startswith((".", "~")) and p.suffix.lower() in BANK_SUFFIXES)
+
+
+def pick_bank_files(book) -> list[Path]:
+    """Let the clerk choose bank files (Excel for Windows); elsewhere say how to use the inbox."""
+    if sys.platform.startswith("win") and _engine(book) == "excel":
+        kinds = ";".join(f"*{s}" for s in BANK_SUFFIXES)
+        chosen = book.app.api.GetOpenFilename(f"Bank files ({kinds}),{kinds}", 1, "Import bank file", None, True)
+        if not chosen:
+            return []
+        return [Path(p) for p in (chosen if isinstance(chosen, (list, tuple)) else [chosen])]
+    raise ButtonError("Fill in 'Bank file inbox folder' (BankInbox) on the Settings tab and put the bank "
+                      "files there; Import bank file then reads every file in it (files already "
+                      "imported are skipped).")
+
+
+def _bank_files(book, port, ask: bool) -> list[Path]:
+    folder = port.read_settings().get("BankInbox")
+    if folder not in (None, ""):
+        return inbox_files(book, str(folder))
+    return pick_bank_files(book) if ask else []
+
+
+# -- messages -------------------------------------------------------------------
+def message(label: str, result) -> str:
+    """What the clerk reads at the end of a run."""
+    s = result.summary
+    if result.problems:
+        lines = [f"{label}: {len(result.problems)} problem(s) stopped the run; nothing was posted.",
+                 "They are listed on the Exceptions tab:"]
+        lines += [f"- {p}" for p in result.problems[:MAX_LISTED]]
+        if len(result.problems) > MAX_LISTED:
+            lines.append(f"... and {len(result.problems) - MAX_LISTED} more.")
+        return "\n".join(lines)
+    done = []
+    if s.get("invoices_issued"):
+        done.append(f"{s['invoices_issued']} invoice(s) issued for {s.get('period')}")
+    if s.get("receipts_posted") or s.get("lines_read"):
+        done.append(f"{s.get('receipts_posted', 0)} receipt(s) posted"
+                    + (f", {s['duplicates_skipped']} already imported" if s.get("duplicates_skipped") else "")
+                    + (f", {s['suspense']} held in suspense" if s.get("suspense") else ""))
+    if result.command in ("reconcile", "report", "month-end"):
+        done.append("reconciliation " + ("balanced" if s.get("subledger_equals_control") and
+                                         s.get("roll_forward_balanced", True) else "shows DIFFERENCES"))
+    if result.command in ("report", "month-end"):
+        done.append(f"Aging and Summary as of {s.get('as_of')}")
+    if result.command == "validate":
+        done.append("every input tab is valid")
+    for cur, v in (s.get("ar_balance") or {}).items():
+        done.append(f"open AR {cur} {v}")
+    head = f"{label}: " + ("; ".join(done) if done else "nothing to do") + "."
+    if not result.written:
+        head += " Nothing needed writing."
+    if result.notes:
+        head += f"\n{len(result.notes)} note(s) on the Exceptions tab."
+    return head
+
+
+# -- running a button -----------------------------------------------------------
+def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, ask: bool = True):
+    """Run the step of ``control_id`` on ``book``; show one message; return the RunResult (None on error)."""
+    label = LABEL_OF.get(control_id, control_id)
+    command = COMMAND_OF.get(control_id)
+    if command is None:
+        _alert(book, f"ardesk has no button {control_id!r}.", critical=True)
+        return None
+    queued = _actions(book)
+    mark = len(queued) if queued is not None else 0
+    try:
+        from .. import app
+        if command not in app.COMMANDS:
+            raise ButtonError(f"{label} is not available in this version of ardesk "
+                              f"(it needs the {command!r} command).")
+        from .adapter import XlwingsWorkbook
+        port = XlwingsWorkbook(book)
+        if bank_files is None and command in ("receive", "month-end"):
+            bank_files = _bank_files(book, port, ask=(command == "receive"))
+            if command == "receive" and not bank_files and not _has_typed_receipts(port):
+                _alert(book, f"{label}: no bank file chosen and no receipts waiting on the Receipts tab; "
+                             "nothing was done.")
+                return None
+        result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
+                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."))
+    except Exception as exc:  # the clerk sees why; the workbook is left as it was
+        if queued is not None:
+            del queued[mark:]
+        _status(book, False)
+        _alert(book, f"{label} could not run: {exc}\nNothing was written.", critical=True)
+        return None
+    _status(book, False)
+    _alert(book, message(label, result), critical=bool(result.problems))
+    return result
+
+
+def _has_typed_receipts(port) -> bool:
+    t = port.read_tables(["tblReceipts"])["tblReceipts"]
+    ix = t.header.index("PaymentID") if "PaymentID" in t.header else None
+    return any(not t.is_blank(r) and (ix is None or r[ix] in (None, "")) for r in t.rows)
+
+
+def on_ribbon(control_id: str):
+    """The classic add-in's ribbon callback (RunPython): the calling workbook, one step."""
+    import xlwings as xw
+    return run_button(xw.Book.caller(), control_id)
+
+
+# -- xlwings Lite and xlwings Server ---------------------------------------------------
+SCRIPTS = {
+    "ardesk_validate": "ardeskValidate",
+    "ardesk_bill": "ardeskBill",
+    "ardesk_import_bank": "ardeskImportBank",
+    "ardesk_apply_review": "ardeskApplyReview",
+    "ardesk_reconcile": "ardeskReconcile",
+    "ardesk_reports": "ardeskReports",
+    "ardesk_month_end": "ardeskMonthEnd",
+}
+
+
+def remote_runtime() -> bool:
+    """True where xlwings' remote runtime serves this module (Lite, Server, or a licence key is set)."""
+    return (sys.platform == "emscripten" or os.environ.get("XLWINGS_ON_SERVER") == "true"
+            or bool(os.environ.get("XLWINGS_LICENSE_KEY")) or "xlwings.server" in sys.modules)
+
+
+def _script(fn_name: str, control_id: str, server, xw):
+    def button(book):
+        run_button(book, control_id)
+    button.__name__ = button.__qualname__ = fn_name
+    button.__module__ = __name__
+    button.__doc__ = f"ardesk: {LABEL_OF[control_id]}"
+    button.__annotations__ = {"book": xw.Book}
+    return server.script(name=f"ardesk: {LABEL_OF[control_id]}")(button)
+
+
+def register_scripts() -> list[str]:
+    """Define the Lite/Server scripts in this module; returns their names (none without the runtime)."""
+    if not remote_runtime():
+        return []
+    try:
+        import xlwings as xw
+        from xlwings import server
+    except Exception:           # no licence, or an xlwings without the remote runtime
+        return []
+    done = []
+    for fn_name, control_id in SCRIPTS.items():
+        globals()[fn_name] = _script(fn_name, control_id, server, xw)
+        done.append(fn_name)
+    return done
+
+
+REGISTERED = register_scripts()

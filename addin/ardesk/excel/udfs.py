@@ -1,0 +1,354 @@
+"""Worksheet functions (UDFs): balances, open items, aging, DSO, payment plans, XIRR/XNPV.
+
+Each function is declared once with :func:`udf` and exposed by
+:func:`register` as ``ARDESK_<NAME>`` through whichever xlwings runtime is
+present: ``xlwings.server.func`` for xlwings Lite and xlwings Server (and
+wherever an xlwings licence key is set), ``xw.func`` for classic Excel on
+Windows (``UDF Modules = ardesk.excel.udfs``; "Import Functions").  Elsewhere
+the functions are plain Python and can be called directly.
+
+They take whole table ranges including the header row (e.g.
+``=ARDESK_BALANCE("C0042", DATE(2026,10,31), tblInvoices[#All], tblAllocations[#All])``),
+so Excel recalculates when the data changes, and return dynamic arrays.
+The figures come from the same library code as the reports
+(:mod:`ardesk.core.read`, :class:`~ardesk.core.ledger.Ledger`,
+:func:`~ardesk.core.aging.age`, :mod:`ardesk.core.reports`), so
+``ARDESK_AGING`` totals equal the Aging tab and ``ARDESK_DSO`` the Summary
+tab for the same as-of date.  A bad argument returns a text starting
+``#ARDESK:`` that says what is wrong, never a traceback.
+"""
+import datetime as dt
+import functools
+import os
+import sys
+from decimal import ROUND_HALF_UP, Decimal
+
+ERROR = "#ARDESK: "
+UDFS = {}          # python name -> (function, names of table arguments)
+
+
+class UdfError(ValueError):
+    """A worksheet function cannot answer for these arguments."""
+
+
+def udf(*tables):
+    """Declare a worksheet function; ``tables`` names its table-range arguments (2-D)."""
+    def deco(f):
+        UDFS[f.__name__] = (f, tables)
+        return f
+    return deco
+
+
+# -- arguments ---------------------------------------------------------------------
+def _text(v, what):
+    from ..core.read import as_text
+    s = as_text(v)
+    if not s:
+        raise UdfError(f"{what} is blank")
+    return s
+
+
+def _date(v, what="as-of date"):
+    """A date argument: a date cell, a serial number (DATE(...)), or ISO text."""
+    from .adapter import from_serial
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        d = from_serial(v)
+        return d.date() if isinstance(d, dt.datetime) else d
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v.strip()[:10])
+        except ValueError:
+            pass
+    raise UdfError(f"{what} {v!r} is not a date (use DATE(2026,10,31) or a date cell)")
+
+
+def _grid(v, what):
+    if not isinstance(v, (list, tuple)) or not v or not isinstance(v[0], (list, tuple)):
+        raise UdfError(f"{what}: pass the whole table including its header row, e.g. tblInvoices[#All]")
+    return v
+
+
+def _ledger(invoices, allocations):
+    from ..core import read as rd
+    from ..core.ledger import Ledger
+    from .adapter import table_from_values
+    inv_t = table_from_values("tblInvoices", _grid(invoices, "invoices"))
+    al_t = table_from_values("tblAllocations", _grid(allocations, "allocations"))
+    invs, problems = rd.read_invoices(inv_t, None)
+    allocs, p = rd.read_allocations(al_t)
+    problems += p
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UdfError(f"{problems[0]}{more}")
+    return Ledger(invs, [], allocs, [])
+
+
+def _money(minor, currency):
+    from ..core.money import exponent, to_decimal
+    return float(to_decimal(minor, exponent(currency)))
+
+
+def _customer_items(ledger, cid, as_of):
+    if not any(i.customer_id == cid for i in ledger.invoices):
+        raise UdfError(f"customer {cid} not found in the invoices")
+    return [(inv, left) for inv, left in ledger.open_items(as_of) if inv.customer_id == cid]
+
+
+def _one_currency(currencies, given, what):
+    given = (given or "").strip().upper()
+    found = sorted(set(currencies))
+    if given:
+        return given
+    if len(found) > 1:
+        raise UdfError(f"{what} has amounts in {', '.join(found)}: pass the currency")
+    return found[0] if found else ""
+
+
+# -- the functions -------------------------------------------------------------------
+@udf("invoices", "allocations")
+def balance(customer, as_of, invoices, allocations, currency=None):
+    """A customer's open balance on a date: invoices issued and payments applied up to that date."""
+    cid, d = _text(customer, "customer"), _date(as_of)
+    items = _customer_items(_ledger(invoices, allocations), cid, d)
+    cur = _one_currency([i.currency for i, _ in items], currency, f"customer {cid}")
+    return _money(sum(left for inv, left in items if inv.currency == cur), cur or "EUR")
+
+
+@udf("invoices", "allocations")
+def open_items(customer, as_of, invoices, allocations):
+    """A customer's open invoices on a date (spills: invoice, dates, total, open amount, days past due)."""
+    cid, d = _text(customer, "customer"), _date(as_of)
+    items = _customer_items(_ledger(invoices, allocations), cid, d)
+    items.sort(key=lambda x: (x[0].due_date, x[0].number))
+    out = [["InvoiceNo", "Kind", "IssueDate", "DueDate", "Currency", "Total", "Open", "DaysPastDue"]]
+    for inv, left in items:
+        out.append([inv.number, inv.kind, inv.issue_date, inv.due_date, inv.currency,
+                    _money(inv.total, inv.currency), _money(left, inv.currency), max((d - inv.due_date).days, 0)])
+    return out
+
+
+@udf("invoices", "allocations")
+def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis="due"):
+    """Aging buckets on a date (spills with a header), for every customer or one; TOTAL rows per currency."""
+    from ..core.aging import age, parse_buckets
+    from ..core.reports import aging_rows
+    d = _date(as_of)
+    basis = (basis or "due").strip().lower()
+    if basis not in ("due", "invoice"):
+        raise UdfError(f"basis {basis!r}: use \"due\" or \"invoice\"")
+    try:
+        bounds = parse_buckets(str(buckets or "30,60,90").replace(".0", ""))
+    except ValueError as exc:
+        raise UdfError(str(exc)) from None
+    ledger = _ledger(invoices, allocations)
+    cid = "" if customer in (None, "") else _text(customer, "customer")
+    if cid and not any(i.customer_id == cid for i in ledger.invoices):
+        raise UdfError(f"customer {cid} not found in the invoices")
+    header, rows = aging_rows(age(ledger, d, bounds, basis), {})
+    out = [[h for i, h in enumerate(header) if i != 1]]
+    for r in rows:
+        if cid and r[0] != cid:
+            continue
+        out.append([float(v) if isinstance(v, Decimal) else v for i, v in enumerate(r) if i != 1])
+    return out
+
+
+@udf("invoices", "allocations")
+def dso(as_of, invoices, allocations, method="standard", currency=None):
+    """Days sales outstanding for the month ending on the as-of date: "standard" or "count-back"."""
+    from ..core.model import Settings
+    from ..core.reconcile import reconcile
+    from ..core.reports import dso_countback, dso_standard, monthly_sales
+    d = _date(as_of)
+    method = (method or "standard").strip().lower().replace(" ", "").replace("-", "")
+    if method not in ("standard", "countback"):
+        raise UdfError(f"method {method!r}: use \"standard\" or \"count-back\"")
+    ledger = _ledger(invoices, allocations)
+    cur = _one_currency([i.currency for i in ledger.invoices], currency, "the invoices")
+    start = dt.date(d.year, d.month, 1)
+    rec = reconcile(ledger, Settings(), start, d)
+    if cur not in rec.roll:
+        raise UdfError(f"no invoices in {cur}")
+    rf = rec.roll[cur]
+    if method == "standard":
+        value = dso_standard(rf.closing_subledger, rf.invoiced, (d - start).days + 1)
+    else:
+        value = dso_countback(rf.closing_subledger, monthly_sales(ledger, cur), start)
+    if value is None:
+        raise UdfError(f"DSO is undefined: no credit sales in {start:%Y-%m} ({cur}) to divide by")
+    return float(value)
+
+
+@udf()
+def installments(balance, count, annual_rate, first_due=None, months_between=1):
+    """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule)."""
+    from pyxirr import pmt
+    from ..core.money import round_half_up
+    try:
+        amount = Decimal(repr(float(balance)))
+        n = int(count)
+        rate = Decimal(repr(float(annual_rate or 0)))
+        step = int(months_between or 1)
+    except (TypeError, ValueError):
+        raise UdfError(f"balance {balance!r}, count {count!r} and rate {annual_rate!r} must be numbers") from None
+    if amount <= 0 or n < 1 or n != count or step < 1 or rate < 0:
+        raise UdfError(f"need a positive balance ({balance}), a whole number of instalments of 1 or more "
+                       f"({count}), a rate of 0 or more ({annual_rate}) and months between of 1 or more")
+    period_rate = rate * step / 12
+    cents = round_half_up(amount)
+    payment = round_half_up(Decimal(repr(pmt(float(period_rate), n, -float(amount)))))
+    first = _date(first_due, "first due date") if first_due not in (None, "") else None
+    out = [["No", "DueDate", "Payment", "Interest", "Principal", "Remaining"]]
+    left = cents
+    for k in range(1, n + 1):
+        interest = round_half_up(Decimal(left) * period_rate / 100) if period_rate else 0
+        principal = left if k == n else min(payment - interest, left)
+        left -= principal
+        due = _same_day(first, (k - 1) * step) if first else None
+        out.append([k, due, (principal + interest) / 100, interest / 100, principal / 100, left / 100])
+    return out
+
+
+def _same_day(d, months):
+    """``d`` moved by whole months, on the same day (the month's last day when it is shorter)."""
+    import calendar
+    m = d.month - 1 + months
+    year, month = d.year + m // 12, m % 12 + 1
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def flows(customer, as_of, invoices, allocations):
+    """A customer's flows as the seller sees them: invoices out, cash in, what is open as if paid on the as-of date."""
+    from ..core.ledger import REDUCES_INVOICE
+    cid, d = _text(customer, "customer"), _date(as_of)
+    ledger = _ledger(invoices, allocations)
+    items = _customer_items(ledger, cid, d)
+    cur = _one_currency([i.currency for i in ledger.invoices if i.customer_id == cid], None, f"customer {cid}")
+    out = []
+    for inv in ledger.invoices:
+        if inv.customer_id == cid and inv.issue_date <= d:
+            out.append((inv.issue_date, -inv.total, inv.number))
+    for a in ledger.allocations:
+        if (a.customer_id == cid and a.kind in REDUCES_INVOICE and a.kind != "write-off" and a.date <= d
+                and a.invoice_no in ledger.invoice_by_no):
+            out.append((a.date, a.amount, a.id))
+    open_total = sum(left for _inv, left in items)
+    if open_total:
+        out.append((d, open_total, "open on the as-of date"))
+    out.sort(key=lambda x: x[0])
+    return out, cur
+
+
+@udf("invoices", "allocations")
+def customer_flows(customer, as_of, invoices, allocations):
+    """A customer's cash flows (spills Date, Amount, What): invoices negative, payments and open balance positive."""
+    rows, cur = flows(customer, as_of, invoices, allocations)
+    return [["Date", "Amount", "What"]] + [[d, _money(v, cur), what] for d, v, what in rows]
+
+
+def _xirr(dates, values, guess=None):
+    from pyxirr import InvalidPaymentsError, xirr as _x
+    try:
+        r = _x(dates, values, guess=guess)
+    except (InvalidPaymentsError, ValueError) as exc:
+        raise UdfError(f"XIRR: {exc} (the flows need at least one negative and one positive amount)") from None
+    if r is None:
+        raise UdfError("XIRR: no rate found for these flows")
+    return r
+
+
+def _columns(values, dates):
+    vals = [v for row in _grid(values, "values") for v in row if v not in (None, "")]
+    days = [d for row in _grid(dates, "dates") for d in row if d not in (None, "")]
+    if len(vals) != len(days):
+        raise UdfError(f"{len(vals)} values but {len(days)} dates")
+    try:
+        return [float(v) for v in vals], [_date(d, "date") for d in days]
+    except (TypeError, ValueError):
+        raise UdfError("values must be numbers") from None
+
+
+@udf("values", "dates")
+def xirr(values, dates, guess=None):
+    """Annual internal rate of return of irregular flows (as Excel's XIRR)."""
+    vals, days = _columns(values, dates)
+    return _xirr(days, vals, guess)
+
+
+@udf("values", "dates")
+def xnpv(rate, values, dates):
+    """Net present value at an annual rate of irregular flows (as Excel's XNPV)."""
+    from pyxirr import xnpv as _n
+    vals, days = _columns(values, dates)
+    return _n(float(rate), days, vals)
+
+
+@udf("invoices", "allocations")
+def customer_xirr(customer, as_of, invoices, allocations):
+    """XIRR of a customer's flows (see ARDESK_CUSTOMER_FLOWS): what paying late costs the seller, per year."""
+    rows, _cur = flows(customer, as_of, invoices, allocations)
+    return _xirr([d for d, _v, _w in rows], [v / 100 for _d, v, _w in rows])
+
+
+@udf("invoices", "allocations")
+def customer_xnpv(rate, customer, as_of, invoices, allocations):
+    """XNPV at an annual rate of a customer's flows: negative when payment comes late."""
+    from pyxirr import xnpv as _n
+    rows, cur = flows(customer, as_of, invoices, allocations)
+    return _n(float(rate), [d for d, _v, _w in rows], [_money(v, cur) for _d, v, _w in rows])
+
+
+# -- exposing them ---------------------------------------------------------------------
+def _guarded(f):
+    @functools.wraps(f)
+    def call(*args):
+        try:
+            return f(*args)
+        except UdfError as exc:
+            return ERROR + str(exc)
+        except Exception as exc:  # a worksheet shows text, never a traceback
+            return f"{ERROR}{type(exc).__name__}: {exc}"
+    return call
+
+
+def _runtime():
+    """(func, arg) decorators of the xlwings runtime serving this module, or None."""
+    from .buttons import remote_runtime
+    if remote_runtime():
+        try:
+            from xlwings import server
+            return server.func, server.arg
+        except Exception:
+            pass
+    if sys.platform.startswith("win") and os.environ.get("XLWINGS_ON_SERVER") != "true":
+        try:
+            import xlwings as xw
+            return xw.func, xw.arg
+        except Exception:
+            pass
+    return None
+
+
+def register():
+    """Define ``ardesk_<name>`` (Excel: ARDESK_<NAME>) for every declared function; returns the names."""
+    deco = _runtime()
+    names = []
+    for name, (f, tables) in UDFS.items():
+        exposed = _guarded(f)
+        exposed.__name__ = exposed.__qualname__ = f"ardesk_{name}"
+        exposed.__module__ = __name__
+        if deco is not None:
+            func, arg = deco
+            for t in tables:
+                exposed = arg(t, ndim=2)(exposed)
+            exposed = func(exposed)
+        globals()[exposed.__name__] = exposed
+        names.append(exposed.__name__)
+    return names
+
+
+EXPOSED = register()

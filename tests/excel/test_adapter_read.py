@@ -1,0 +1,61 @@
+"""The xlwings adapter reads a workbook as the file adapter does, whatever the client sends for dates."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ardesk import app
+from ardesk.io.fileadapter import FileWorkbook
+from ardesk.io.rows import canonical
+
+from xlremote_helpers import TABLES
+
+
+@pytest.mark.parametrize("dates", ["iso", "serial"])
+def test_reads_like_the_file_adapter(demo_dir, dates):
+    import xlwings as xw
+    from ardesk.excel.adapter import XlwingsWorkbook
+    from ardesk.excel.payload import book_payload
+    path = demo_dir / "billing.xlsx"
+    remote = XlwingsWorkbook(xw.Book(json=book_payload(path, dates=dates)))
+    local = FileWorkbook(path)
+    got, want = remote.read_tables(TABLES), local.read_tables(TABLES)
+    for name in TABLES:
+        g, w = got[name], want[name]
+        assert (g.header, g.first_row, g.first_col, g.sheet) == (w.header, w.first_row, w.first_col, w.sheet)
+        assert [tuple(map(canonical, r)) for r in g.rows] == [tuple(map(canonical, r)) for r in w.rows], name
+    issue = got["tblInvoices"].rows[0][got["tblInvoices"].index("IssueDate")]
+    assert type(issue) is dt.date                          # a date, not an ISO string or a serial number
+    audit_at = got["tblAudit"].rows[0][0]
+    assert isinstance(audit_at, dt.datetime) and audit_at.hour == 9
+    assert remote.read_settings() == {k: v for k, v in local.read_settings().items()}
+    assert remote.read_settings()["Period"] == "2026-10"
+
+
+def test_cell_values_out():
+    from decimal import Decimal
+    from ardesk.excel.adapter import cell_out, from_serial
+    assert cell_out(Decimal("1250.10")) == 1250.1 and type(cell_out(Decimal("1"))) is float
+    assert cell_out("=SUM(A1)") == "'=SUM(A1)" and cell_out("+32 2 555") == "'+32 2 555"
+    assert cell_out("-5") == "'-5" and cell_out("@user") == "'@user" and cell_out("2026-10") == "'2026-10"
+    assert cell_out("") is None and cell_out(None) is None and cell_out(True) is True
+    assert cell_out(dt.date(2026, 10, 31)) == dt.date(2026, 10, 31)
+    assert from_serial(46326) == dt.date(2026, 10, 31)
+    assert from_serial(46326.375) == dt.datetime(2026, 10, 31, 9, 0)
+
+
+def test_button_module_imports_lean():
+    """Importing the buttons module (what a click pays before its step runs) stays under 0.3 s."""
+    env = {k: v for k, v in os.environ.items() if k not in ("XLWINGS_LICENSE_KEY", "XLWINGS_ON_SERVER")}
+    code = ("import sys, time; t = time.perf_counter(); import ardesk.excel.buttons; "
+            "print(time.perf_counter() - t); print(sorted(m for m in ('xlwings', 'pandas', 'numpy', 'openpyxl') "
+            "if m in sys.modules))")
+    best = min(float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                    check=True).stdout.split("\n")[0]) for _ in range(3))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[1] == "[]"
+    assert best < 0.3

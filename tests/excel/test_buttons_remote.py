@@ -1,0 +1,217 @@
+"""Every ribbon button run through xlwings' remote engine gives the workbook the file adapter gives.
+
+Each test presses a button on one copy of a workbook (payload -> remote engine
+-> actions applied back to the file) and runs the same step with the file
+adapter on another copy, then compares every table, setting and title.
+"""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ardesk import app
+from ardesk.excel import buttons
+from ardesk.io.fileadapter import FileWorkbook
+from ardesk.io.port import Changes
+
+from xlremote_helpers import NOW, USER, assert_same, click, file_run, inbox_files, snapshot
+
+STEPS = [
+    ("ardeskValidate", "validate", False),
+    ("ardeskBill", "bill", False),
+    ("ardeskImportBank", "receive", True),
+    ("ardeskReconcile", "reconcile", False),
+    ("ardeskReports", "report", False),
+    ("ardeskMonthEnd", "month-end", True),
+]
+
+
+@pytest.mark.parametrize("control_id,command,bank", STEPS, ids=[s[1] for s in STEPS])
+def test_button_matches_file_run(pair, demo_dir, control_id, command, bank):
+    remote, local = pair
+    result, actions, alerts = click(remote, control_id)
+    expected = file_run(local, command, bank_files=inbox_files(demo_dir) if bank else ())
+    assert result is not None and not result.problems
+    assert not expected.problems
+    assert result.summary["invoices_issued"] == expected.summary["invoices_issued"]
+    assert result.summary["receipts_posted"] == expected.summary["receipts_posted"]
+    assert_same(snapshot(remote), snapshot(local))
+    assert len(alerts) == 1 and alerts[0]["mode"] == "info"
+    if command in ("bill", "month-end"):
+        assert result.summary["invoices_issued"] > 0
+        assert f"{result.summary['invoices_issued']} invoice(s) issued" in alerts[0]["prompt"]
+    if bank:
+        assert result.summary["receipts_posted"] > 0
+
+
+@pytest.mark.parametrize("dates", ["iso", "serial"])
+def test_month_end_step_by_step(pair, demo_dir, dates):
+    """Bill, import, reconcile, report in turn: appends land below what the previous step appended."""
+    remote, local = pair
+    for control_id, command, bank in (STEPS[1], STEPS[2], STEPS[3], STEPS[4]):
+        result, _actions, _alerts = click(remote, control_id, dates=dates)
+        assert result is not None and not result.problems, result and result.problems
+        file_run(local, command, bank_files=inbox_files(demo_dir) if bank else ())
+        assert_same(snapshot(remote), snapshot(local))
+    # a second import finds every line already imported and posts nothing
+    result, actions, _ = click(remote, "ardeskImportBank", dates=dates)
+    assert result.summary["receipts_posted"] == 0
+    assert result.summary["duplicates_skipped"] > 0
+    assert [a["func"] for a in actions] == ["alert"]
+
+
+def test_empty_workbook_first_rows_fill_the_blank_row(tmp_path):
+    """A new workbook's tables keep one blank row; the first append fills it, in both modes."""
+    from datetime import date
+    from ardesk.io.template import create_workbook
+    remote, local = tmp_path / "remote.xlsx", tmp_path / "file.xlsx"
+    create_workbook(remote)
+    ch = Changes()
+    ch.append("tblCustomers", [("C0001", "Harbor Bakery", None, None, None, "BE", 30, 0.21, "EUR", None, "active",
+                                None)])
+    ch.append("tblCharges", [("CH1", "C0001", "BASIC", "Basic plan", 1, 49, "monthly", date(2026, 1, 1), None)])
+    ch.names["Period"] = "2026-10"
+    FileWorkbook(remote).write(ch, backup=False)
+    shutil.copy(remote, local)
+    result, actions, _ = click(remote, "ardeskBill")
+    assert result.summary["invoices_issued"] == 1
+    file_run(local, "bill")
+    assert_same(snapshot(remote), snapshot(local))
+    snap = snapshot(remote)
+    assert len(snap["tblInvoices"][1]) == 1
+    resize = [a for a in actions if a["func"] == "resizeTable"]
+    assert any(a["args"][1].replace("$", "") == "A1:L2" for a in resize), resize      # the blank row was filled, not skipped
+
+
+def test_bad_input_writes_only_exceptions(pair):
+    remote, local = pair
+    for path in (remote, local):
+        ch = Changes()
+        ch.update("tblCustomers", 3, "TermsDays", "thirty")
+        FileWorkbook(path).write(ch, backup=False)
+    result, actions, alerts = click(remote, "ardeskBill")
+    expected = file_run(local, "bill")
+    assert result.problems and expected.problems
+    assert_same(snapshot(remote), snapshot(local))
+    from openpyxl import load_workbook
+    exceptions_pos = load_workbook(remote, read_only=True).sheetnames.index("Exceptions")
+    written = {a["sheet_position"] for a in actions if a["func"] != "alert"}
+    assert written == {exceptions_pos}
+    assert alerts[0]["mode"] == "critical"
+    assert "TermsDays" in alerts[0]["prompt"] and "nothing was posted" in alerts[0]["prompt"]
+    rows = snapshot(remote)["tblExceptions"][1]
+    assert any("thirty" in str(r) for r in rows)
+
+
+def test_error_inside_a_run_writes_nothing(pair):
+    """A workbook the library cannot read (a table renamed): one alert, no other action."""
+    remote, _ = pair
+    from openpyxl import load_workbook
+    wb = load_workbook(remote)
+    t = wb["Journal"].tables["tblJournal"]
+    t.displayName = t.name = "tblJournalOld"
+    wb["Journal"].tables["tblJournalOld"] = wb["Journal"].tables.pop("tblJournal")
+    wb.save(remote)
+    before = snapshot_bytes = remote.read_bytes()
+    result, actions, alerts = click(remote, "ardeskMonthEnd")
+    assert result is None
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "tblJournal" in alerts[0]["prompt"] and "Nothing was written" in alerts[0]["prompt"]
+    assert remote.read_bytes() == before == snapshot_bytes
+
+
+def test_text_starting_with_equals_lands_as_text(pair):
+    """A typed receipt whose payer looks like a formula is posted with the payer as text."""
+    from datetime import date
+    from openpyxl import load_workbook
+    from ardesk.core.money import to_decimal
+    remote, local = pair
+    books = app.load(FileWorkbook(remote))
+    inv, left = next((i, v) for i, v in books.ledger.open_items() if i.kind == "invoice" and i.currency == "EUR")
+    amount = to_decimal(left, 2)
+    payer = "=HYPERLINK(\"http://x\",\"pay\")"
+    for path in (remote, local):
+        ch = Changes()
+        ch.append("tblReceipts", [(date(2026, 10, 20), "check", payer, inv.customer_id, inv.number, "0012", amount, "EUR",
+                                   None)])
+        FileWorkbook(path).write(ch, backup=False)
+    result, actions, _ = click(remote, "ardeskImportBank", bank_files=[])
+    assert result.summary["receipts_posted"] >= 1
+    file_run(local, "receive")
+    assert_same(snapshot(remote), snapshot(local))
+    ws = load_workbook(remote)["Payments"]
+    rows = [r for r in ws.iter_rows(min_row=2) if r[4].value == payer]
+    assert len(rows) == 1
+    cells = {c.value: c.data_type for c in rows[0]}
+    assert cells[payer] == "s"
+    assert cells["0012"] == "s"                                # a check number keeps its leading zeros
+    sent = [v for a in actions if a["func"] == "setValues" for r in a["values"] for v in r]
+    assert "'" + payer in sent and payer not in sent
+
+
+def test_apply_review(pair):
+    remote, local = pair
+    result, actions, alerts = click(remote, "ardeskApplyReview")
+    if "apply-review" in app.COMMANDS:
+        expected = file_run(local, "apply-review")
+        assert (result is None) == False and bool(result.problems) == bool(expected.problems)
+        assert_same(snapshot(remote), snapshot(local))
+    else:
+        assert result is None
+        assert [a["func"] for a in actions] == ["alert"]
+        assert "not available" in alerts[0]["prompt"]
+
+
+def test_number_formats_on_appended_rows(pair):
+    from openpyxl import load_workbook
+    from ardesk.schema import NUMBER_FORMATS
+    remote, _ = pair
+    before = load_workbook(remote, read_only=True)["Invoices"].max_row
+    click(remote, "ardeskBill")
+    ws = load_workbook(remote)["Invoices"]
+    new = ws[before + 1]
+    assert new[3].number_format == NUMBER_FORMATS["date"]          # IssueDate
+    assert new[9].number_format == NUMBER_FORMATS["money"]         # Total
+    assert ws.tables["tblInvoices"].ref == f"A1:L{ws.max_row}"
+
+
+def test_scripts_run_through_xlwings(pair):
+    """The Lite/Server scripts are what xlwings finds and calls, with the workbook injected."""
+    import asyncio
+    import xlwings as xw
+    from xlwings.server import custom_scripts_call, custom_scripts_meta
+    from ardesk.excel.payload import apply_to_file, book_payload
+    remote, local = pair
+    meta = {m["function_name"] for m in custom_scripts_meta(buttons)}
+    assert meta == set(buttons.SCRIPTS)
+    book = xw.Book(json=book_payload(remote))
+    asyncio.run(custom_scripts_call(buttons, "ardesk_reports", typehint_to_value={xw.Book: book}))
+    actions = book.json()["actions"]
+    assert {"setValues", "resizeTable", "alert"} <= {a["func"] for a in actions}
+    apply_to_file(remote, actions)
+    file_run(local, "report")
+    assert_same(snapshot(remote), snapshot(local))
+
+
+def test_unknown_action_fails_the_utility(tmp_path):
+    from openpyxl import Workbook
+    from ardesk.excel.payload import UnknownActionError, apply_actions
+    with pytest.raises(UnknownActionError):
+        apply_actions(Workbook(), [{"func": "setRangeColor", "sheet_position": 0, "args": ["#ff0000"]}])
+
+
+def test_lite_main_exposes_every_button_and_function():
+    """The xlwings Lite main.py template gives Lite every script and worksheet function."""
+    import importlib.util
+    from pathlib import Path
+    from xlwings.server import custom_functions_meta, custom_scripts_meta
+    from ardesk.excel import udfs
+    path = Path(buttons.__file__).with_name("lite") / "main.py"
+    spec = importlib.util.spec_from_file_location("ardesk_lite_main", path)
+    main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(main)
+    assert {m["function_name"] for m in custom_scripts_meta(main)} == set(buttons.SCRIPTS)
+    meta = custom_functions_meta(main)
+    funcs = meta["functions"] if isinstance(meta, dict) else meta
+    assert {f["id"] for f in funcs} == {n.upper() for n in udfs.EXPOSED}

@@ -1,0 +1,54 @@
+"""Helpers for the xlwings-layer tests: press a button through the remote engine, compare workbooks."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ardesk import app
+from ardesk.io.fileadapter import FileWorkbook
+from ardesk.io.rows import canonical
+
+NOW = datetime(2026, 11, 2, 9, 30)
+USER = "clerk"
+PERIOD = "2026-10"
+TABLES = app.ALL_TABLES + ("tblAudit",)
+REPORT_SHEETS = ("Aging", "Summary", "Reconciliation")
+
+
+def inbox_files(demo_dir: Path) -> list[Path]:
+    return sorted((demo_dir / "inbox").iterdir())
+
+
+def click(path: Path, control_id: str, *, dates: str = "iso", **kw):
+    """Press a button on the workbook file through xlwings' remote engine and apply its actions."""
+    import xlwings as xw
+    from ardesk.excel import buttons
+    from ardesk.excel.payload import apply_to_file, book_payload
+    book = xw.Book(json=book_payload(path, dates=dates))
+    result = buttons.run_button(book, control_id, now=NOW, user=USER, **kw)
+    actions = [dict(a) for a in book.json()["actions"]]
+    alerts = apply_to_file(path, actions)
+    return result, actions, alerts
+
+
+def file_run(path: Path, command: str, **kw):
+    return app.run(FileWorkbook(path), command, now=NOW, user=USER, **kw)
+
+
+def snapshot(path: Path) -> dict:
+    """Every table (header and non-blank rows), every setting and the report titles, comparable."""
+    from openpyxl import load_workbook
+    port = FileWorkbook(path)
+    out = {}
+    for name, t in port.read_tables(TABLES).items():
+        out[name] = (t.header, [tuple(map(canonical, r)) for r in t.rows if not t.is_blank(r)])
+    out["settings"] = {k: canonical(v) for k, v in port.read_settings().items()}
+    wb = load_workbook(path, read_only=True)
+    out["titles"] = {s: wb[s]["A2"].value for s in REPORT_SHEETS}
+    return out
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == b[k], f"{k} differs"
