@@ -13,7 +13,9 @@ not rewritten, so a second identical run writes nothing at all.
 """
 from __future__ import annotations
 
+import gc
 import getpass
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -147,12 +149,38 @@ def read_processor_files(paths: Iterable[str | Path], notes: list[Problem]) -> t
     return reports, problems
 
 
-def run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: date | None = None,
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector for a run.
+
+    A run builds hundreds of thousands of small, acyclic records (reference
+    counting frees them); the cyclic collector would only rescan them over and
+    over, which costs a big ledger a third of its time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def run(port: WorkbookPort, command: str, **options: Any) -> RunResult:
+    """Run a command (see COMMANDS) and write its changes unless ``dry_run``.
+
+    Options: period, as_of, bank_files, bank_format, dry_run, now, user,
+    progress, processor_files, lenient_balances, deposit_date.
+    """
+    with collector_paused():
+        return _run(port, command, **options)
+
+
+def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: date | None = None,
         bank_files: Sequence[str | Path] = (), bank_format: str | None = None, dry_run: bool = False,
         now: datetime | None = None, user: str | None = None,
         progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
         lenient_balances: bool = False, deposit_date: date | None = None) -> RunResult:
-    """Run a command (see COMMANDS) and write its changes unless ``dry_run``."""
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)

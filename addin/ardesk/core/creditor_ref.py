@@ -10,8 +10,12 @@ import re
 _RF = re.compile(r"RF\d{2}[0-9A-Z]{1,21}")
 
 
+_AS_DIGITS = str.maketrans({ch: str(int(ch, 36)) for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
 def _numeric(s: str) -> int:
-    return int("".join(str(int(ch, 36)) for ch in s))
+    """Letters as numbers (A=10 ... Z=35), digits as they are, read as one integer."""
+    return int(s.translate(_AS_DIGITS))
 
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")

@@ -112,9 +112,8 @@ class Ledger:
             self._index_allocation(a)
 
     def add_journal(self, lines: Iterable[JournalLine]) -> None:
-        for j in lines:
-            self.journal.append(j)
-            self._next["JE"] = max(self._next["JE"], _seq(j.entry_id))
+        """Lines made by this run: their entry ids came from :meth:`next_id`."""
+        self.journal.extend(lines)
 
     def next_id(self, prefix: str) -> str:
         self._next[prefix] += 1
@@ -148,6 +147,21 @@ class Ledger:
                if inv.kind == "invoice" and (on is None or inv.issue_date <= on) and inv.total - self.applied.get(inv.number, 0) > 0]
         out.sort(key=lambda i: (i.due_date, i.issue_date, i.number))
         return out
+
+    def journal_totals(self, ar_account: str, accounts: Iterable[str], as_of: date
+                       ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]]]:
+        """One pass over the journal up to a date: AR control per (customer, currency)
+        and the balance per currency of each of ``accounts`` (debit - credit)."""
+        control: dict[tuple[str, str], int] = defaultdict(int)
+        others: dict[str, dict[str, int]] = {a: defaultdict(int) for a in accounts}
+        for j in self.journal:
+            if j.date > as_of:
+                continue
+            if j.account == ar_account:
+                control[(j.customer_id, j.currency)] += j.debit - j.credit
+            elif j.account in others:
+                others[j.account][j.currency] += j.debit - j.credit
+        return control, others
 
     def control_balances(self, ar_account: str, as_of: date | None = None) -> dict[tuple[str, str], int]:
         """AR control per (customer, currency) from the journal (debit - credit)."""

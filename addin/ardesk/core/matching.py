@@ -99,8 +99,13 @@ class MatchIndex:
         self.refs = ReferenceIndex()
         self.payers = PayerIndex(customers)
         self.by_amount: dict[tuple[str, int], list[str]] = defaultdict(list)
+        self.refs.add_many([(inv.number, inv.creditor_ref) for inv in ledger.invoices])
+        applied = ledger.applied
         for inv in ledger.invoices:
-            self.add_invoice(inv)
+            if inv.kind == "invoice":
+                left = inv.total - applied.get(inv.number, 0)
+                if left > 0:
+                    self.by_amount[(inv.currency, left)].append(inv.number)
         for p in ledger.payments:
             self.learn(p)
         for a in ledger.allocations:

@@ -60,6 +60,40 @@ class Reconciliation:
         return self.journal_balanced and self.subledger_equals_control and all(r.balanced for r in self.roll.values())
 
 
+def subledgers(ledger: Ledger, first: date, second: date
+               ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """Open items per (customer, currency) at two dates (first <= second), in one pass."""
+    late_first: dict[str, int] = {}
+    late_second: dict[str, int] = {}
+    for no, allocs in ledger.alloc_by_invoice.items():
+        a1 = a2 = 0
+        for a in allocs:
+            if a.date > first:
+                a1 += a.amount
+                if a.date > second:
+                    a2 += a.amount
+        if a1:
+            late_first[no] = a1
+        if a2:
+            late_second[no] = a2
+    one: dict[tuple[str, str], int] = defaultdict(int)
+    two: dict[tuple[str, str], int] = defaultdict(int)
+    applied = ledger.applied
+    for inv in ledger.invoices:
+        if inv.issue_date > second:
+            continue
+        key = (inv.customer_id, inv.currency)
+        base = inv.total - applied.get(inv.number, 0)
+        left2 = base + late_second.get(inv.number, 0)
+        if left2:
+            two[key] += left2
+        if inv.issue_date <= first:
+            left1 = base + late_first.get(inv.number, 0)
+            if left1:
+                one[key] += left1
+    return one, two
+
+
 def subledger(ledger: Ledger, as_of: date) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = defaultdict(int)
     for inv, left in ledger.open_items(as_of):
@@ -69,9 +103,9 @@ def subledger(ledger: Ledger, as_of: date) -> dict[tuple[str, str], int]:
 
 def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Reconciliation:
     before = start - timedelta(days=1)
-    sub_open = subledger(ledger, before)
-    sub_close = subledger(ledger, end)
-    control = ledger.control_balances(settings.account("AR"), end)
+    sub_open, sub_close = subledgers(ledger, before, end)
+    credits_acct, suspense_acct = settings.account("Credits"), settings.account("Suspense")
+    control, others = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
     currencies = {c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
     roll: dict[str, RollForward] = {}
     for cur in sorted(currencies):
@@ -95,6 +129,6 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
         s, c = sub_close.get(key, 0), control.get(key, 0)
         if s != c:
             diffs.append((key[0], key[1], s, c))
-    credits = {k: -v for k, v in ledger.account_balance(settings.account("Credits"), end).items() if v}
-    suspense = {k: -v for k, v in ledger.account_balance(settings.account("Suspense"), end).items() if v}
+    credits = {k: -v for k, v in others[credits_acct].items() if v}
+    suspense = {k: -v for k, v in others[suspense_acct].items() if v}
     return Reconciliation(start, end, roll, diffs, check_balanced(ledger.journal), credits, suspense)

@@ -58,6 +58,7 @@ class PayerIndex:
         self.customers = customers
         self.by_account: dict[str, set[str]] = defaultdict(set)
         self.learned: dict[str, set[str]] = defaultdict(set)
+        self._clean_accounts: dict[str, str] = {}
         self.by_name: dict[str, list[str]] = defaultdict(list)
         self.by_word: dict[str, list[str]] = defaultdict(list)
         self.by_id: dict[str, str] = {}
@@ -74,7 +75,9 @@ class PayerIndex:
 
     def learn(self, account: str, customer_id: str) -> None:
         """Remember that money from ``account`` belonged to ``customer_id``."""
-        acct = normal_account(account)
+        acct = self._clean_accounts.get(account)
+        if acct is None:
+            acct = self._clean_accounts[account] = normal_account(account)
         if acct and customer_id and len(acct) >= 6:
             self.learned[acct].add(customer_id)
 

@@ -39,6 +39,10 @@ class Found:
 
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_NOT_ALNUM_KEEP_NL = re.compile(r"[^0-9A-Za-z\n]+")
+# the last two runs of digits of a number (the year and sequence of INV-2026-00042), or the last one
+_LAST_TWO_NUMBERS = re.compile(r"^.*?(?:(\d+)\D+)?(\d+)\D*$", re.S)
+_LEADING_LETTERS = re.compile(r"^[A-Za-z]+", re.M)
 
 
 def fast_clean(text: str) -> str:
@@ -87,6 +91,33 @@ class ReferenceIndex:
         p = number[:3].upper() if number[:3].isalpha() and not number[3:4].isalpha() else leading_letters(number)
         if p and p not in self.prefixes:
             self.prefixes.add(p)
+            self._patterns = None
+
+    def add_many(self, pairs: list[tuple[str, str]]) -> None:
+        """:meth:`add` for many (number, rf) pairs, doing the string work in bulk."""
+        numbers = [n for n, _ in pairs]
+        joined = "\n".join(numbers)
+        if not joined.isascii() or joined.count("\n") != len(numbers) - 1:
+            for number, rf in pairs:
+                self.add(number, rf)
+            return
+        cleaned = _NOT_ALNUM_KEEP_NL.sub("", joined).upper().split("\n")
+        self.by_clean.update(zip(cleaned, numbers))
+        for (number, rf), key_text in zip(pairs, cleaned):
+            if rf and rf[4:] != key_text:
+                self.by_rf[fast_clean(rf)] = number
+        by_key, by_seq, match = self.by_key, self.by_seq, _LAST_TWO_NUMBERS.match
+        for number in numbers:
+            m = match(number)
+            if m is None:
+                continue
+            year, seq = m.group(1), int(m.group(2))
+            if year is not None and len(year) == 4:
+                by_key[(int(year), seq)].append(number)
+            by_seq[seq].append(number)
+        new = {p.upper() for p in _LEADING_LETTERS.findall(joined)} - self.prefixes
+        if new:
+            self.prefixes |= new
             self._patterns = None
 
     def patterns(self) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
