@@ -41,7 +41,7 @@ def test_payment_quoting_an_invoice_pays_that_invoice_first():
 
 
 def test_one_payment_for_several_invoices_then_credit_for_the_rest():
-    wb, _ = _billed([receipt(date(2026, 10, 5), "230.00", "x", "INV-2026-00001 INV-2026-00003")])
+    wb, _ = _billed([receipt(date(2026, 10, 5), "230.00", "Acme Bakery", "INV-2026-00001 INV-2026-00003")])
     a = _allocs(wb)
     assert [(x["InvoiceNo"], x["Kind"], x["Amount"]) for x in a] == [
         ("INV-2026-00001", "applied", D("100.00")), ("INV-2026-00003", "applied", D("100.00")),
@@ -74,14 +74,25 @@ def test_payer_found_by_name_and_bank_account():
 
 
 def test_receipts_rows_are_stamped_and_never_posted_twice():
-    wb, first = _billed([receipt(date(2026, 10, 5), "100.00", "Acme", "INV-2026-00001"),
-                         receipt(date(2026, 10, 5), "100.00", "Acme", "INV-2026-00001")])
-    # two identical rows are two receipts (two checks of the same amount)
+    wb, first = _billed([receipt(date(2026, 10, 5), "100.00", "Acme", cid="C001", method="check"),
+                         receipt(date(2026, 10, 5), "100.00", "Acme", cid="C001", method="check")])
+    # two identical rows are two receipts (two checks of the same amount), oldest invoice first
     assert first.summary["receipts_posted"] == 2
+    assert [x["InvoiceNo"] for x in _allocs(wb)] == ["INV-2026-00001", "INV-2026-00003"]
     stamped = [r[8] for r in wb.rows["tblReceipts"]]
     assert stamped == ["PAY-0000001", "PAY-0000002"]
     again = app.run(wb, "receive")
     assert again.summary["receipts_posted"] == 0 and not again.written
+
+
+def test_a_typed_receipt_the_matcher_is_unsure_of_waits_for_review():
+    # a second check quoting an invoice that is already paid: not posted, listed on Review
+    wb, res = _billed([receipt(date(2026, 10, 5), "100.00", "Acme Bakery", "INV-2026-00001"),
+                       receipt(date(2026, 10, 6), "100.00", "Acme Bakery", "INV-2026-00001")])
+    assert res.summary["receipts_posted"] == 1 and res.summary["to_review"] == 1
+    review = dict(zip(wb.headers["tblReview"], wb.rows["tblReview"][0]))
+    assert review["ReceiptRow"] == 3 and review["PaymentID"] is None
+    assert wb.rows["tblReceipts"][1][8] is None          # not stamped: not posted
 
 
 def test_editing_a_posted_receipt_is_refused():
@@ -95,7 +106,7 @@ def test_editing_a_posted_receipt_is_refused():
 
 
 def test_credit_is_applied_to_the_next_invoice():
-    wb, _ = _billed([receipt(date(2026, 10, 5), "250.00", "x", "INV-2026-00001")])
+    wb, _ = _billed([receipt(date(2026, 10, 5), "250.00", "Acme Bakery", "INV-2026-00001")])
     # 250 paid: Sep 100 + Oct 100 applied, 50 credit; November's invoice takes the credit
     assert app.run(wb, "bill", period="2026-11").ok
     res = app.run(wb, "receive")

@@ -243,8 +243,8 @@ def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[
         return res
     for inc in sorted(todo, key=lambda i: i.date):
         proposal = propose(inc, index)
-        # rows a clerk typed on the Receipts tab are the clerk's own entries: only imported lines wait for review
-        if proposal is not None and review and inc.source != "Receipts" and not _auto(proposal, settings):
+        # below the threshold nothing is posted, whether the line was imported or typed: a guess waits for a clerk
+        if proposal is not None and review and not _auto(proposal, settings):
             res.review.append(ReviewItem(inc, proposal))
             continue
         pay, allocs, _ = post_one(inc, proposal, ledger, customers, settings, index, res)

@@ -110,8 +110,10 @@ def receive(incoming: list[Incoming], bank_in: list[Incoming], reports: list, ca
                       payouts_banked=sum(1 for s in banked if s.kind == "payout banked"),
                       card_fees=sum(1 for s in card.settlements if s.kind == "card fee"),
                       refunds=len(card.payments))
-    if to_review:
-        out.notes.append(Problem(f"{to_review} receipt(s) wait on the Review tab: fill Decision (or CustomerID / "
+    waiting = len(res.review) + sum(1 for r in cash.review if not r.status)   # every Review row without a Status
+    if waiting:
+        # the state of the Review tab, not what this run added: a second run lists the same
+        out.notes.append(Problem(f"{waiting} receipt(s) wait on the Review tab: fill Decision (or CustomerID / "
                                  "InvoiceNos) and run apply-review", "Review", None, "Decision", None, "receive",
                                  blocking=False))
     if out.payments or credit_allocs or banked or card.settlements or res.review:
