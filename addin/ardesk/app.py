@@ -196,9 +196,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
                                "lines_read": 0, "duplicates_skipped": 0, "debits_ignored": 0,
                                "suspense": 0, "credits_applied": 0}
     steps = STEPS[command]
-    cash = cashapp.load_cashapp(port) if {"receive", "apply-review", "deposit"} & set(steps) else None
-    if cash is not None:
-        problems += cash.problems
+    cash = cashapp.load_cashapp(port)
+    problems += cash.problems
     ar_before = _ar_by_currency(ledger)
     if ("bill" in steps or "close" in steps) and not period:
         problems.append(Problem("no period given: pass --period YYYY-MM or fill Current period on Settings",
@@ -307,7 +306,9 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     summary["as_of"] = report_date.isoformat()
 
     if not problems:
+        # the state a clerk must act on, listed by every run alike
         notes += suspense_notes(ledger)
+        notes += cashapp.review_notes(cash, changes)
     if problems:
         # Nothing is posted: only the list of problems is written.
         changes = Changes()

@@ -110,12 +110,6 @@ def receive(incoming: list[Incoming], bank_in: list[Incoming], reports: list, ca
                       payouts_banked=sum(1 for s in banked if s.kind == "payout banked"),
                       card_fees=sum(1 for s in card.settlements if s.kind == "card fee"),
                       refunds=len(card.payments))
-    waiting = len(res.review) + sum(1 for r in cash.review if not r.status)   # every Review row without a Status
-    if waiting:
-        # the state of the Review tab, not what this run added: a second run lists the same
-        out.notes.append(Problem(f"{waiting} receipt(s) wait on the Review tab: fill Decision (or CustomerID / "
-                                 "InvoiceNos) and run apply-review", "Review", None, "Decision", None, "receive",
-                                 blocking=False))
     if out.payments or credit_allocs or banked or card.settlements or res.review:
         out.audit.append(f"posted {len(out.payments)} receipt(s) ({res.auto_posted} matched automatically), "
                          f"{to_review} to review, {len(banked)} deposit(s)/payout(s) banked, "
@@ -163,3 +157,14 @@ def slip_summaries(slips: list) -> list[dict]:
     return [{"deposit_id": s.deposit_id, "date": s.date.isoformat(), "currency": s.currency, "items": len(s.items),
              "check_numbers": [p.check_no for p in s.items if p.check_no],
              "total": str(to_decimal(s.total, exponent(s.currency)))} for s in slips]
+
+
+def review_notes(cash: CashBooks, changes) -> list[Problem]:
+    """How many Review rows still wait for a decision once this run's changes are written."""
+    decided = {row for row, column, _ in changes.updates.get("tblReview", ()) if column == "Status"}
+    waiting = sum(1 for r in cash.review if not r.status and r.row not in decided)
+    waiting += len(changes.appends.get("tblReview", ()))
+    if not waiting:
+        return []
+    return [Problem(f"{waiting} receipt(s) wait on the Review tab: fill Decision (or CustomerID / InvoiceNos) "
+                    "and run apply-review", "Review", None, "Decision", None, "receive", blocking=False)]
