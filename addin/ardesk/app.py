@@ -126,13 +126,22 @@ def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency:
         try:
             st = read_statement(p, fmt_name, currency=currency, strict_balances=strict_balances)
         except BankFileError as exc:
-            problems.append(Problem(str(exc), Path(p).name, None, "", None, "receive"))
+            problems.append(_file_problem(p, str(exc)))
             continue
         formats.append(st.format)
         if notes is not None:
-            notes.extend(Problem(m, Path(p).name, None, "", None, "receive", blocking=False) for m in st.problems)
+            notes.extend(_file_problem(p, m, blocking=False) for m in st.problems)
         incoming.extend(from_statement(st))
     return incoming, problems, formats
+
+
+def _file_problem(path: str | Path, message: str, blocking: bool = True) -> Problem:
+    """A problem with a file, named once: the importers' messages already start with the file name."""
+    name = Path(path).name
+    prefix = f"{name}: "
+    while message.startswith(prefix):
+        message = message[len(prefix):]
+    return Problem(message, name, None, "", None, "receive", blocking=blocking)
 
 
 def read_processor_files(paths: Iterable[str | Path], notes: list[Problem]) -> tuple[list, list[Problem]]:
@@ -142,9 +151,9 @@ def read_processor_files(paths: Iterable[str | Path], notes: list[Problem]) -> t
         try:
             rep = read_processor(p)
         except BankFileError as exc:
-            problems.append(Problem(str(exc), Path(p).name, None, "", None, "receive"))
+            problems.append(_file_problem(p, str(exc)))
             continue
-        notes.extend(Problem(m, Path(p).name, None, "", None, "receive", blocking=False) for m in rep.problems)
+        notes.extend(_file_problem(p, m, blocking=False) for m in rep.problems)
         reports.append(rep)
     return reports, problems
 

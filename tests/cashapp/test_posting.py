@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ardesk.core.journal import check_balanced
 
-from conftest import bank_csv, run, table, workbook
+from .conftest import bank_csv, run, table, workbook
 
 
 def test_auto_post_above_threshold_and_review_below(tmp_path):

@@ -12,7 +12,7 @@ from ardesk.core.matching import (Incoming, MatchIndex, propose, rule_amount_onl
                                   rule_reference)
 from ardesk.core.model import Payment
 
-from conftest import customers_of, invoice, ledger_of
+from .conftest import customers_of, invoice, ledger_of
 
 D = date(2026, 3, 10)
 

@@ -13,7 +13,7 @@ import pytest
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.port import Changes
 
-from xlremote_helpers import PERIOD
+from .xlremote_helpers import PERIOD
 
 
 # xlwings picks its engines when it is first imported (test modules import it while

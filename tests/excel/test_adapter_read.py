@@ -12,7 +12,7 @@ from ardesk import app
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.rows import canonical
 
-from xlremote_helpers import TABLES
+from .xlremote_helpers import TABLES
 
 
 @pytest.mark.parametrize("dates", ["iso", "serial"])

@@ -15,7 +15,7 @@ import pytest
 from ardesk.excel import udfs
 from ardesk.io.fileadapter import FileWorkbook
 
-from xlremote_helpers import file_run, inbox_files
+from .xlremote_helpers import file_run, inbox_files
 
 AS_OF = dt.date(2026, 10, 31)
 EXCEL_FLOWS = [(-10000, dt.date(2008, 1, 1)), (2750, dt.date(2008, 3, 1)), (4250, dt.date(2008, 10, 30)),
