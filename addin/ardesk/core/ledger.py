@@ -149,19 +149,23 @@ class Ledger:
         return out
 
     def journal_totals(self, ar_account: str, accounts: Iterable[str], as_of: date
-                       ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]]]:
-        """One pass over the journal up to a date: AR control per (customer, currency)
-        and the balance per currency of each of ``accounts`` (debit - credit)."""
+                       ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]], list[tuple[str, str]]]:
+        """One pass over the whole journal: AR control per (customer, currency) and the
+        balance per currency of each of ``accounts`` (debit - credit) up to a date, and
+        the (entry, currency) pairs whose debits and credits differ, at any date."""
         control: dict[tuple[str, str], int] = defaultdict(int)
         others: dict[str, dict[str, int]] = {a: defaultdict(int) for a in accounts}
+        net: dict[tuple[str, str], int] = defaultdict(int)
         for j in self.journal:
+            amount = j.debit - j.credit
+            net[(j.entry_id, j.currency)] += amount
             if j.date > as_of:
                 continue
             if j.account == ar_account:
-                control[(j.customer_id, j.currency)] += j.debit - j.credit
+                control[(j.customer_id, j.currency)] += amount
             elif j.account in others:
-                others[j.account][j.currency] += j.debit - j.credit
-        return control, others
+                others[j.account][j.currency] += amount
+        return control, others, [k for k, v in net.items() if v]
 
     def control_balances(self, ar_account: str, as_of: date | None = None) -> dict[tuple[str, str], int]:
         """AR control per (customer, currency) from the journal (debit - credit)."""

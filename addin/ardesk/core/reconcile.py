@@ -105,18 +105,21 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
     before = start - timedelta(days=1)
     sub_open, sub_close = subledgers(ledger, before, end)
     credits_acct, suspense_acct = settings.account("Credits"), settings.account("Suspense")
-    control, others = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
+    control, others, unbalanced = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
     currencies = {c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
+    invoiced: dict[tuple[str, bool], int] = defaultdict(int)      # (currency, is a credit note)
+    for i in ledger.invoices:
+        if start <= i.issue_date <= end:
+            invoiced[(i.currency, i.kind != "invoice")] += i.total
+    movements: dict[tuple[str, str], int] = defaultdict(int)      # (currency, allocation kind)
+    for a in ledger.allocations:
+        if a.invoice_no and start <= a.date <= end:
+            movements[(a.currency, a.kind)] += a.amount
     roll: dict[str, RollForward] = {}
     for cur in sorted(currencies):
-        inv_sum = sum(i.total for i in ledger.invoices
-                      if i.currency == cur and start <= i.issue_date <= end and i.kind == "invoice")
-        cn_sum = -sum(i.total for i in ledger.invoices
-                      if i.currency == cur and start <= i.issue_date <= end and i.kind != "invoice")
-        moves = defaultdict(int)
-        for a in ledger.allocations:
-            if a.currency == cur and start <= a.date <= end and a.invoice_no:
-                moves[a.kind] += a.amount
+        inv_sum = invoiced[(cur, False)]
+        cn_sum = -invoiced[(cur, True)]
+        moves = {k: movements[(cur, k)] for k in ("applied", "suspense cleared", "credit applied", "write-off")}
         opening = sum(v for (c, k), v in sub_open.items() if k == cur)
         closing_sub = sum(v for (c, k), v in sub_close.items() if k == cur)
         closing_ctl = sum(v for (c, k), v in control.items() if k == cur)
@@ -131,4 +134,5 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
             diffs.append((key[0], key[1], s, c))
     credits = {k: -v for k, v in others[credits_acct].items() if v}
     suspense = {k: -v for k, v in others[suspense_acct].items() if v}
-    return Reconciliation(start, end, roll, diffs, check_balanced(ledger.journal), credits, suspense)
+    journal_problems = check_balanced(ledger.journal) if unbalanced else []
+    return Reconciliation(start, end, roll, diffs, journal_problems, credits, suspense)

@@ -57,29 +57,48 @@ class PayerIndex:
     def __init__(self, customers: dict[str, Customer]):
         self.customers = customers
         self.by_account: dict[str, set[str]] = defaultdict(set)
-        self.learned: dict[str, set[str]] = defaultdict(set)
-        self._clean_accounts: dict[str, str] = {}
-        self.by_name: dict[str, list[str]] = defaultdict(list)
+        self._learned: dict[str, set[str]] = defaultdict(set)
+        self._to_learn: list[tuple[str, str]] = []
+        self._by_name: dict[str, list[str]] | None = None
         self.by_word: dict[str, list[str]] = defaultdict(list)
-        self.by_id: dict[str, str] = {}
         self.names: dict[str, str] = {}
+        self.by_id: dict[str, str] = {}
         for c in customers.values():
             self.by_id[clean(c.id)] = c.id
-            n = normal_name(c.name)
-            self.names[c.id] = n
-            self.by_name[n].append(c.id)
-            for w in set(name_words(c.name)):
-                self.by_word[w].append(c.id)
             if c.bank_account:
                 self.by_account[normal_account(c.bank_account)].add(c.id)
 
+    # The name and learned-account indexes are built on first use: a statement whose
+    # lines all come from known accounts never needs them.
+    @property
+    def by_name(self) -> dict[str, list[str]]:
+        if self._by_name is None:
+            self._by_name = defaultdict(list)
+            for c in self.customers.values():
+                n = normal_name(c.name)
+                self.names[c.id] = n
+                self._by_name[n].append(c.id)
+                for w in set(name_words(c.name)):
+                    self.by_word[w].append(c.id)
+        return self._by_name
+
+    @property
+    def learned(self) -> dict[str, set[str]]:
+        if self._to_learn:
+            cleaned: dict[str, str] = {}
+            for account, customer_id in self._to_learn:
+                acct = cleaned.get(account)
+                if acct is None:
+                    acct = cleaned[account] = normal_account(account)
+                if len(acct) >= 6:
+                    self._learned[acct].add(customer_id)
+            self._to_learn.clear()
+        return self._learned
+
     def learn(self, account: str, customer_id: str) -> None:
         """Remember that money from ``account`` belonged to ``customer_id``."""
-        acct = self._clean_accounts.get(account)
-        if acct is None:
-            acct = self._clean_accounts[account] = normal_account(account)
-        if acct and customer_id and len(acct) >= 6:
-            self.learned[acct].add(customer_id)
+        if account and customer_id:
+            self._to_learn.append((account, customer_id))
 
     # -- the rules ---------------------------------------------------------------
     def by_bank_account(self, account: str) -> Payer | None:
@@ -115,6 +134,7 @@ class PayerIndex:
         if not words:
             return None
         cands: set[str] = set()
+        self.by_name  # builds by_word and names on first use
         for w in words:
             ids = self.by_word.get(w, ())
             if len(ids) <= FUZZY_CANDIDATES:
