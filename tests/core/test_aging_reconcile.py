@@ -103,3 +103,21 @@ def test_close_refuses_books_that_do_not_reconcile():
     res = app.run(wb, "close", period="2026-09")
     assert not res.ok and "do not reconcile" in res.summary["problems"][0]
     assert wb.settings["LockedThrough"] is None
+
+
+def test_journal_balance_check_by_runs_handles_entries_split_over_the_journal():
+    from ardesk.core.journal import check_balanced
+    from ardesk.core.ledger import Ledger
+    from ardesk.core.model import JournalLine as J
+    d = date(2026, 10, 1)
+    # JE-1 is split in two runs around JE-2, each run unbalanced, the entry balanced
+    split = [J("JE-1", 1, d, "1100", 500, 0, "EUR", "C1"), J("JE-2", 1, d, "1000", 70, 0, "EUR"),
+             J("JE-2", 2, d, "1100", 0, 70, "EUR", "C1"), J("JE-1", 2, d, "4000", 0, 500, "EUR")]
+    control, _others, balanced = Ledger(journal=split).journal_totals("1100", (), d)
+    assert not balanced                       # a run does not net to zero: the exact check decides
+    assert check_balanced(split) == [] and control == {("C1", "EUR"): 430}
+    adjacent = [split[0], split[3], split[1], split[2]]
+    assert Ledger(journal=adjacent).journal_totals("1100", (), d)[2]
+    broken = adjacent[:-1] + [J("JE-2", 2, d, "1100", 0, 69, "EUR", "C1")]
+    assert not Ledger(journal=broken).journal_totals("1100", (), d)[2]
+    assert [p.value for p in check_balanced(broken)] == ["JE-2"]

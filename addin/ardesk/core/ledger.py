@@ -149,23 +149,37 @@ class Ledger:
         return out
 
     def journal_totals(self, ar_account: str, accounts: Iterable[str], as_of: date
-                       ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]], list[tuple[str, str]]]:
+                       ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]], bool]:
         """One pass over the whole journal: AR control per (customer, currency) and the
         balance per currency of each of ``accounts`` (debit - credit) up to a date, and
-        the (entry, currency) pairs whose debits and credits differ, at any date."""
+        whether every entry balances.
+
+        Entries are written as runs of adjacent lines; when every run of one entry and
+        currency nets to zero, every entry balances (an entry split over several runs
+        nets to the sum of its runs).  A run that does not net to zero means an entry may
+        not balance: :func:`ardesk.core.journal.check_balanced` then names it.
+        """
         control: dict[tuple[str, str], int] = defaultdict(int)
         others: dict[str, dict[str, int]] = {a: defaultdict(int) for a in accounts}
-        net: dict[tuple[str, str], int] = defaultdict(int)
-        for j in self.journal:
-            amount = j.debit - j.credit
-            net[(j.entry_id, j.currency)] += amount
-            if j.date > as_of:
+        balanced = True
+        prev_entry = prev_cur = None
+        run = 0
+        for entry, _line, when, account, debit, credit, cur, customer, *_rest in self.journal:
+            if entry != prev_entry or cur != prev_cur:
+                if run:
+                    balanced = False
+                prev_entry, prev_cur, run = entry, cur, 0
+            amount = debit - credit
+            run += amount
+            if when > as_of:
                 continue
-            if j.account == ar_account:
-                control[(j.customer_id, j.currency)] += amount
-            elif j.account in others:
-                others[j.account][j.currency] += amount
-        return control, others, [k for k, v in net.items() if v]
+            if account == ar_account:
+                control[(customer, cur)] += amount
+            elif account in others:
+                others[account][cur] += amount
+        if run:
+            balanced = False
+        return control, others, balanced
 
     def control_balances(self, ar_account: str, as_of: date | None = None) -> dict[tuple[str, str], int]:
         """AR control per (customer, currency) from the journal (debit - credit)."""

@@ -124,11 +124,17 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
     named = [i for i in named if i.customer_id == cid and i.currency == payment.currency
              and i.issue_date <= payment.date and ledger.open_amount(i.number) > 0]
     named_open = {i.number: ledger.open_amount(i.number) for i in named}
-    others = [i for i in ledger.open_invoices_of(cid, payment.currency, payment.date) if i not in named]
+
+    def targets():
+        yield from named
+        if remaining > 0:       # the customer's other open invoices only when the quoted ones are paid
+            yield from (i for i in ledger.open_invoices_of(cid, payment.currency, payment.date)
+                        if i.number not in named_open)
+
     remaining = payment.amount
     out: list[Allocation] = []
     taken: dict[str, int] = {}
-    for inv in named + others:
+    for inv in targets():
         if remaining <= 0:
             break
         open_amt = ledger.open_amount(inv.number) - taken.get(inv.number, 0)

@@ -105,7 +105,7 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
     before = start - timedelta(days=1)
     sub_open, sub_close = subledgers(ledger, before, end)
     credits_acct, suspense_acct = settings.account("Credits"), settings.account("Suspense")
-    control, others, unbalanced = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
+    control, others, balanced = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
     currencies = {c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
     invoiced: dict[tuple[str, bool], int] = defaultdict(int)      # (currency, is a credit note)
     for i in ledger.invoices:
@@ -134,5 +134,5 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
             diffs.append((key[0], key[1], s, c))
     credits = {k: -v for k, v in others[credits_acct].items() if v}
     suspense = {k: -v for k, v in others[suspense_acct].items() if v}
-    journal_problems = check_balanced(ledger.journal) if unbalanced else []
+    journal_problems = [] if balanced else check_balanced(ledger.journal)
     return Reconciliation(start, end, roll, diffs, journal_problems, credits, suspense)

@@ -156,7 +156,9 @@ class PayerIndex:
     def identify(self, customer_id: str, account: str, payer: str, tokens: list[str]) -> Payer | None:
         if customer_id and customer_id in self.customers:
             return Payer(customer_id, 1.0, "customer given", f"customer {customer_id} entered by the clerk")
-        for found in (self.by_bank_account(account), self.by_customer_id(tokens), self.by_exact_name(payer)):
+        for rule, arg in ((self.by_bank_account, account), (self.by_customer_id, tokens),
+                          (self.by_exact_name, payer)):
+            found = rule(arg)        # in order, stopping at the first that names the payer
             if found is not None:
                 return found
         return self.by_fuzzy_name(payer) if payer else None
