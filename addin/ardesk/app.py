@@ -18,7 +18,6 @@ import getpass
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -28,12 +27,11 @@ from .core.aging import age
 from .core.billing import bill as bill_period
 from .core.journal import invoice_entry
 from .core.ledger import Ledger
-from .core.matching import MatchIndex
 from .core.model import Problem, ProblemsFound, Settings
-from .core.money import exponent, fmt, to_decimal
-from .core.periods import parse_period, period_of
+from .core.money import exponent, to_decimal
+from .core.periods import parse_period
 from .core.cashapp import steps as cashapp
-from .core.receipts import apply_credits, from_receipts, from_statement, post_receipts, suspense_notes
+from .core.receipts import from_receipts, from_statement, suspense_notes
 from .core.reconcile import reconcile as reconcile_books
 from .core import reports
 from .io.port import Changes, Table, WorkbookPort
@@ -185,123 +183,189 @@ def run(port: WorkbookPort, command: str, **options: Any) -> RunResult:
         return _run(port, command, **options)
 
 
+@dataclass
+class Run:
+    """One run's working state: the books as read, and what its steps add."""
+    command: str
+    books: Books
+    cash: Any
+    now: datetime
+    period: str | None
+    report_date: date
+    options: dict[str, Any]
+    changes: Changes = field(default_factory=Changes)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    invoices: list = field(default_factory=list)
+    payments: list = field(default_factory=list)
+    allocations: list = field(default_factory=list)
+    journal: list = field(default_factory=list)
+    audit: list[str] = field(default_factory=list)
+    rec: Any = None
+    slips: list = field(default_factory=list)
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.books.ledger
+
+    @property
+    def settings(self) -> Settings:
+        return self.books.settings
+
+    def take(self, cres) -> None:
+        """Gather what a cash-application step adds."""
+        self.payments += cres.payments
+        self.allocations += cres.allocations
+        self.journal += cres.journal
+        self.audit += cres.audit
+        self.notes += cres.notes
+        self.summary.update(cres.counts)
+        for table, rows in cres.appends.items():
+            self.changes.append(table, rows)
+        for table, row, column, value in cres.updates:
+            self.changes.update(table, row, column, value)
+
+    def replace_if_changed(self, name: str, header: Sequence[str], rows: list[tuple]) -> None:
+        _replace_if_changed(self.changes, self.books.tables, name, header, rows)
+
+
+def step_bill(r: Run) -> None:
+    res = bill_period(r.period, r.books.customers, r.books.charges, r.ledger, r.settings)
+    r.problems += res.problems
+    r.notes += res.notes
+    if res.problems or not res.invoices:
+        return
+    r.ledger.add_invoices(res.invoices)
+    for inv in res.invoices:
+        lines = invoice_entry(inv, r.ledger, r.settings)
+        r.ledger.add_journal(lines)
+        r.journal += lines
+    r.invoices += res.invoices
+    r.changes.names["NextInvoiceNumber"] = res.next_number
+    r.summary["invoices_issued"] = len(res.invoices)
+    r.audit.append(f"billed {r.period}: {len(res.invoices)} invoice(s) "
+                   f"{res.invoices[0].number}..{res.invoices[-1].number}")
+
+
+def step_receive(r: Run) -> None:
+    o = r.options
+    incoming, p = from_receipts(r.books.receipts, r.ledger)
+    r.problems += p
+    bank_in, p, formats = read_bank_files(o["bank_files"], o["bank_format"], r.settings.base_currency,
+                                          strict_balances=not o["lenient_balances"], notes=r.notes)
+    r.problems += p
+    reports_in, p = read_processor_files(o["processor_files"], r.notes)
+    r.problems += p
+    r.summary["bank_formats"] = formats
+    r.summary.update(auto_posted=0, to_review=0)
+    if r.problems:
+        return
+    cres = cashapp.receive(incoming, bank_in, reports_in, r.cash, r.ledger, r.books.customers, r.settings)
+    r.problems += cres.problems
+    if not cres.problems:
+        r.take(cres)
+
+
+def step_apply_review(r: Run) -> None:
+    cres = cashapp.apply_review(r.cash, r.ledger, r.books.customers, r.settings, r.now.date())
+    r.problems += cres.problems
+    if not cres.problems:
+        r.take(cres)
+
+
+def step_deposit(r: Run) -> None:
+    cres, r.slips = cashapp.deposit(r.cash, r.ledger, r.settings, r.options["deposit_date"] or r.now.date())
+    r.take(cres)
+    r.summary["deposit_slips"] = cashapp.slip_summaries(r.slips)
+
+
+def step_reconcile(r: Run) -> None:
+    start = date(r.report_date.year, r.report_date.month, 1)
+    r.rec = rec = reconcile_books(r.ledger, r.settings, start, r.report_date)
+    r.replace_if_changed("tblReconciliation", schema.RECONCILIATION.header, reports.reconciliation_rows(rec))
+    r.changes.titles["tblReconciliation"] = f"AR reconciliation {start} to {r.report_date}"
+    r.summary["journal_balanced"] = rec.journal_balanced
+    r.summary["subledger_equals_control"] = rec.subledger_equals_control
+    r.summary["roll_forward_balanced"] = all(x.balanced for x in rec.roll.values())
+
+
+def step_close(r: Run) -> None:
+    rec, end = r.rec, r.report_date
+    if not rec.ok:
+        r.problems.append(Problem(
+            f"the books do not reconcile at {end} (journal balanced: {rec.journal_balanced}, subledger "
+            f"equals control: {rec.subledger_equals_control}); fix the differences on the Reconciliation tab "
+            "before closing", "Reconciliation", None, "", None, "close"))
+    elif r.settings.locked_through is None or r.settings.locked_through < end:
+        r.changes.names["LockedThrough"] = end
+        r.audit.append(f"closed {r.period}: nothing may be posted on or before {end}")
+
+
+def step_report(r: Run) -> None:
+    s, end = r.settings, r.report_date
+    aging = age(r.ledger, end, s.aging_buckets, s.aging_basis)
+    header, rows = reports.aging_rows(aging, r.books.customers)
+    r.replace_if_changed("tblAging", header, rows)
+    r.changes.titles["tblAging"] = (f"Aging as of {end} by {s.aging_basis} date "
+                                    f"(days past {'due' if s.aging_basis == 'due' else 'invoice'} date)")
+    r.replace_if_changed("tblSummary", schema.SUMMARY.header, reports.summary_rows(r.ledger, s, aging, r.rec))
+    r.changes.titles["tblSummary"] = f"Month-end summary {r.rec.start} to {end}"
+
+
+# Each step's function; a command runs its steps (STEPS) in this order, stopping at the first problem.
+STEP_FUNCTIONS: dict[str, Callable[[Run], None]] = {
+    "bill": step_bill, "receive": step_receive, "apply-review": step_apply_review, "deposit": step_deposit,
+    "reconcile": step_reconcile, "close": step_close, "report": step_report,
+}
+
+
 def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: date | None = None,
-        bank_files: Sequence[str | Path] = (), bank_format: str | None = None, dry_run: bool = False,
-        now: datetime | None = None, user: str | None = None,
-        progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
-        lenient_balances: bool = False, deposit_date: date | None = None) -> RunResult:
+         bank_files: Sequence[str | Path] = (), bank_format: str | None = None, dry_run: bool = False,
+         now: datetime | None = None, user: str | None = None,
+         progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
+         lenient_balances: bool = False, deposit_date: date | None = None) -> RunResult:
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)
     tick = progress or (lambda _s: None)
     tick("read")
     books = load(port)
-    settings, ledger = books.settings, books.ledger
-    problems = [p for p in books.problems]
-    notes: list[Problem] = []
-    changes = Changes()
-    period = period or settings.period or None
-    summary: dict[str, Any] = {"command": command, "invoices_issued": 0, "receipts_posted": 0,
-                               "lines_read": 0, "duplicates_skipped": 0, "debits_ignored": 0,
-                               "suspense": 0, "credits_applied": 0}
+    period = period or books.settings.period or None
+    r = Run(command, books, cashapp.load_cashapp(port), now, period,
+            _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date()),
+            dict(bank_files=bank_files, bank_format=bank_format, processor_files=processor_files,
+                 lenient_balances=lenient_balances, deposit_date=deposit_date))
+    r.problems += books.problems + r.cash.problems
+    r.summary.update(command=command, invoices_issued=0, receipts_posted=0, lines_read=0, duplicates_skipped=0,
+                     debits_ignored=0, suspense=0, credits_applied=0)
+    ar_before = _ar_by_currency(r.ledger)
     steps = STEPS[command]
-    cash = cashapp.load_cashapp(port)
-    problems += cash.problems
-    ar_before = _ar_by_currency(ledger)
     if ("bill" in steps or "close" in steps) and not period:
-        problems.append(Problem("no period given: pass --period YYYY-MM or fill Current period on Settings",
-                                "Settings", None, "Period", None, "bill"))
-    new_invoices, new_payments, new_allocs, new_journal = [], [], [], []
-    audit: list[str] = []
+        r.problems.append(Problem("no period given: pass --period YYYY-MM or fill Current period on Settings",
+                                  "Settings", None, "Period", None, "bill"))
+    for name in steps:
+        if r.problems:
+            break
+        tick(name)
+        STEP_FUNCTIONS[name](r)
+    _finish(r, ar_before, user)
+    result = RunResult(command, r.changes, r.problems, r.notes, r.summary,
+                       deposit_slips=[] if r.problems else r.slips)
+    r.summary["dry_run"] = dry_run
+    if not dry_run and not r.changes.is_empty():
+        tick("write")
+        port.write(r.changes)
+        result.written = True
+    r.summary["written"] = result.written
+    return result
 
-    if not problems and "bill" in steps:
-        tick("bill")
-        res = bill_period(period, books.customers, books.charges, ledger, settings)
-        problems += res.problems
-        notes += res.notes
-        if not res.problems and res.invoices:
-            entries = []
-            ledger.add_invoices(res.invoices)
-            for inv in res.invoices:
-                lines = invoice_entry(inv, ledger, settings)
-                ledger.add_journal(lines)
-                entries.extend(lines)
-            new_invoices += res.invoices
-            new_journal += entries
-            changes.names["NextInvoiceNumber"] = res.next_number
-            summary["invoices_issued"] = len(res.invoices)
-            audit.append(f"billed {period}: {len(res.invoices)} invoice(s) "
-                         f"{res.invoices[0].number}..{res.invoices[-1].number}")
 
-    if not problems and "receive" in steps:
-        tick("receive")
-        incoming, p = from_receipts(books.receipts, ledger)
-        problems += p
-        bank_in, p, formats = read_bank_files(bank_files, bank_format, settings.base_currency,
-                                              strict_balances=not lenient_balances, notes=notes)
-        problems += p
-        reports_in, p = read_processor_files(processor_files, notes)
-        problems += p
-        summary["bank_formats"] = formats
-        summary.update(auto_posted=0, to_review=0)
-        if not problems:
-            cres = cashapp.receive(incoming, bank_in, reports_in, cash, ledger, books.customers, settings)
-            problems += cres.problems
-            if not cres.problems:
-                _take(cres, changes, new_payments, new_allocs, new_journal, audit, notes, summary)
-
-    if not problems and "apply-review" in steps:
-        tick("apply-review")
-        cres = cashapp.apply_review(cash, ledger, books.customers, settings, now.date())
-        problems += cres.problems
-        if not cres.problems:
-            _take(cres, changes, new_payments, new_allocs, new_journal, audit, notes, summary)
-
-    if not problems and "deposit" in steps:
-        tick("deposit")
-        cres, slips = cashapp.deposit(cash, ledger, settings, deposit_date or now.date())
-        _take(cres, changes, new_payments, new_allocs, new_journal, audit, notes, summary)
-        summary["deposit_slips"] = cashapp.slip_summaries(slips)
-    else:
-        slips = []
-
-    report_date = _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date())
-    rec = None
-    if not problems and "reconcile" in steps:
-        tick("reconcile")
-        start = date(report_date.year, report_date.month, 1)
-        rec = reconcile_books(ledger, settings, start, report_date)
-        rows = reports.reconciliation_rows(rec)
-        _replace_if_changed(changes, books.tables, "tblReconciliation", schema.RECONCILIATION.header, rows)
-        changes.titles["tblReconciliation"] = f"AR reconciliation {start} to {report_date}"
-        summary["journal_balanced"] = rec.journal_balanced
-        summary["subledger_equals_control"] = rec.subledger_equals_control
-        summary["roll_forward_balanced"] = all(r.balanced for r in rec.roll.values())
-
-    if not problems and "close" in steps:
-        tick("close")
-        if not rec.ok:
-            problems.append(Problem(
-                f"the books do not reconcile at {report_date} (journal balanced: {rec.journal_balanced}, subledger "
-                f"equals control: {rec.subledger_equals_control}); fix the differences on the Reconciliation tab "
-                "before closing", "Reconciliation", None, "", None, "close"))
-        elif settings.locked_through is None or settings.locked_through < report_date:
-            changes.names["LockedThrough"] = report_date
-            audit.append(f"closed {period}: nothing may be posted on or before {report_date}")
-
-    if not problems and "report" in steps:
-        tick("report")
-        aging = age(ledger, report_date, settings.aging_buckets, settings.aging_basis)
-        header, rows = reports.aging_rows(aging, books.customers)
-        _replace_if_changed(changes, books.tables, "tblAging", header, rows)
-        changes.titles["tblAging"] = (f"Aging as of {report_date} by {settings.aging_basis} date "
-                                      f"(days past {'due' if settings.aging_basis == 'due' else 'invoice'} date)")
-        srows = reports.summary_rows(ledger, settings, aging, rec)
-        _replace_if_changed(changes, books.tables, "tblSummary", schema.SUMMARY.header, srows)
-        changes.titles["tblSummary"] = f"Month-end summary {rec.start} to {report_date}"
-
+def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
+    """The run's summary, notes and changes, once its steps are done (or stopped)."""
+    ledger, settings, summary = r.ledger, r.settings, r.summary
     # Balances for the summary: the run's final state, or the untouched books when it stopped.
-    ar = ar_before if problems else _ar_by_currency(ledger)
+    ar = ar_before if r.problems else _ar_by_currency(ledger)
     summary["ar_balance"] = {c: str(to_decimal(v, exponent(c))) for c, v in sorted(ar.items())}
     if "journal_balanced" not in summary:
         from .core.journal import check_balanced
@@ -311,55 +375,30 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
         for inv, left in ledger.open_items(None):
             sub[(inv.customer_id, inv.currency)] = sub.get((inv.customer_id, inv.currency), 0) + left
         summary["subledger_equals_control"] = ({k: v for k, v in control.items() if v} == sub)
-    summary["period"] = period
-    summary["as_of"] = report_date.isoformat()
-
-    if not problems:
-        # the state a clerk must act on, listed by every run alike
-        notes += suspense_notes(ledger)
-        notes += cashapp.review_notes(cash, changes)
-    if problems:
+    summary["period"] = r.period
+    summary["as_of"] = r.report_date.isoformat()
+    if r.problems:
         # Nothing is posted: only the list of problems is written.
-        changes = Changes()
-        _replace_if_changed(changes, books.tables, "tblExceptions", schema.EXCEPTIONS.header,
-                            out_rows.exception_rows(problems + notes))
+        r.changes = Changes()
+        r.replace_if_changed("tblExceptions", schema.EXCEPTIONS.header,
+                             out_rows.exception_rows(r.problems + r.notes))
         summary.update(invoices_issued=0, receipts_posted=0)
     else:
-        changes.append("tblInvoices", [out_rows.invoice_row(i) for i in new_invoices])
-        changes.append("tblInvoiceLines", [out_rows.line_row(ln) for i in new_invoices for ln in i.lines])
-        changes.append("tblPayments", [out_rows.payment_row(p) for p in new_payments])
-        changes.append("tblAllocations", [out_rows.allocation_row(a) for a in new_allocs])
-        changes.append("tblJournal", [out_rows.journal_row(j) for j in new_journal])
-        _replace_if_changed(changes, books.tables, "tblExceptions", schema.EXCEPTIONS.header,
-                            out_rows.exception_rows(notes))
-        if changes.appends or changes.names:
-            changes.append("tblAudit", [(now, user or _user(), command, "; ".join(audit) or command)])
-    summary["problems"] = [str(p) for p in problems]
-    summary["notes"] = [str(p) for p in notes]
-    summary["rows_added"] = changes.summary()
-    summary["dry_run"] = dry_run
-    result = RunResult(command, changes, problems, notes, summary, deposit_slips=[] if problems else slips)
-    if not dry_run and not changes.is_empty():
-        tick("write")
-        port.write(changes)
-        result.written = True
-    summary["written"] = result.written
-    return result
-
-
-def _take(cres, changes: Changes, payments: list, allocs: list, journal: list, audit: list[str],
-          notes: list[Problem], summary: dict[str, Any]) -> None:
-    """Gather what a cash-application step adds into the run's lists and changes."""
-    payments += cres.payments
-    allocs += cres.allocations
-    journal += cres.journal
-    audit += cres.audit
-    notes += cres.notes
-    summary.update(cres.counts)
-    for table, rows in cres.appends.items():
-        changes.append(table, rows)
-    for table, row, column, value in cres.updates:
-        changes.update(table, row, column, value)
+        # the state a clerk must act on, listed by every run alike
+        r.notes += suspense_notes(ledger)
+        r.notes += cashapp.review_notes(r.cash, r.changes)
+        ch = r.changes
+        ch.append("tblInvoices", [out_rows.invoice_row(i) for i in r.invoices])
+        ch.append("tblInvoiceLines", [out_rows.line_row(ln) for i in r.invoices for ln in i.lines])
+        ch.append("tblPayments", [out_rows.payment_row(p) for p in r.payments])
+        ch.append("tblAllocations", [out_rows.allocation_row(a) for a in r.allocations])
+        ch.append("tblJournal", [out_rows.journal_row(j) for j in r.journal])
+        r.replace_if_changed("tblExceptions", schema.EXCEPTIONS.header, out_rows.exception_rows(r.notes))
+        if ch.appends or ch.names:
+            ch.append("tblAudit", [(r.now, user or _user(), r.command, "; ".join(r.audit) or r.command)])
+    summary["problems"] = [str(p) for p in r.problems]
+    summary["notes"] = [str(p) for p in r.notes]
+    summary["rows_added"] = r.changes.summary()
 
 
 def _ar_by_currency(ledger: Ledger) -> dict[str, int]:

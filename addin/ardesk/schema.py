@@ -6,7 +6,7 @@ and number formats, and the README's tab reference.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 # Column kinds.  Money columns take their currency's exponent from `currency_col`

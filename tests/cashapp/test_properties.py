@@ -11,7 +11,7 @@ from ardesk.core.matching import Incoming
 from ardesk.core.model import Settings
 from ardesk.core.receipts import post_receipts
 
-from .conftest import CUSTOMERS, INVOICES, customers_of, ledger_of
+from .conftest import customers_of, ledger_of
 
 REFS = ["", "INV-2026-00001", "inv 2", "INV-2026-00042 INV-2026-00003", "2026/0043", "INV-2026-00O42", "thanks"]
 ACCOUNTS = ["", "BE71096123456769", "NL91ABNA0417164300", "XX00"]

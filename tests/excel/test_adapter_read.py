@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from ardesk import app
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.rows import canonical
 

@@ -15,7 +15,7 @@ from ardesk.excel import buttons
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.port import Changes
 
-from .xlremote_helpers import NOW, USER, assert_same, click, file_run, inbox_files, snapshot
+from .xlremote_helpers import assert_same, click, file_run, inbox_files, snapshot
 
 STEPS = [
     ("ardeskValidate", "validate", False),

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 from .ledger import Ledger
-from .model import Customer, Problem
 
 
 def parse_buckets(text: str) -> tuple[int, ...]:

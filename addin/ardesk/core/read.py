@@ -8,7 +8,7 @@ problem naming sheet, row, column and value.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Callable, Iterator, Sequence
 
 from .. import schema

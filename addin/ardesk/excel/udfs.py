@@ -21,7 +21,7 @@ import datetime as dt
 import functools
 import os
 import sys
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 ERROR = "#ARDESK: "
 UDFS = {}          # python name -> (function, names of table arguments)

@@ -8,7 +8,7 @@ on the Settings sheet, each reached through a workbook-level defined name.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook

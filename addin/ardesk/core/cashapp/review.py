@@ -29,7 +29,7 @@ from ..ledger import Ledger
 from ..matching import Incoming, MatchIndex, Proposal
 from ..model import Allocation, Customer, JournalLine, Payment, Problem, Settings
 from ..money import exponent, fmt, to_decimal
-from ..read import RowReader, as_date, as_int, as_decimal, RAW, _money_row
+from ..read import RowReader, as_date, as_int, RAW, _money_row
 from ..receipts import ReviewItem, post_one
 
 _SPLIT = re.compile(r"[\s,;]+")
