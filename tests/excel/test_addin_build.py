@@ -6,7 +6,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -14,11 +13,6 @@ from xml.etree import ElementTree as ET
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-try:
-    import ardesk  # noqa: F401
-except ImportError:  # running from a checkout without installing
-    sys.path.insert(0, str(REPO / "addin"))
-
 import xlwings
 from oletools.olevba import VBA_Parser
 

@@ -6,18 +6,12 @@ from __future__ import annotations
 import io
 import random
 import re
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-try:
-    import ardesk  # noqa: F401
-except ImportError:  # running from a checkout without installing
-    sys.path.insert(0, str(REPO / "addin"))
-
 import olefile
 import xlwings
 from oletools.olevba import decompress_stream
