@@ -27,12 +27,13 @@ from .core.aging import age
 from .core.billing import bill as bill_period
 from .core.journal import invoice_entry
 from .core.ledger import Ledger
-from .core.model import Problem, ProblemsFound, Settings
+from .core.model import Problem, Settings
 from .core.money import exponent, to_decimal
 from .core.periods import parse_period
 from .core.cashapp import steps as cashapp
 from .core.receipts import from_receipts, from_statement, suspense_notes
-from .core.reconcile import reconcile as reconcile_books
+from .core.journal import check_balanced
+from .core.reconcile import reconcile as reconcile_books, subledger
 from .core import reports
 from .io.port import Changes, Table, WorkbookPort
 from .io import rows as out_rows
@@ -134,12 +135,8 @@ def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency:
 
 
 def _file_problem(path: str | Path, message: str, blocking: bool = True) -> Problem:
-    """A problem with a file, named once: the importers' messages already start with the file name."""
-    name = Path(path).name
-    prefix = f"{name}: "
-    while message.startswith(prefix):
-        message = message[len(prefix):]
-    return Problem(message, name, None, "", None, "receive", blocking=blocking)
+    """A problem with a bank or processor file (not a sheet): the importer's message names the file."""
+    return Problem(message, "", None, "", None, "receive", blocking=blocking)
 
 
 def read_processor_files(paths: Iterable[str | Path], notes: list[Problem]) -> tuple[list, list[Problem]]:
@@ -367,14 +364,10 @@ def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
     # Balances for the summary: the run's final state, or the untouched books when it stopped.
     ar = ar_before if r.problems else _ar_by_currency(ledger)
     summary["ar_balance"] = {c: str(to_decimal(v, exponent(c))) for c, v in sorted(ar.items())}
-    if "journal_balanced" not in summary:
-        from .core.journal import check_balanced
+    if "journal_balanced" not in summary:       # commands without a reconcile step still say so
         summary["journal_balanced"] = not check_balanced(ledger.journal)
-        control = ledger.control_balances(settings.account("AR"))
-        sub: dict[tuple[str, str], int] = {}
-        for inv, left in ledger.open_items(None):
-            sub[(inv.customer_id, inv.currency)] = sub.get((inv.customer_id, inv.currency), 0) + left
-        summary["subledger_equals_control"] = ({k: v for k, v in control.items() if v} == sub)
+        control = {k: v for k, v in ledger.control_balances(settings.account("AR")).items() if v}
+        summary["subledger_equals_control"] = control == subledger(ledger)
     summary["period"] = r.period
     summary["as_of"] = r.report_date.isoformat()
     if r.problems:
@@ -403,8 +396,8 @@ def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
 
 def _ar_by_currency(ledger: Ledger) -> dict[str, int]:
     ar: dict[str, int] = {}
-    for inv, left in ledger.open_items(None):
-        ar[inv.currency] = ar.get(inv.currency, 0) + left
+    for (_customer, currency), left in subledger(ledger).items():
+        ar[currency] = ar.get(currency, 0) + left
     return ar
 
 
@@ -421,10 +414,3 @@ def _replace_if_changed(changes: Changes, tables: dict[str, Table], name: str, h
     if current is not None and out_rows.same_content(current, header, rows):
         return
     changes.replace[name] = (tuple(header), rows)
-
-
-def check(result: RunResult) -> RunResult:
-    """Raise ProblemsFound when a run stopped on problems (for callers that prefer exceptions)."""
-    if result.problems:
-        raise ProblemsFound(result.problems)
-    return result

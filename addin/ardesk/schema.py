@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-# Column kinds.  Money columns take their currency's exponent from `currency_col`
-# of the same row (or the base currency when that column is blank or absent).
+# Column kinds.  Money columns take their currency's exponent from the row's Currency
+# column (or the base currency where a table has none).
 TEXT, ID, MONEY, DATE, INT, DECIMAL, RATE, CHOICE, DATETIME = (
     "text", "id", "money", "date", "int", "decimal", "rate", "choice", "datetime")
 
@@ -35,7 +35,6 @@ class Column:
     choices: tuple[str, ...] = ()
     width: float = 14
     note: str = ""
-    currency_col: str = "Currency"
 
 
 @dataclass(frozen=True)

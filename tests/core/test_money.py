@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from ardesk.core.money import MoneyError, allocate_ratio, fmt, parse_amount, to_decimal, to_minor
+from ardesk.core.money import MoneyError, fmt, parse_amount, to_decimal, to_minor
 
 
 def test_cells_round_half_up_on_the_decimal_the_clerk_sees():
@@ -39,5 +39,3 @@ def test_parse_amount_from_files():
 def test_out_and_formatting():
     assert to_decimal(123456) == Decimal("1234.56")
     assert fmt(-123456) == "-1,234.56"
-    assert allocate_ratio(1000, 15, 30) == 500
-    assert allocate_ratio(1, 1, 2) == 1 and allocate_ratio(-1, 1, 2) == -1

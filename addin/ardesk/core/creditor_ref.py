@@ -56,9 +56,3 @@ def find_references(text: str) -> list[str]:
                 found.append(cand[:end])
                 break
     return found
-
-
-def printed(rf: str) -> str:
-    """'RF18 5390 0754 7034', the grouping used on paper."""
-    s = clean(rf)
-    return " ".join(s[i:i + 4] for i in range(0, len(s), 4))

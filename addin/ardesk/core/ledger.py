@@ -195,6 +195,3 @@ class Ledger:
             if j.account == account and (as_of is None or j.date <= as_of):
                 out[j.currency] += j.debit - j.credit
         return out
-
-    def credit_balance(self, customer_id: str, currency: str) -> int:
-        return sum(s[2] for s in self.credit_pool.get((customer_id, currency), ()))

@@ -114,13 +114,6 @@ class MatchIndex:
                 if p is not None and p.payer_account:
                     self.payers.learn(p.payer_account, a.customer_id)
 
-    def add_invoice(self, inv: Invoice) -> None:
-        self.refs.add(inv.number, inv.creditor_ref)
-        if inv.kind == "invoice":
-            left = self.ledger.open_amount(inv.number)
-            if left > 0:
-                self.by_amount[(inv.currency, left)].append(inv.number)
-
     def learn(self, p: Payment) -> None:
         if p.payer_account and p.customer_id:
             self.payers.learn(p.payer_account, p.customer_id)

@@ -98,12 +98,3 @@ def fmt(minor: int, exp: int = 2) -> str:
     sign = "-" if minor < 0 else ""
     d = to_decimal(abs(minor), exp)
     return f"{sign}{d:,.{exp}f}"
-
-
-def allocate_ratio(total: int, numerator: int, denominator: int) -> int:
-    """total * numerator / denominator rounded half-up (away from zero), in integers only."""
-    if denominator <= 0:
-        raise ValueError("denominator must be positive")
-    product = total * numerator
-    q = (abs(product) * 2 + denominator) // (2 * denominator)
-    return -q if product < 0 else q

@@ -131,10 +131,6 @@ class RowReader:
                 yield rownum, out
 
 
-def money_conv(currency_exp: int) -> Callable[[Any], int]:
-    return lambda v: to_minor(v, currency_exp)
-
-
 def _money_row(values: list, money_ix: Sequence[int], cur_ix: int, base: str, reader: RowReader,
                rownum: int, names: Sequence[str]) -> list | None:
     """Convert raw money values once the row's currency is known."""

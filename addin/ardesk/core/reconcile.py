@@ -94,7 +94,8 @@ def subledgers(ledger: Ledger, first: date, second: date
     return one, two
 
 
-def subledger(ledger: Ledger, as_of: date) -> dict[tuple[str, str], int]:
+def subledger(ledger: Ledger, as_of: date | None = None) -> dict[tuple[str, str], int]:
+    """Open items per (customer, currency) as of a date (None: everything posted)."""
     out: dict[tuple[str, str], int] = defaultdict(int)
     for inv, left in ledger.open_items(as_of):
         out[(inv.customer_id, inv.currency)] += left

@@ -107,9 +107,7 @@ def defined_names(path: Path) -> dict[str, tuple[str, str]]:
 
 def excel_value(v: Any) -> Any:
     """A core value as openpyxl should store it (money stays an exact Decimal)."""
-    if isinstance(v, bool) or v is None or isinstance(v, (int, Decimal, str, datetime, date)):
-        return v
-    if isinstance(v, float):
+    if v is None or isinstance(v, (bool, int, float, Decimal, str, datetime, date)):
         return v
     return str(v)
 

@@ -22,7 +22,6 @@ class MemoryWorkbook:
         from .template import aging_header
         self.headers["tblAging"] = aging_header(bucket_labels(parse_buckets("30,60,90")))
         self.rows: dict[str, list[tuple]] = {name: [] for name in schema.TABLES}
-        self.writes = 0
 
     @classmethod
     def with_rows(cls, tables: dict[str, Sequence[tuple]], settings: dict[str, Any] | None = None) -> "MemoryWorkbook":
@@ -60,7 +59,6 @@ class MemoryWorkbook:
             self.headers[name] = tuple(header)
             self.rows[name] = [tuple(r) for r in rows]
         self.settings.update(changes.names)
-        self.writes += 1
 
     def to_changes(self) -> Changes:
         """Everything held, as changes that fill an empty template."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
-from ..schema import TABLES, TableDef
+from ..schema import TABLES
 
 
 class WorkbookError(Exception):
@@ -82,18 +82,6 @@ class Changes:
         if rows:
             self.appends.setdefault(table, []).extend(rows)
 
-    def merge(self, other: "Changes") -> None:
-        for t, rows in other.appends.items():
-            self.append(t, rows)
-        self.replace.update(other.replace)
-        self.titles.update(other.titles)
-        self.names.update(other.names)
-        for t, cells in other.updates.items():
-            self.updates.setdefault(t, []).extend(cells)
-
-    def row_count(self) -> int:
-        return sum(len(r) for r in self.appends.values())
-
     def is_empty(self) -> bool:
         return not (self.appends or self.replace or self.names or self.updates)
 
@@ -112,10 +100,3 @@ class WorkbookPort(Protocol):
 
     def write(self, changes: Changes) -> None:
         """Write all changes at once; on failure leave the workbook as it was."""
-
-
-def table_def(name: str) -> TableDef:
-    try:
-        return TABLES[name]
-    except KeyError:
-        raise WorkbookError(f"no table {name!r} in the ardesk layout") from None

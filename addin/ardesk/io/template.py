@@ -28,23 +28,6 @@ NOTE_FONT = Font(italic=True, color="595959")
 FIXED_TIME = datetime(2026, 1, 1)
 LAST_ROW = 1048576
 
-SHEET_NOTES = {
-    "Customers": "Input. One row per customer; IDs must be unique.",
-    "Charges": "Input. Recurring (monthly, quarterly, annual) and one-off charges per customer.",
-    "Receipts": "Input. Checks, cash and transfers typed by a clerk. Each row is posted once.",
-    "Invoices": "Ledger (append-only). Issued invoices and credit notes.",
-    "InvoiceLines": "Ledger (append-only). One row per billed charge and service period.",
-    "Payments": "Ledger (append-only). Every receipt posted, from this workbook or bank files.",
-    "Allocations": "Ledger (append-only). How each payment was applied.",
-    "Journal": "Ledger (append-only). Balanced double-entry postings.",
-    "Audit": "Ledger (append-only). Who ran what, when, and what it wrote.",
-}
-
-
-def settings_rows() -> list[tuple[str, str, object, str]]:
-    return [(s.name, s.label, s.default, s.note) for s in schema.SETTINGS]
-
-
 def setting_cell(name: str) -> str:
     """The Settings cell (e.g. 'B5') that a defined name points to."""
     for i, s in enumerate(schema.SETTINGS):
