@@ -7,6 +7,7 @@ and number formats, and the README's tab reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 from datetime import date
 
 # Column kinds.  Money columns take their currency's exponent from the row's Currency
@@ -56,6 +57,20 @@ class TableDef:
             if c.name == name:
                 return c
         raise KeyError(f"{self.name} has no column {name}")
+
+
+def number_formats(table: str, header: Sequence[str]) -> list[str | None]:
+    """The number format of each column of ``table`` as written (None for text columns).
+
+    Columns the schema does not know (the aging buckets) are money.
+    """
+    tdef = TABLES.get(table)
+    out = []
+    for h in header:
+        kind = tdef.column(h).kind if tdef is not None and h in tdef.header else MONEY
+        fmt = NUMBER_FORMATS[kind]
+        out.append(None if fmt == "@" else fmt)
+    return out
 
 
 def C(name, kind=TEXT, required=False, choices=(), width=14, note=""):

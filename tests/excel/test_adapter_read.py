@@ -48,13 +48,10 @@ def test_cell_values_out():
 
 
 def test_button_module_imports_lean():
-    """Importing the buttons module (what a click pays before its step runs) stays under 0.3 s."""
+    """A click's import pulls in none of the heavy libraries (bench/bench_excel.py times it)."""
     env = {k: v for k, v in os.environ.items() if k not in ("XLWINGS_LICENSE_KEY", "XLWINGS_ON_SERVER")}
-    code = ("import sys, time; t = time.perf_counter(); import ardesk.excel.buttons; "
-            "print(time.perf_counter() - t); print(sorted(m for m in ('xlwings', 'pandas', 'numpy', 'openpyxl') "
+    code = ("import sys; import ardesk.excel.buttons; "
+            "print(sorted(m for m in ('xlwings', 'pandas', 'numpy', 'openpyxl', 'python_calamine') "
             "if m in sys.modules))")
-    best = min(float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                    check=True).stdout.split("\n")[0]) for _ in range(3))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.split("\n")[1] == "[]"
-    assert best < 0.3
+    assert out.strip() == "[]"

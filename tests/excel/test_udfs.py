@@ -152,5 +152,10 @@ def test_bad_arguments_give_a_clear_text(reported):
     assert wrong.startswith("#ARDESK: ") and "lacks column" in wrong
     assert udfs.ardesk_dso(AS_OF, r["tblInvoices"], r["tblAllocations"]).startswith("#ARDESK: the invoices has")
     assert udfs.ardesk_installments(1000, 0, 0.1).startswith("#ARDESK: need a positive balance")
+    # a bucket cell typed as a number arrives as 30.0; a decimal is refused, not read as 15
+    assert udfs.ardesk_aging(AS_OF, r["tblInvoices"], r["tblAllocations"], None, 30.0)[0][-3:] == \
+        ["1-30", "Over 30", "Total"]
+    assert udfs.ardesk_aging(AS_OF, r["tblInvoices"], r["tblAllocations"], None, "1.05").startswith(
+        "#ARDESK: aging buckets '1.05'")
     via = scalar(call("ardesk_balance", "C9999", serial(AS_OF), r["tblInvoices"], r["tblAllocations"]))
     assert via == "#ARDESK: customer C9999 not found in the invoices"

@@ -31,10 +31,9 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..core.money import exponent, fmt, minor_from_decimal
+from ..core.money import MoneyError, exponent, fmt, parse_amount
 from .model import BankFileError
 from .sanitize import clean_text
 
@@ -117,10 +116,18 @@ class _Csv:
         if not raw:
             return 0
         try:
-            value = Decimal(raw.replace(",", "").replace("\u00a0", "").replace(" ", ""))
-            return minor_from_decimal(value, exponent(currency))
-        except (InvalidOperation, ValueError):
+            return parse_amount(raw, exponent(currency))
+        except MoneyError:
             raise BankFileError(f"{self.name} line {n}, column {column}: {raw!r} is not an amount") from None
+
+    def amounts(self, n: int, row: list[str], currency_column: str, columns: tuple[str, str, str]
+                ) -> tuple[str, int, int, int]:
+        """The row's currency and its gross, fee and net in that currency's minor units."""
+        ccy = self.get(row, currency_column).upper()
+        if len(ccy) != 3 or not ccy.isalpha():
+            raise BankFileError(f"{self.name} line {n}, column {currency_column}: {ccy!r} is not a currency code")
+        gross, fee, net = (self.money(n, row, c, ccy) for c in columns)
+        return ccy, gross, fee, net
 
     def day(self, n: int, row: list[str], column: str, formats: tuple[str, ...], required: bool) -> date | None:
         raw = self.get(row, column)
@@ -150,10 +157,7 @@ def read_stripe(path: Path, text: str) -> ProcessorReport:
     txs: list[ProcessorTransaction] = []
     for n, row in f.rows:
         f.check_width(n, row)
-        ccy = f.get(row, "currency").upper()
-        if len(ccy) != 3 or not ccy.isalpha():
-            raise BankFileError(f"{name} line {n}, column currency: {ccy!r} is not a currency code")
-        gross, fee, net = (f.money(n, row, c, ccy) for c in ("gross", "fee", "net"))
+        ccy, gross, fee, net = f.amounts(n, row, "currency", ("gross", "fee", "net"))
         # Stripe reports fees as a positive cost: net = gross - fee.  Keep our sign rule (fee negative).
         if gross - fee == net:
             fee = -fee
@@ -240,10 +244,7 @@ def read_paypal(path: Path, text: str, date_format: str | None = None) -> Proces
     has_balance = "balance" in f.index
     for n, row in f.rows:
         f.check_width(n, row)
-        ccy = f.get(row, "Currency").upper()
-        if len(ccy) != 3 or not ccy.isalpha():
-            raise BankFileError(f"{name} line {n}, column Currency: {ccy!r} is not a currency code")
-        gross, fee, net = (f.money(n, row, c, ccy) for c in ("Gross", "Fee", "Net"))
+        ccy, gross, fee, net = f.amounts(n, row, "Currency", ("Gross", "Fee", "Net"))
         e = exponent(ccy)
         if gross + fee != net:
             raise BankFileError(f"{name} line {n}: Gross {fmt(gross, e)} + Fee {fmt(fee, e)} is not Net {fmt(net, e)}")

@@ -32,17 +32,15 @@ problem is found, and only then writes, one block per table or column run:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from .. import schema
-from ..io.port import Changes, Table, WorkbookError, column_letter
+from ..io.port import Changes, Table, WorkbookError, column_letter, parse_ref
 
 READ_OPTIONS = {"ndim": 2, "dates": dt.datetime, "empty": None, "err_to_str": True}
 DATE_KINDS = (schema.DATE, schema.DATETIME)
-_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
 
 
 # -- values in -----------------------------------------------------------------
@@ -106,33 +104,6 @@ def cell_out(v: Any) -> Any:
     return "'" + s                                 # always text: never a formula, date or number
 
 
-def _parse_a1(address: str) -> tuple[int, int, int, int]:
-    """'$A$1:$L$20' -> (first row, first col, last row, last col)."""
-    m = _A1.match(address.split("!")[-1].strip())
-    if not m:
-        raise WorkbookError(f"cannot read the range address {address!r}")
-
-    def col(s: str) -> int:
-        n = 0
-        for ch in s.upper():
-            n = n * 26 + ord(ch) - 64
-        return n
-    c0, r0 = col(m.group(1)), int(m.group(2))
-    c1, r1 = (col(m.group(3)), int(m.group(4))) if m.group(3) else (c0, r0)
-    return r0, c0, r1, c1
-
-
-def _formats_for(name: str, header: Sequence[str]) -> list[str | None]:
-    """The number format of each column, as the file adapter applies them (none for text)."""
-    tdef = schema.TABLES.get(name)
-    out = []
-    for h in header:
-        col = tdef.column(h) if tdef is not None and h in tdef.header else None
-        fmt = schema.NUMBER_FORMATS.get(col.kind) if col else schema.NUMBER_FORMATS[schema.MONEY]
-        out.append(None if fmt == "@" else fmt)
-    return out
-
-
 @dataclass
 class _Block:
     sheet: Any
@@ -153,6 +124,7 @@ class XlwingsWorkbook:
     """The workbook port over an ``xlwings.Book`` (any engine)."""
 
     def __init__(self, book: Any):
+        self.writing_started = False
         self.book = book
         self._tables: dict[str, tuple[Any, Any]] = {}
 
@@ -184,7 +156,8 @@ class XlwingsWorkbook:
     @staticmethod
     def _extent(table: Any) -> tuple[int, int, int, int]:
         rng = table.range
-        return _parse_a1(rng.address)
+        c0, r0, c1, r1 = parse_ref(rng.address)
+        return r0, c0, r1, c1
 
     # -- reading -----------------------------------------------------------------
     def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
@@ -240,7 +213,7 @@ class XlwingsWorkbook:
                     start = r1                     # an empty table keeps one blank row: fill it
             end = start + len(rows) - 1
             p.blocks.append(_Block(sheet, start, c0, [[cell_out(v) for v in row] for row in rows]))
-            for j, fmt in enumerate(_formats_for(name, header)):
+            for j, fmt in enumerate(schema.number_formats(name, header)):
                 if fmt and any(row[j] is not None for row in rows):
                     p.formats.append((sheet, start, c0 + j, end, c0 + j, fmt))
             p.resizes.append((sheet, table, r0, c0, end, c1))
@@ -276,7 +249,7 @@ class XlwingsWorkbook:
             p.blocks.append(_Block(sheet, r0, c0, block))
             end = r0 + max(len(rows), 1)
             if rows:
-                for j, fmt in enumerate(_formats_for(name, header)):
+                for j, fmt in enumerate(schema.number_formats(name, header)):
                     if fmt:
                         p.formats.append((sheet, r0 + 1, c0 + j, r0 + len(rows), c0 + j, fmt))
             p.resizes.append((sheet, table, r0, c0, end, c0 + width - 1))
@@ -298,6 +271,8 @@ class XlwingsWorkbook:
             return
         p = self.plan(changes)
         remote = _engine_name(self.book) == "remote"
+        # From here a live workbook is being changed; a remote engine's actions can still be dropped.
+        self.writing_started = True
         with _quiet(self.book):
             for sheet, r0, c0, r1, c1 in p.clears:
                 sheet.range((r0, c0), (r1, c1)).clear_contents()

@@ -161,6 +161,7 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
         return None
     queued = _actions(book)
     mark = len(queued) if queued is not None else 0
+    port = None
     try:
         from .. import app
         if command not in app.COMMANDS:
@@ -176,11 +177,17 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
                 return None
         result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
                          progress=lambda step: _status(book, f"ardesk {label}: {step}..."))
-    except Exception as exc:  # the clerk sees why; the workbook is left as it was
+    except Exception as exc:  # the clerk sees why
         if queued is not None:
-            del queued[mark:]
+            del queued[mark:]          # remote engines: the queued actions are simply not sent
+            outcome = "Nothing was written."
+        elif port is not None and getattr(port, "writing_started", False):
+            # desktop Excel applies each write at once and cannot take it back
+            outcome = ("The workbook may be partly written: close it WITHOUT saving and run the step again.")
+        else:
+            outcome = "Nothing was written."
         _status(book, False)
-        _alert(book, f"{label} could not run: {exc}\nNothing was written.", critical=True)
+        _alert(book, f"{label} could not run: {exc}\n{outcome}", critical=True)
         return None
     _status(book, False)
     _alert(book, message(label, result), critical=bool(result.problems))

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import schema
-from ..io.port import column_letter
 
 DATE_MODES = ("iso", "serial")
 
@@ -209,16 +208,13 @@ def apply_actions(wb, actions: Iterable[dict]) -> list[dict]:
 
 
 def apply_to_file(path: str | Path, actions: list[dict]) -> list[dict]:
-    """Apply actions to the workbook file at ``path`` (saved in place); returns the alerts."""
+    """Apply actions to the workbook file at ``path`` (saved atomically); returns the alerts."""
     from openpyxl import load_workbook
     path = Path(path)
     keep_vba = path.suffix.lower() in (".xlsm", ".xlam")
     wb = load_workbook(path, keep_vba=keep_vba)
     alerts = apply_actions(wb, actions)
     if any(a["func"] != "alert" for a in actions):
-        wb.save(path)
+        from ..io.fileadapter import save_atomic
+        save_atomic(wb, path, backup=False)
     return alerts
-
-
-def address(r0: int, c0: int, r1: int, c1: int) -> str:
-    return f"{column_letter(c0)}{r0}:{column_letter(c1)}{r1}"

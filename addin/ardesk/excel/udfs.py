@@ -141,7 +141,8 @@ def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis
     if basis not in ("due", "invoice"):
         raise UdfError(f"basis {basis!r}: use \"due\" or \"invoice\"")
     try:
-        bounds = parse_buckets(str(buckets or "30,60,90").replace(".0", ""))
+        from ..core.read import as_text          # a cell holding 30 arrives as 30.0
+        bounds = parse_buckets(as_text(buckets) or "30,60,90")
     except ValueError as exc:
         raise UdfError(str(exc)) from None
     ledger = _ledger(invoices, allocations)
@@ -187,29 +188,29 @@ def dso(as_of, invoices, allocations, method="standard", currency=None):
 def installments(balance, count, annual_rate, first_due=None, months_between=1):
     """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule)."""
     from pyxirr import pmt
-    from ..core.money import round_half_up
+    from ..core.money import MoneyError, round_half_up, to_minor
     try:
-        amount = Decimal(repr(float(balance)))
+        cents = to_minor(balance)              # the balance in cents, read half-up as every amount is
         n = int(count)
         rate = Decimal(repr(float(annual_rate or 0)))
         step = int(months_between or 1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, MoneyError):
         raise UdfError(f"balance {balance!r}, count {count!r} and rate {annual_rate!r} must be numbers") from None
-    if amount <= 0 or n < 1 or n != count or step < 1 or rate < 0:
+    if cents <= 0 or n < 1 or n != count or step < 1 or rate < 0:
         raise UdfError(f"need a positive balance ({balance}), a whole number of instalments of 1 or more "
                        f"({count}), a rate of 0 or more ({annual_rate}) and months between of 1 or more")
     period_rate = rate * step / 12
-    cents = round_half_up(amount)
-    payment = round_half_up(Decimal(repr(pmt(float(period_rate), n, -float(amount)))))
+    # pyxirr works in floats: its payment is read back as a decimal and rounded half-up to the cent
+    payment = round_half_up(Decimal(repr(pmt(float(period_rate), n, -cents / 100))))
     first = _date(first_due, "first due date") if first_due not in (None, "") else None
     out = [["No", "DueDate", "Payment", "Interest", "Principal", "Remaining"]]
     left = cents
     for k in range(1, n + 1):
-        interest = round_half_up(Decimal(left) * period_rate / 100) if period_rate else 0
+        interest = round_half_up(Decimal(left) * period_rate, 0) if period_rate else 0
         principal = left if k == n else min(payment - interest, left)
         left -= principal
         due = _same_day(first, (k - 1) * step) if first else None
-        out.append([k, due, (principal + interest) / 100, interest / 100, principal / 100, left / 100])
+        out.append([k, due, *(_money(v, "EUR") for v in (principal + interest, interest, principal, left))])
     return out
 
 
@@ -290,8 +291,8 @@ def xnpv(rate, values, dates):
 @udf("invoices", "allocations")
 def customer_xirr(customer, as_of, invoices, allocations):
     """XIRR of a customer's flows (see ARDESK_CUSTOMER_FLOWS): what paying late costs the seller, per year."""
-    rows, _cur = flows(customer, as_of, invoices, allocations)
-    return _xirr([d for d, _v, _w in rows], [v / 100 for _d, v, _w in rows])
+    rows, cur = flows(customer, as_of, invoices, allocations)
+    return _xirr([d for d, _v, _w in rows], [_money(v, cur) for _d, v, _w in rows])
 
 
 @udf("invoices", "allocations")

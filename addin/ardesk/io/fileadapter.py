@@ -29,8 +29,8 @@ from typing import Any, Sequence
 from xml.etree import ElementTree
 
 from .. import schema
-from ..schema import NUMBER_FORMATS
-from .port import Changes, Table, WorkbookError, column_letter
+from ..schema import number_formats
+from .port import _CELL, Changes, Table, WorkbookError, column_letter, parse_ref
 
 # Part families openpyxl does not read back, so a save would silently drop them.
 UNSUPPORTED = {
@@ -57,7 +57,6 @@ UNSUPPORTED = {
 IGNORED = ("docProps/", "xl/calcChain.xml", "xl/printerSettings/", "xl/sharedStrings.xml", "[trash]/")
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-_CELL = re.compile(r"^\$?([A-Z]+)\$?(\d+)$")
 
 
 def _family(part: str) -> str:
@@ -72,21 +71,6 @@ def unsupported_parts(path: Path) -> list[str]:
         if any(n.startswith(prefix) for n in names):
             found.append(f"{what} ({prefix})")
     return found
-
-
-def parse_ref(ref: str) -> tuple[int, int, int, int]:
-    """'A1:D20' -> (min_col, min_row, max_col, max_row)."""
-    a, _, b = ref.partition(":")
-    ma, mb = _CELL.match(a.replace("$", "")), _CELL.match((b or a).replace("$", ""))
-    if not ma or not mb:
-        raise WorkbookError(f"cannot read the range {ref!r}")
-
-    def col(s: str) -> int:
-        n = 0
-        for ch in s:
-            n = n * 26 + ord(ch) - 64
-        return n
-    return col(ma.group(1)), int(ma.group(2)), col(mb.group(1)), int(mb.group(2))
 
 
 def defined_names(path: Path) -> dict[str, tuple[str, str]]:
@@ -210,17 +194,6 @@ def _set(cell, value) -> None:
         cell.data_type = "s"     # text from outside never becomes a formula
 
 
-def _formats_for(name: str, header: Sequence[str]) -> list[str | None]:
-    tdef = schema.TABLES.get(name)
-    out = []
-    for h in header:
-        col = None
-        if tdef is not None and h in tdef.header:
-            col = tdef.column(h)
-        out.append(NUMBER_FORMATS.get(col.kind) if col else NUMBER_FORMATS[schema.MONEY])
-    return out
-
-
 def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> None:
     for name, rows in changes.appends.items():
         ws, t = _table(wb, name)
@@ -231,14 +204,14 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
         if r1 == r0 + 1 and all(ws.cell(row=r1, column=c).value in (None, "") for c in range(c0, c1 + 1)):
             last = r0
         header = [ws.cell(row=r0, column=c).value for c in range(c0, c1 + 1)]
-        fmts = _formats_for(name, header)
+        fmts = number_formats(name, header)
         for i, row in enumerate(rows, start=1):
             if len(row) != width:
                 raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
             for j, v in enumerate(row):
                 cell = ws.cell(row=last + i, column=c0 + j)
                 _set(cell, v)
-                if fmts[j] and fmts[j] != "@" and v is not None:
+                if fmts[j] and v is not None:
                     cell.number_format = fmts[j]
         t.ref = f"{column_letter(c0)}{r0}:{column_letter(c1)}{last + len(rows)}"
         if t.autoFilter is not None:
@@ -275,12 +248,12 @@ def _replace_table(wb, name: str, header: Sequence[str], rows: Sequence[tuple]) 
     for j, h in enumerate(header):
         cell = ws.cell(row=r0, column=c0 + j, value=h)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    fmts = _formats_for(name, header)
+    fmts = number_formats(name, header)
     for i, row in enumerate(rows, start=1):
         for j, v in enumerate(row):
             cell = ws.cell(row=r0 + i, column=c0 + j)
             _set(cell, v)
-            if fmts[j] and fmts[j] != "@":
+            if fmts[j]:
                 cell.number_format = fmts[j]
     end_row = r0 + max(len(rows), 1)
     style = t.tableStyleInfo

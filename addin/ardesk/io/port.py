@@ -7,10 +7,14 @@ computes, and hands the adapter one :class:`Changes` to write in one go.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
 from ..schema import TABLES
+
+
+_CELL = re.compile(r"^\$?([A-Z]+)\$?(\d+)$")
 
 
 class WorkbookError(Exception):
@@ -46,6 +50,22 @@ class Table:
 
     def is_blank(self, row: Sequence[Any]) -> bool:
         return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def parse_ref(ref: str) -> tuple[int, int, int, int]:
+    """'A1:D20' -> (min_col, min_row, max_col, max_row)."""
+    ref = ref.split("!")[-1].strip()
+    a, _, b = ref.partition(":")
+    ma, mb = _CELL.match(a.replace("$", "")), _CELL.match((b or a).replace("$", ""))
+    if not ma or not mb:
+        raise WorkbookError(f"cannot read the range {ref!r}")
+
+    def col(s: str) -> int:
+        n = 0
+        for ch in s:
+            n = n * 26 + ord(ch) - 64
+        return n
+    return col(ma.group(1)), int(ma.group(2)), col(mb.group(1)), int(mb.group(2))
 
 
 def column_letter(n: int) -> str:
