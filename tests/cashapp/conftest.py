@@ -10,6 +10,7 @@ from ardesk import app
 from ardesk.core.journal import invoice_entry
 from ardesk.core.ledger import Ledger
 from ardesk.core.model import Customer, Invoice, Settings
+from ardesk.core.money import parse_amount
 from ardesk.io import rows as out_rows
 from ardesk.io.memory import MemoryWorkbook
 
@@ -22,7 +23,7 @@ def customer(cid: str, name: str, account: str = "", currency: str = "EUR") -> C
 
 def invoice(no: str, cid: str, total: str, issued: date = date(2026, 2, 1), rf: str = "",
             currency: str = "EUR") -> Invoice:
-    minor = int(Decimal(total) * 100)
+    minor = parse_amount(total)
     return Invoice(no, cid, issued, date(issued.year, issued.month, 28), currency, minor, 0, minor,
                    creditor_ref=rf)
 

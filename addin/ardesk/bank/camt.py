@@ -35,6 +35,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from ..core.money import exponent, fmt
 from .common import combine, join_texts, minor
 from .model import BankFileError, BankLine, Statement
 
@@ -206,8 +207,9 @@ class _Reader:
             ref = _text(tx, "Refs/AcctSvcrRef") or (f"{entry_ref}/{k}" if entry_ref else "")
             yield self._line(tx, ntry, tx_amount, tx_ccy, ref, **common)
         if same_currency and total != sign * amount:
-            problems.append(f"{self.name}: element {path}: the {len(details)} transactions add up to {total} "
-                            f"minor units, the entry to {sign * amount}")
+            e = exponent(ccy)
+            problems.append(f"{self.name}: element {path}: the {len(details)} transactions add up to "
+                            f"{fmt(total, e)} {ccy}, the entry to {fmt(sign * amount, e)} {ccy}")
 
     def _line(self, tx: Element | None, ntry: Element, amount: int, currency: str, bank_ref: str,
               **common: object) -> BankLine:

@@ -152,10 +152,12 @@ def matches(profile: CsvProfile, text: str) -> bool:
     """True when the text's header row has every column the profile requires."""
     if not profile.header_row:
         return False
-    rows = _rows(text, profile)
-    header = next((r for _, r in rows), None)
-    if header is None:
+    # only the header line is read: detection tries every profile on the same file
+    lines = (ln for ln in text.splitlines()[profile.skip_rows:] if ln.strip())
+    first = next(lines, None)
+    if first is None:
         return False
+    header = next(csv.reader([first], delimiter=profile.delimiter), [])
     names = {h.strip().lower() for h in header}
     return all(c.lower() in names for c in profile.required_columns)
 

@@ -101,7 +101,7 @@ class _Reader:
             check_no = "" if check_no.strip("0") == "" else check_no
             lines.append(BankLine(
                 booking_date=posted, value_date=self.day(trn, "DTAVAIL", tpath),
-                amount=amount or 0, currency=(_text(trn, "CURRENCY/CURSYM") or currency).upper(),
+                amount=amount, currency=(_text(trn, "CURRENCY/CURSYM") or currency).upper(),
                 payer=join_texts(_text(trn, "NAME") or _text(trn, "PAYEE/NAME")),
                 text=join_texts(_text(trn, "MEMO")), bank_ref=fitid, check_no=check_no,
                 kind="check" if check_no else _KIND.get(trntype, "transfer"),

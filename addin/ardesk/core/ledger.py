@@ -115,6 +115,9 @@ class Ledger:
         """Lines made by this run: their entry ids came from :meth:`next_id`."""
         self.journal.extend(lines)
 
+    def payment(self, payment_id: str) -> Payment | None:
+        return self._payment_by_id.get(payment_id)
+
     def next_id(self, prefix: str) -> str:
         self._next[prefix] += 1
         return f"{prefix}-{self._next[prefix]:07d}"

@@ -34,16 +34,14 @@ from typing import Callable, Iterable
 
 from .cashapp.amounts import fit_amount, within_tolerance
 from .cashapp.payers import Payer, PayerIndex, normal_account, normal_name  # noqa: F401  (re-exported)
-from .cashapp.references import EXACT, LOOSE, TYPO, ReferenceIndex
+from .cashapp.references import EXACT, LOOSE, TOKEN, TYPO, ReferenceIndex
 from .creditor_ref import clean
 from .ledger import Ledger
 from .model import Customer, Invoice, Payment
 from .money import exponent, fmt, to_minor
 
-import re
 
 REF_FACTOR = {EXACT: 1.0, LOOSE: 0.95, TYPO: 0.75}
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +78,7 @@ class Proposal:
 
 
 def tokens(text: str) -> list[str]:
-    return [clean(t) for t in _TOKEN.findall(text or "")]
+    return [clean(t) for t in TOKEN.findall(text or "")]
 
 
 class MatchIndex:
@@ -110,7 +108,7 @@ class MatchIndex:
             self.learn(p)
         for a in ledger.allocations:
             if a.kind == "suspense cleared" and a.customer_id:
-                p = ledger._payment_by_id.get(a.payment_id)
+                p = ledger.payment(a.payment_id)
                 if p is not None and p.payer_account:
                     self.payers.learn(p.payer_account, a.customer_id)
 

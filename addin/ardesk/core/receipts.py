@@ -22,7 +22,7 @@ PaymentID; a fingerprint already in the Payments ledger is skipped.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Iterable
@@ -50,10 +50,14 @@ class ReceiveResult:
     review: list["ReviewItem"] = field(default_factory=list)
 
 
+def _receipt_key(r: Receipt) -> str:
+    """What identifies a typed receipt; identical rows are told apart by their occurrence."""
+    return "|".join((r.date.isoformat(), r.method, r.payer, r.customer_id, r.reference, r.check_no,
+                     str(r.amount), r.currency))
+
+
 def receipt_fingerprint(r: Receipt, occurrence: int) -> str:
-    basis = "|".join((r.date.isoformat(), r.method, r.payer, r.customer_id, r.reference, r.check_no,
-                      str(r.amount), r.currency, str(occurrence)))
-    return "receipts:" + hashlib.sha1(basis.encode()).hexdigest()[:20]
+    return "receipts:" + hashlib.sha1(f"{_receipt_key(r)}|{occurrence}".encode()).hexdigest()[:20]
 
 
 def from_receipts(receipts: Iterable[Receipt], ledger: Ledger) -> tuple[list[Incoming], list[Problem]]:
@@ -62,8 +66,7 @@ def from_receipts(receipts: Iterable[Receipt], ledger: Ledger) -> tuple[list[Inc
     seen: dict[str, int] = {}
     posted = {p.id: p for p in ledger.payments}
     for r in receipts:
-        key = "|".join((r.date.isoformat(), r.method, r.payer, r.customer_id, r.reference, r.check_no,
-                        str(r.amount), r.currency))
+        key = _receipt_key(r)
         n = seen.get(key, 0)
         seen[key] = n + 1
         if r.payment_id:
@@ -95,7 +98,7 @@ def from_statement(statement) -> list[Incoming]:
             for ln in statement.lines]
 
 
-def _first_open_day(settings: Settings, d: date) -> date:
+def first_open_day(settings: Settings, d: date) -> date:
     if settings.locked_through and d <= settings.locked_through:
         return settings.locked_through + timedelta(days=1)
     return d
@@ -181,12 +184,11 @@ def post_one(inc: Incoming, proposal: Proposal | None, ledger: Ledger, customers
              settings: Settings, index: MatchIndex | None = None, res: "ReceiveResult | None" = None
              ) -> tuple[Payment, list[Allocation], list[JournalLine]]:
     """Post one receipt as ``proposal`` says (None: suspense).  Mutates ``ledger``."""
-    pid = ledger.next_id("PAY")
-    allocs = allocate(Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint), proposal, ledger,
-                      customers, settings)
-    cid = next((a.customer_id for a in allocs if a.customer_id), "")
-    pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source, inc.method,
-                  inc.payer, cid, inc.reference or inc.text, inc.check_no, inc.payer_account)
+    pay = Payment(ledger.next_id("PAY"), inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source,
+                  inc.method, inc.payer, "", inc.reference or inc.text, inc.check_no, inc.payer_account)
+    allocs = allocate(pay, proposal, ledger, customers, settings)
+    # the payment belongs to the customer its money went to (none when held in suspense)
+    pay = replace(pay, customer_id=next((a.customer_id for a in allocs if a.customer_id), ""))
     role = "Cash" if inc.at_bank else None
     entry = receipt_entry(pay, [a for a in allocs if a.kind != "write-off"], ledger, settings, role)
     ledger.add_payments([pay])
@@ -205,7 +207,7 @@ def post_one(inc: Incoming, proposal: Proposal | None, ledger: Ledger, customers
         res.allocations.extend(allocs)
         res.journal.extend(entry)
         if inc.receipt_row is not None:
-            res.stamps.append((inc.receipt_row, pid))
+            res.stamps.append((inc.receipt_row, pay.id))
     return pay, allocs, entry
 
 
@@ -290,7 +292,7 @@ def apply_credits(ledger: Ledger, settings: Settings) -> tuple[list[Allocation],
                 if slot[2] <= 0:
                     continue
                 take = min(open_amt, slot[2])
-                when = _first_open_day(settings, max(inv.issue_date, slot[1]))
+                when = first_open_day(settings, max(inv.issue_date, slot[1]))
                 a = Allocation(ledger.next_id("AL"), when, "credit applied", take, cur, slot[0], inv.number, cid,
                                "credit", f"customer credit from {slot[0]} applied to {inv.number}")
                 entry = allocation_entry(a, ledger, settings)

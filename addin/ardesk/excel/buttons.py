@@ -164,9 +164,6 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
     port = None
     try:
         from .. import app
-        if command not in app.COMMANDS:
-            raise ButtonError(f"{label} is not available in this version of ardesk "
-                              f"(it needs the {command!r} command).")
         from .adapter import XlwingsWorkbook
         port = XlwingsWorkbook(book)
         if bank_files is None and command in ("receive", "month-end"):

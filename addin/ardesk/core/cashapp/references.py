@@ -25,7 +25,7 @@ from ..creditor_ref import clean, find_references, is_valid
 
 EXACT, LOOSE, TYPO = "exact", "loose", "typo"
 _DIGITS = re.compile(r"\d+")
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # characters payers and OCR confuse with digits
 _LOOKALIKE = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8"})
@@ -38,16 +38,10 @@ class Found:
     quoted: str                    # the text as the payer wrote it
 
 
-_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _NOT_ALNUM_KEEP_NL = re.compile(r"[^0-9A-Za-z\n]+")
 # the last two runs of digits of a number (the year and sequence of INV-2026-00042), or the last one
 _LAST_TWO_NUMBERS = re.compile(r"^.*?(?:(\d+)\D+)?(\d+)\D*$", re.S)
 _LEADING_LETTERS = re.compile(r"^[A-Za-z]+", re.M)
-
-
-def fast_clean(text: str) -> str:
-    """:func:`creditor_ref.clean` for ASCII text, without a Python-level loop."""
-    return _NOT_ALNUM.sub("", text).upper() if text.isascii() else clean(text)
 
 
 def number_key(number: str) -> tuple[int | None, int] | None:
@@ -77,11 +71,11 @@ class ReferenceIndex:
         self._patterns: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None
 
     def add(self, number: str, rf: str = "") -> None:
-        key_text = fast_clean(number)
+        key_text = clean(number)
         self.by_clean[key_text] = number
         if rf and rf[4:] != key_text:
             # RF references made from the number are found through by_clean (see rf_lookup)
-            self.by_rf[fast_clean(rf)] = number
+            self.by_rf[clean(rf)] = number
         key = number_key(number)
         if key is not None:
             year, seq = key
@@ -105,7 +99,7 @@ class ReferenceIndex:
         self.by_clean.update(zip(cleaned, numbers))
         for (number, rf), key_text in zip(pairs, cleaned):
             if rf and rf[4:] != key_text:
-                self.by_rf[fast_clean(rf)] = number
+                self.by_rf[clean(rf)] = number
         by_key, by_seq, match = self.by_key, self.by_seq, _LAST_TWO_NUMBERS.match
         for number in numbers:
             m = match(number)
@@ -155,7 +149,7 @@ class ReferenceIndex:
             if no:
                 hit(no, EXACT, rf)
         # exact: a token (or two or three adjacent tokens) that cleans to a known number
-        toks = _TOKEN.findall(upper)
+        toks = TOKEN.findall(upper)
         cleaned = [clean(t) for t in toks]
         used = [False] * len(toks)
         for i in range(len(toks)):

@@ -30,7 +30,7 @@ from ..matching import Incoming, MatchIndex, Proposal
 from ..model import Allocation, Customer, JournalLine, Payment, Problem, Settings
 from ..money import exponent, fmt, to_decimal
 from ..read import RowReader, as_date, as_int, RAW, _money_row
-from ..receipts import ReviewItem, post_one
+from ..receipts import ReviewItem, first_open_day, post_one
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -137,12 +137,7 @@ def apply_review(rows: list[ReviewRow], ledger: Ledger, customers: dict[str, Cus
             if inc.fingerprint in ledger.fingerprints:
                 res.statuses.append((r.row, "already posted; nothing done"))
                 continue
-            pay, allocs, entry = post_one(inc, proposal, ledger, customers, settings, index)
-            res.payments.append(pay)
-            res.allocations += allocs
-            res.journal += entry
-            if inc.receipt_row is not None:
-                res.stamps.append((inc.receipt_row, pay.id))
+            pay, _allocs, _entry = post_one(inc, proposal, ledger, customers, settings, index, res)
             res.posted += 1
             where = "suspense" if proposal is None else proposal.customer_id
             res.statuses.append((r.row, f"posted as {pay.id} ({where}) on {today}"))
@@ -195,9 +190,7 @@ def clear_suspense(payment_id: str, proposal: Proposal, ledger: Ledger, settings
     payment, left = ledger.suspense[payment_id]
     cur = payment.currency if payment is not None else settings.base_currency
     e = exponent(cur)
-    when = max(today, payment.date if payment is not None else today)
-    if settings.locked_through and when <= settings.locked_through:
-        when = settings.locked_through.fromordinal(settings.locked_through.toordinal() + 1)
+    when = first_open_day(settings, max(today, payment.date if payment is not None else today))
     cid = proposal.customer_id
     allocs, journal = [], []
 
@@ -210,9 +203,6 @@ def clear_suspense(payment_id: str, proposal: Proposal, ledger: Ledger, settings
 
     post(Allocation(ledger.next_id("AL"), when, "suspense cleared", left, cur, payment_id, "", cid, "review",
                     f"{proposal.reason}: {fmt(left, e)} moved from suspense to {cid}'s credit"))
-    pool = ledger.credit_pool[(cid, cur)]
-    if not any(s[0] == payment_id and s[2] > 0 for s in pool):
-        pool.append([payment_id, when, left])
     rest = left
     named = [ledger.invoice_by_no[n] for n in proposal.invoice_nos]
     for inv in named + [i for i in ledger.open_invoices_of(cid, cur, when) if i not in named]:
