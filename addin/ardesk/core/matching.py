@@ -96,21 +96,33 @@ class MatchIndex:
         self.tolerance_abs, self.tolerance_pct = tolerance_abs, tolerance_pct
         self.refs = ReferenceIndex()
         self.payers = PayerIndex(customers)
-        self.by_amount: dict[tuple[str, int], list[str]] = defaultdict(list)
+        self._by_amount: dict[tuple[str, int], list[str]] | None = None
         self.refs.add_many([(inv.number, inv.creditor_ref) for inv in ledger.invoices])
-        applied = ledger.applied
-        for inv in ledger.invoices:
-            if inv.kind == "invoice":
-                left = inv.total - applied.get(inv.number, 0)
-                if left > 0:
-                    self.by_amount[(inv.currency, left)].append(inv.number)
+        self.payers.learn_later(self._accounts_paid_from)
+
+    def _accounts_paid_from(self) -> Iterable[tuple[str, str]]:
+        """(account, customer) of every posted payment, and of money cleared from suspense."""
+        ledger = self.ledger
         for p in ledger.payments:
-            self.learn(p)
+            yield p.payer_account, p.customer_id
         for a in ledger.allocations:
             if a.kind == "suspense cleared" and a.customer_id:
                 p = ledger.payment(a.payment_id)
-                if p is not None and p.payer_account:
-                    self.payers.learn(p.payer_account, a.customer_id)
+                if p is not None:
+                    yield p.payer_account, a.customer_id
+
+    @property
+    def by_amount(self) -> dict[tuple[str, int], list[str]]:
+        """Open invoices by (currency, open amount), built on first use."""
+        if self._by_amount is None:
+            self._by_amount = defaultdict(list)
+            applied = self.ledger.applied
+            for inv in self.ledger.invoices:
+                if inv.kind == "invoice":
+                    left = inv.total - applied.get(inv.number, 0)
+                    if left > 0:
+                        self._by_amount[(inv.currency, left)].append(inv.number)
+        return self._by_amount
 
     def learn(self, p: Payment) -> None:
         if p.payer_account and p.customer_id:

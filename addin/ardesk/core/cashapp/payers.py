@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from ..creditor_ref import clean
 from ..model import Customer
@@ -59,6 +60,7 @@ class PayerIndex:
         self.by_account: dict[str, set[str]] = defaultdict(set)
         self._learned: dict[str, set[str]] = defaultdict(set)
         self._to_learn: list[tuple[str, str]] = []
+        self._sources: list[Callable[[], Iterable[tuple[str, str]]]] = []
         self._by_name: dict[str, list[str]] | None = None
         self.by_word: dict[str, list[str]] = defaultdict(list)
         self.names: dict[str, str] = {}
@@ -84,6 +86,8 @@ class PayerIndex:
 
     @property
     def learned(self) -> dict[str, set[str]]:
+        while self._sources:
+            self._to_learn.extend(pair for pair in self._sources.pop(0)() if pair[0] and pair[1])
         if self._to_learn:
             cleaned: dict[str, str] = {}
             for account, customer_id in self._to_learn:
@@ -99,6 +103,10 @@ class PayerIndex:
         """Remember that money from ``account`` belonged to ``customer_id``."""
         if account and customer_id:
             self._to_learn.append((account, customer_id))
+
+    def learn_later(self, source: Callable[[], Iterable[tuple[str, str]]]) -> None:
+        """Learn the (account, customer) pairs ``source()`` gives, on the first look-up that needs them."""
+        self._sources.append(source)
 
     # -- the rules ---------------------------------------------------------------
     def by_bank_account(self, account: str) -> Payer | None:

@@ -24,7 +24,6 @@ from typing import Iterable
 from ..creditor_ref import clean, find_references, is_valid
 
 EXACT, LOOSE, TYPO = "exact", "loose", "typo"
-_DIGITS = re.compile(r"\d+")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # characters payers and OCR confuse with digits
@@ -44,16 +43,6 @@ _LAST_TWO_NUMBERS = re.compile(r"^.*?(?:(\d+)\D+)?(\d+)\D*$", re.S)
 _LEADING_LETTERS = re.compile(r"^[A-Za-z]+", re.M)
 
 
-def number_key(number: str) -> tuple[int | None, int] | None:
-    """(year, sequence) of an invoice number: INV-2026-00042 -> (2026, 42); INV-42 -> (None, 42)."""
-    groups = _DIGITS.findall(number)
-    if not groups:
-        return None
-    if len(groups) >= 2 and len(groups[-2]) == 4:
-        return int(groups[-2]), int(groups[-1])
-    return None, int(groups[-1])
-
-
 def leading_letters(number: str) -> str:
     m = re.match(r"[A-Za-z]+", number)
     return m.group(0).upper() if m else ""
@@ -64,24 +53,19 @@ class ReferenceIndex:
 
     def __init__(self) -> None:
         self.by_clean: dict[str, str] = {}
-        self.by_rf: dict[str, str] = {}
-        self.by_key: dict[tuple[int, int], list[str]] = defaultdict(list)
-        self.by_seq: dict[int, list[str]] = defaultdict(list)
         self.prefixes: set[str] = {"INV", "INVOICE"}
         self._patterns: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None
+        # The (year, sequence), sequence and RF look-ups serve loose quotes and foreign RF
+        # references only; they are built from these on first use.
+        self._pending: list[tuple[list[str], list[str], list[str]]] = []   # (numbers, rfs, cleaned)
+        self._by_rf: dict[str, str] = {}
+        self._by_key: dict[tuple[int, int], list[str]] = defaultdict(list)
+        self._by_seq: dict[int, list[str]] = defaultdict(list)
 
     def add(self, number: str, rf: str = "") -> None:
         key_text = clean(number)
         self.by_clean[key_text] = number
-        if rf and rf[4:] != key_text:
-            # RF references made from the number are found through by_clean (see rf_lookup)
-            self.by_rf[clean(rf)] = number
-        key = number_key(number)
-        if key is not None:
-            year, seq = key
-            if year is not None:
-                self.by_key[(year, seq)].append(number)
-            self.by_seq[seq].append(number)
+        self._pending.append(([number], [rf], [key_text]))
         p = number[:3].upper() if number[:3].isalpha() and not number[3:4].isalpha() else leading_letters(number)
         if p and p not in self.prefixes:
             self.prefixes.add(p)
@@ -97,22 +81,47 @@ class ReferenceIndex:
             return
         cleaned = _NOT_ALNUM_KEEP_NL.sub("", joined).upper().split("\n")
         self.by_clean.update(zip(cleaned, numbers))
-        for (number, rf), key_text in zip(pairs, cleaned):
-            if rf and rf[4:] != key_text:
-                self.by_rf[clean(rf)] = number
-        by_key, by_seq, match = self.by_key, self.by_seq, _LAST_TWO_NUMBERS.match
-        for number in numbers:
-            m = match(number)
-            if m is None:
-                continue
-            year, seq = m.group(1), int(m.group(2))
-            if year is not None and len(year) == 4:
-                by_key[(int(year), seq)].append(number)
-            by_seq[seq].append(number)
+        self._pending.append((numbers, [rf for _, rf in pairs], cleaned))
         new = {p.upper() for p in _LEADING_LETTERS.findall(joined)} - self.prefixes
         if new:
             self.prefixes |= new
             self._patterns = None
+
+    def _settle(self) -> None:
+        """Index what was added since the last look-up by (year, sequence), sequence and RF."""
+        by_key, by_seq, by_rf, match = self._by_key, self._by_seq, self._by_rf, _LAST_TWO_NUMBERS.match
+        for numbers, rfs, cleaned in self._pending:
+            for number, rf, key_text in zip(numbers, rfs, cleaned):
+                if rf and rf[4:] != key_text:
+                    # RF references made from the number are found through by_clean (see rf_lookup)
+                    by_rf[clean(rf)] = number
+            for number in numbers:
+                m = match(number)
+                if m is None:
+                    continue
+                year, seq = m.group(1), int(m.group(2))
+                if year is not None and len(year) == 4:
+                    by_key[(int(year), seq)].append(number)
+                by_seq[seq].append(number)
+        self._pending.clear()
+
+    @property
+    def by_key(self) -> dict[tuple[int, int], list[str]]:
+        if self._pending:
+            self._settle()
+        return self._by_key
+
+    @property
+    def by_seq(self) -> dict[int, list[str]]:
+        if self._pending:
+            self._settle()
+        return self._by_seq
+
+    @property
+    def by_rf(self) -> dict[str, str]:
+        if self._pending:
+            self._settle()
+        return self._by_rf
 
     def patterns(self) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
         if self._patterns is None:
@@ -126,8 +135,10 @@ class ReferenceIndex:
     # -- look-ups --------------------------------------------------------------
     def rf_lookup(self, rf: str) -> str | None:
         """The invoice an ISO 11649 reference points to (its check digits verified)."""
+        if not rf.startswith("RF"):
+            return None
         no = self.by_rf.get(rf)
-        if no is None and rf.startswith("RF") and len(rf) > 4 and is_valid(rf):
+        if no is None and len(rf) > 4 and is_valid(rf):
             no = self.by_clean.get(rf[4:])
         return no
 
