@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, strategies as st
 
 from ardesk.core.money import MoneyError, fmt, parse_amount, to_decimal, to_minor
 
@@ -39,3 +40,9 @@ def test_parse_amount_from_files():
 def test_out_and_formatting():
     assert to_decimal(123456) == Decimal("1234.56")
     assert fmt(-123456) == "-1,234.56"
+
+
+@given(st.integers(-10**15, 10**15), st.sampled_from([0, 2, 3]))
+def test_fmt_shows_the_exact_decimal(minor, exp):
+    """fmt works on integers only; it must read as Decimal's own rendering of the amount."""
+    assert fmt(minor, exp) == f"{to_decimal(minor, exp):,.{exp}f}"

@@ -7,7 +7,6 @@ at that date, past dates included.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,10 +76,18 @@ class Aging:
 def age(ledger: Ledger, as_of: date, bounds: tuple[int, ...], basis: str = "due") -> Aging:
     labels = bucket_labels(bounds)
     n = len(labels)
-    acc: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * n)
-    for inv, open_amount in ledger.open_items(as_of):
-        ref = inv.due_date if basis == "due" else inv.issue_date
-        days = (as_of - ref).days
-        acc[(inv.customer_id, inv.currency)][bucket_index(days, bounds)] += open_amount
+    acc: dict[tuple[str, str], list[int]] = {}
+    bucket_of: dict[date, int] = {}          # open items share few due dates: one bucket look-up each
+    due = basis == "due"
+    for inv, open_amount in ledger.open_at(as_of):
+        ref = inv.due_date if due else inv.issue_date
+        b = bucket_of.get(ref)
+        if b is None:
+            b = bucket_of[ref] = bucket_index((as_of - ref).days, bounds)
+        key = (inv.customer_id, inv.currency)
+        row = acc.get(key)
+        if row is None:
+            row = acc[key] = [0] * n
+        row[b] += open_amount
     rows = tuple(AgingRow(cid, cur, tuple(v)) for (cid, cur), v in sorted(acc.items()) if any(v))
     return Aging(as_of, basis, labels, rows)

@@ -42,18 +42,26 @@ class Ledger:
         self.suspense: dict[str, list] = {}   # payment id -> [payment, left]
         self._next = {"JE": 0, "PAY": 0, "AL": 0}
         self._payment_by_id: dict[str, Payment] = {}
+        self._open_memo: dict[date | None, list[tuple[Invoice, int]]] = {}
+        self._open_now: dict[str, Invoice] = {}      # invoices with a balance today (kept as rows come in)
+        self._position: dict[str, int] = {}           # where each invoice is in ``invoices``
         for inv in self.invoices:
             self._index_invoice(inv)
         for p in self.payments:
             self._index_payment(p)
         for a in self.allocations:
             self._index_allocation(a)
-        for j in self.journal:
-            self._next["JE"] = max(self._next["JE"], _seq(j.entry_id))
+        # ids read from the workbook: new ones (from next_id) follow the highest
+        self._next["PAY"] = max((_seq(p.id) for p in self.payments), default=0)
+        self._next["AL"] = max((_seq(a.id) for a in self.allocations), default=0)
+        self._next["JE"] = max((_seq(e) for e in {j.entry_id for j in self.journal}), default=0)
 
     # -- indexing -----------------------------------------------------------
     def _index_invoice(self, inv: Invoice) -> None:
         self.invoice_by_no[inv.number] = inv
+        self._position[inv.number] = len(self._position)
+        if inv.total != self.applied.get(inv.number, 0):
+            self._open_now[inv.number] = inv
         self.by_customer[(inv.customer_id, inv.currency)].append(inv)
         for ln in inv.lines:
             if ln.billing_key:
@@ -62,13 +70,17 @@ class Ledger:
     def _index_payment(self, p: Payment) -> None:
         self.fingerprints.add(p.fingerprint)
         self._payment_by_id[p.id] = p
-        self._next["PAY"] = max(self._next["PAY"], _seq(p.id))
 
     def _index_allocation(self, a: Allocation) -> None:
-        self._next["AL"] = max(self._next["AL"], _seq(a.id))
         if a.kind in REDUCES_INVOICE and a.invoice_no:
             self.applied[a.invoice_no] += a.amount
             self.alloc_by_invoice[a.invoice_no].append(a)
+            inv = self.invoice_by_no.get(a.invoice_no)
+            if inv is not None:
+                if inv.total == self.applied[a.invoice_no]:
+                    self._open_now.pop(inv.number, None)
+                else:
+                    self._open_now[inv.number] = inv
         if a.kind == "credit":
             self.credit_pool[(a.customer_id, a.currency)].append([a.payment_id, a.date, a.amount])
         elif a.kind == "credit applied":
@@ -97,16 +109,19 @@ class Ledger:
 
     # -- adding what a run posts -------------------------------------------------
     def add_invoices(self, invoices: Iterable[Invoice]) -> None:
+        self._open_memo.clear()
         for inv in invoices:
             self.invoices.append(inv)
             self._index_invoice(inv)
 
     def add_payments(self, payments: Iterable[Payment]) -> None:
+        """Payments made by this run (their ids come from :meth:`next_id`); so for the others."""
         for p in payments:
             self.payments.append(p)
             self._index_payment(p)
 
     def add_allocations(self, allocations: Iterable[Allocation]) -> None:
+        self._open_memo.clear()
         for a in allocations:
             self.allocations.append(a)
             self._index_allocation(a)
@@ -127,22 +142,44 @@ class Ledger:
         inv = self.invoice_by_no[invoice_no]
         return inv.total - self.applied.get(invoice_no, 0)
 
+    def applied_after(self, as_of: date) -> dict[str, int]:
+        """Per invoice, what was applied to it after ``as_of`` (one pass over the allocations)."""
+        late: dict[str, int] = defaultdict(int)
+        for a in self.allocations:
+            if a.date > as_of and a.invoice_no and a.kind in REDUCES_INVOICE:
+                late[a.invoice_no] += a.amount
+        return late
+
     def open_items(self, as_of: date | None = None) -> Iterator[tuple[Invoice, int]]:
         """(invoice, open amount) for every invoice with a balance, as of a date."""
+        return iter(self.open_at(as_of))
+
+    def open_at(self, as_of: date | None = None) -> list[tuple[Invoice, int]]:
+        """:meth:`open_items` as a list, kept until the ledger next changes (aging and
+        reconciliation of one date share it).
+
+        An invoice open at a past date is open today or had money applied after that date,
+        so only those are looked at, not the whole ledger.  Order: the invoices open today,
+        then those settled since ``as_of``, each group in the order the ledger holds them.
+        """
+        memo = self._open_memo
+        if as_of in memo:
+            return memo[as_of]
         applied = self.applied
-        late: dict[str, int] = {}
-        if as_of is not None:
-            # what was applied after the date does not count yet: one pass over the allocations
-            for no, allocs in self.alloc_by_invoice.items():
-                after = sum(a.amount for a in allocs if a.date > as_of)
-                if after:
-                    late[no] = after
-        for inv in self.invoices:
-            if as_of is not None and inv.issue_date > as_of:
-                continue
-            left = inv.total - applied.get(inv.number, 0) + late.get(inv.number, 0)
-            if left:
-                yield inv, left
+        if as_of is None:
+            out = [(inv, inv.total - applied.get(inv.number, 0)) for inv in self._open_now.values()]
+        else:
+            late = self.applied_after(as_of)
+            open_now, by_no, position = self._open_now, self.invoice_by_no, self._position
+            settled_since = sorted((no for no in late if no not in open_now and no in by_no), key=position.get)
+            out = []
+            for inv in (*open_now.values(), *(by_no[no] for no in settled_since)):
+                if inv.issue_date <= as_of:
+                    left = inv.total - applied.get(inv.number, 0) + late.get(inv.number, 0)
+                    if left:
+                        out.append((inv, left))
+        memo[as_of] = out
+        return out
 
     def open_invoices_of(self, customer_id: str, currency: str, on: date | None = None) -> list[Invoice]:
         """A customer's open invoices (issued on or before ``on``), oldest due first."""

@@ -97,6 +97,7 @@ class MatchIndex:
         self.refs = ReferenceIndex()
         self.payers = PayerIndex(customers)
         self._by_amount: dict[tuple[str, int], list[str]] | None = None
+        self._tol: dict[str, int] = {}
         self.refs.add_many([(inv.number, inv.creditor_ref) for inv in ledger.invoices])
         self.payers.learn_later(self._accounts_paid_from)
 
@@ -132,7 +133,10 @@ class MatchIndex:
         return self.ledger.open_amount(number) > 0
 
     def tol_minor(self, currency: str) -> int:
-        return to_minor(self.tolerance_abs, exponent(currency))
+        tol = self._tol.get(currency)
+        if tol is None:
+            tol = self._tol[currency] = to_minor(self.tolerance_abs, exponent(currency))
+        return tol
 
     def open_items(self, customer_id: str, currency: str, on: date) -> list[tuple[Invoice, int]]:
         return [(i, self.ledger.open_amount(i.number))

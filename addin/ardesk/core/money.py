@@ -96,5 +96,5 @@ def to_decimal(minor: int, exp: int = 2) -> Decimal:
 def fmt(minor: int, exp: int = 2) -> str:
     """'1,234.56' (with a leading minus when negative), for messages and reports."""
     sign = "-" if minor < 0 else ""
-    d = to_decimal(abs(minor), exp)
-    return f"{sign}{d:,.{exp}f}"
+    units, cents = divmod(abs(minor), 10 ** exp)
+    return f"{sign}{units:,}.{cents:0{exp}d}" if exp else f"{sign}{units:,}"

@@ -22,9 +22,10 @@ PaymentID; a fingerprint already in the Payments ledger is skipped.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Iterable
 
 from .journal import allocation_entry, receipt_entry
@@ -159,8 +160,8 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
     if settings is not None and named_open and all(a.invoice_no in named_open for a in out):
         total = sum(named_open.values())
         short = total - sum(taken.values())
-        tol = to_minor(settings.tolerance_abs, e)
-        if within_tolerance(short, total, tol, settings.tolerance_pct):
+        tol = to_minor(settings.tolerance_abs, e) if short > 0 else 0
+        if short > 0 and within_tolerance(short, total, tol, settings.tolerance_pct):
             for no, left in named_open.items():
                 rest = left - taken.get(no, 0)
                 if rest > 0:
@@ -184,11 +185,13 @@ def post_one(inc: Incoming, proposal: Proposal | None, ledger: Ledger, customers
              settings: Settings, index: MatchIndex | None = None, res: "ReceiveResult | None" = None
              ) -> tuple[Payment, list[Allocation], list[JournalLine]]:
     """Post one receipt as ``proposal`` says (None: suspense).  Mutates ``ledger``."""
-    pay = Payment(ledger.next_id("PAY"), inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source,
-                  inc.method, inc.payer, "", inc.reference or inc.text, inc.check_no, inc.payer_account)
+    pid = ledger.next_id("PAY")
+    pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint)
     allocs = allocate(pay, proposal, ledger, customers, settings)
     # the payment belongs to the customer its money went to (none when held in suspense)
-    pay = replace(pay, customer_id=next((a.customer_id for a in allocs if a.customer_id), ""))
+    pay = Payment(pid, inc.date, inc.amount, inc.currency, inc.fingerprint, inc.source, inc.method, inc.payer,
+                  next((a.customer_id for a in allocs if a.customer_id), ""), inc.reference or inc.text,
+                  inc.check_no, inc.payer_account)
     role = "Cash" if inc.at_bank else None
     entry = receipt_entry(pay, [a for a in allocs if a.kind != "write-off"], ledger, settings, role)
     ledger.add_payments([pay])
@@ -211,8 +214,13 @@ def post_one(inc: Incoming, proposal: Proposal | None, ledger: Ledger, customers
     return pay, allocs, entry
 
 
+@lru_cache(maxsize=1024)
+def _confidence(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
 def _auto(proposal: Proposal, settings: Settings) -> bool:
-    return Decimal(str(proposal.confidence)) >= settings.auto_post_threshold
+    return _confidence(proposal.confidence) >= settings.auto_post_threshold
 
 
 def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[str, Customer],

@@ -62,42 +62,20 @@ class Reconciliation:
 
 def subledgers(ledger: Ledger, first: date, second: date
                ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-    """Open items per (customer, currency) at two dates (first <= second), in one pass."""
-    late_first: dict[str, int] = {}
-    late_second: dict[str, int] = {}
-    for no, allocs in ledger.alloc_by_invoice.items():
-        a1 = a2 = 0
-        for a in allocs:
-            if a.date > first:
-                a1 += a.amount
-                if a.date > second:
-                    a2 += a.amount
-        if a1:
-            late_first[no] = a1
-        if a2:
-            late_second[no] = a2
-    one: dict[tuple[str, str], int] = defaultdict(int)
+    """Open items per (customer, currency) at two dates (first <= second)."""
     two: dict[tuple[str, str], int] = defaultdict(int)
-    applied = ledger.applied
-    for inv in ledger.invoices:
-        if inv.issue_date > second:
-            continue
-        key = (inv.customer_id, inv.currency)
-        base = inv.total - applied.get(inv.number, 0)
-        left2 = base + late_second.get(inv.number, 0)
-        if left2:
-            two[key] += left2
-        if inv.issue_date <= first:
-            left1 = base + late_first.get(inv.number, 0)
-            if left1:
-                one[key] += left1
+    for inv, left in ledger.open_at(second):
+        two[(inv.customer_id, inv.currency)] += left
+    one: dict[tuple[str, str], int] = defaultdict(int)
+    for inv, left in ledger.open_at(first):
+        one[(inv.customer_id, inv.currency)] += left
     return one, two
 
 
 def subledger(ledger: Ledger, as_of: date | None = None) -> dict[tuple[str, str], int]:
     """Open items per (customer, currency) as of a date (None: everything posted)."""
     out: dict[tuple[str, str], int] = defaultdict(int)
-    for inv, left in ledger.open_items(as_of):
+    for inv, left in ledger.open_at(as_of):
         out[(inv.customer_id, inv.currency)] += left
     return out
 
