@@ -60,10 +60,26 @@ class EntryBuilder:
 
 
 def invoice_entry(inv: Invoice, ledger: Ledger, settings: Settings) -> list[JournalLine]:
-    e = EntryBuilder(ledger, settings, inv.issue_date, inv.currency,
-                     "invoice" if inv.kind == "invoice" else "credit note", inv.number,
-                     f"{inv.kind} {inv.number} {inv.period}".strip())
-    return e.debit("AR", inv.total, inv.customer_id).credit("Revenue", inv.net).credit("Tax", inv.tax).build()
+    """Dr AR (total), Cr Revenue (net), Cr Tax (tax); a credit note's negative amounts flip sides.
+
+    Written out rather than through :class:`EntryBuilder`: a billing run makes one per invoice."""
+    if inv.net + inv.tax != inv.total:
+        raise AssertionError(f"unbalanced entry for invoice {inv.number}: net {inv.net} + tax {inv.tax} "
+                             f"!= total {inv.total}")
+    if not inv.total and not inv.net and not inv.tax:
+        return []
+    entry = ledger.next_id("JE")
+    doc_type = "invoice" if inv.kind == "invoice" else "credit note"
+    memo = f"{inv.kind} {inv.number} {inv.period}".strip()
+    acct = settings.accounts
+    out = []
+    for role, amount, customer, debit_side in (("AR", inv.total, inv.customer_id, True),
+                                               ("Revenue", inv.net, "", False), ("Tax", inv.tax, "", False)):
+        if amount:
+            d, c = (abs(amount), 0) if (amount > 0) == debit_side else (0, abs(amount))
+            out.append(JournalLine(entry, len(out) + 1, inv.issue_date, acct[role], d, c, inv.currency, customer,
+                                   doc_type, inv.number, memo, ACCOUNT_NAMES[role]))
+    return out
 
 
 def receipt_entry(payment: Payment, allocations: Iterable[Allocation], ledger: Ledger,

@@ -98,6 +98,7 @@ class MatchIndex:
         self.payers = PayerIndex(customers)
         self._by_amount: dict[tuple[str, int], list[str]] | None = None
         self._tol: dict[str, int] = {}
+        self._identified: tuple[Incoming | None, Payer | None] = (None, None)
         self.refs.add_many([(inv.number, inv.creditor_ref) for inv in ledger.invoices])
         self.payers.learn_later(self._accounts_paid_from)
 
@@ -143,7 +144,11 @@ class MatchIndex:
                 for i in self.ledger.open_invoices_of(customer_id, currency, on)]
 
     def identify(self, inc: Incoming) -> Payer | None:
-        return self.payers.identify(inc.customer_id, inc.payer_account, inc.payer, tokens(inc.remittance))
+        """Who paid ``inc`` (asked by several rules for the same receipt: worked out once)."""
+        if inc is not self._identified[0]:
+            self._identified = (inc, self.payers.identify(inc.customer_id, inc.payer_account, inc.payer,
+                                                          lambda: tokens(inc.remittance)))
+        return self._identified[1]
 
 
 Rule = Callable[[Incoming, MatchIndex], "Proposal | None"]

@@ -161,12 +161,14 @@ class PayerIndex:
                      f"payer {payer!r} resembles customer {cid} {self.customers[cid].name!r} "
                      f"({best:.0f}% similar; next best {runner:.0f}%)")
 
-    def identify(self, customer_id: str, account: str, payer: str, tokens: list[str]) -> Payer | None:
+    def identify(self, customer_id: str, account: str, payer: str,
+                 tokens: Callable[[], list[str]]) -> Payer | None:
+        """The payer by the rules in order; ``tokens()`` gives the remittance's cleaned words, asked
+        for only when the customer and the account have not already said who paid."""
         if customer_id and customer_id in self.customers:
             return Payer(customer_id, 1.0, "customer given", f"customer {customer_id} entered by the clerk")
-        for rule, arg in ((self.by_bank_account, account), (self.by_customer_id, tokens),
-                          (self.by_exact_name, payer)):
-            found = rule(arg)        # in order, stopping at the first that names the payer
-            if found is not None:
-                return found
+        found = (self.by_bank_account(account) or self.by_customer_id(tokens())
+                 or self.by_exact_name(payer))        # in order, stopping at the first that names the payer
+        if found is not None:
+            return found
         return self.by_fuzzy_name(payer) if payer else None

@@ -155,7 +155,7 @@ class ReferenceIndex:
                 out.append(Found(no, how, quoted))
 
         upper = text.upper()
-        for rf in find_references(upper):
+        for rf in find_references(upper) if "RF" in upper.replace(" ", "") else ():
             no = self.rf_lookup(rf)
             if no:
                 hit(no, EXACT, rf)
