@@ -34,7 +34,10 @@ class DepositSlip:
 def undeposited(ledger: Ledger, deposits: list[DepositLine], settings: Settings, on: date) -> list[Payment]:
     """Payments whose receipt entry debited Undeposited funds and that are on no slip yet."""
     acct = settings.account("Undeposited")
-    into = {j.doc_no for j in ledger.journal if j.doc_type == "receipt" and j.account == acct and j.debit > 0}
+    j = ledger.journal
+    into = {no for kind, account, debit, no in zip(j.column("doc_type"), j.column("account"), j.column("debit"),
+                                                   j.column("doc_no"))
+            if kind == "receipt" and account == acct and debit > 0}
     on_slip = {d.payment_id for d in deposits}
     return sorted((p for p in ledger.payments
                    if p.id in into and p.id not in on_slip and p.amount > 0 and p.date <= on),

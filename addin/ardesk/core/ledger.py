@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Iterator
 
+from .journal_lines import Journal
 from .model import Allocation, Invoice, JournalLine, Payment
 
 # Allocation kinds that reduce an invoice's open amount (when they name one).
@@ -29,10 +30,12 @@ class Ledger:
     invoices: list[Invoice] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     allocations: list[Allocation] = field(default_factory=list)
-    journal: list[JournalLine] = field(default_factory=list)
+    journal: Journal = field(default_factory=Journal)       # or any iterable of JournalLine
     billing_keys: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.journal, Journal):
+            self.journal = Journal(self.journal)
         self.invoice_by_no: dict[str, Invoice] = {}
         self.by_customer: dict[tuple[str, str], list[Invoice]] = defaultdict(list)
         self.applied: dict[str, int] = defaultdict(int)
@@ -54,7 +57,7 @@ class Ledger:
         # ids read from the workbook: new ones (from next_id) follow the highest
         self._next["PAY"] = max((_seq(p.id) for p in self.payments), default=0)
         self._next["AL"] = max((_seq(a.id) for a in self.allocations), default=0)
-        self._next["JE"] = max((_seq(e) for e in {j.entry_id for j in self.journal}), default=0)
+        self._next["JE"] = max((_seq(e) for e in set(self.journal.column("entry_id"))), default=0)
 
     # -- indexing -----------------------------------------------------------
     def _index_invoice(self, inv: Invoice) -> None:
@@ -188,50 +191,16 @@ class Ledger:
         out.sort(key=lambda i: (i.due_date, i.issue_date, i.number))
         return out
 
-    def journal_totals(self, ar_account: str, accounts: Iterable[str], as_of: date
+    def journal_totals(self, ar_account: str, accounts: Iterable[str], as_of: date | None
                        ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]], bool]:
-        """One pass over the whole journal: AR control per (customer, currency) and the
-        balance per currency of each of ``accounts`` (debit - credit) up to a date, and
-        whether every entry balances.
-
-        Entries are written as runs of adjacent lines; when every run of one entry and
-        currency nets to zero, every entry balances (an entry split over several runs
-        nets to the sum of its runs).  A run that does not net to zero means an entry may
-        not balance: :func:`ardesk.core.journal.check_balanced` then names it.
-        """
-        control: dict[tuple[str, str], int] = defaultdict(int)
-        others: dict[str, dict[str, int]] = {a: defaultdict(int) for a in accounts}
-        balanced = True
-        prev_entry = prev_cur = None
-        run = 0
-        for entry, _line, when, account, debit, credit, cur, customer, *_rest in self.journal:
-            if entry != prev_entry or cur != prev_cur:
-                if run:
-                    balanced = False
-                prev_entry, prev_cur, run = entry, cur, 0
-            amount = debit - credit
-            run += amount
-            if when > as_of:
-                continue
-            if account == ar_account:
-                control[(customer, cur)] += amount
-            elif account in others:
-                others[account][cur] += amount
-        if run:
-            balanced = False
-        return control, others, balanced
+        """AR control per (customer, currency), the balance per currency of each of ``accounts``
+        (debit - credit) up to a date, and whether every entry balances: see
+        :meth:`ardesk.core.journal_lines.Journal.totals`."""
+        return self.journal.totals(ar_account, accounts, as_of)
 
     def control_balances(self, ar_account: str, as_of: date | None = None) -> dict[tuple[str, str], int]:
         """AR control per (customer, currency) from the journal (debit - credit)."""
-        out: dict[tuple[str, str], int] = defaultdict(int)
-        for j in self.journal:
-            if j.account == ar_account and (as_of is None or j.date <= as_of):
-                out[(j.customer_id, j.currency)] += j.debit - j.credit
-        return out
+        return self.journal.totals(ar_account, (), as_of)[0]
 
     def account_balance(self, account: str, as_of: date | None = None) -> dict[str, int]:
-        out: dict[str, int] = defaultdict(int)
-        for j in self.journal:
-            if j.account == account and (as_of is None or j.date <= as_of):
-                out[j.currency] += j.debit - j.credit
-        return out
+        return self.journal.totals("", (account,), as_of)[1][account]

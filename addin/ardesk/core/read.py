@@ -13,8 +13,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .. import schema
 from ..io.port import Table
-from .model import (Allocation, Charge, Customer, Invoice, InvoiceLine, JournalLine, Payment, Problem,
+from .model import (Allocation, Charge, Customer, Invoice, InvoiceLine, Payment, Problem,
                     Receipt, Settings, DEFAULT_ACCOUNTS)
+from .journal_lines import Journal
 from .money import MoneyError, exponent, to_minor
 
 
@@ -391,7 +392,7 @@ def read_allocations(t: Table, step: str = "") -> tuple[list[Allocation], list[P
     return out, problems
 
 
-def read_journal(t: Table, step: str = "") -> tuple[list[JournalLine], list[Problem]]:
+def read_journal(t: Table, step: str = "") -> tuple[Journal, list[Problem]]:
     problems: list[Problem] = []
     r = RowReader(t, schema.JOURNAL, problems, step)
     cols = [("EntryID", None, True), ("LineNo", as_int, True), ("Date", as_date, True),
@@ -402,5 +403,5 @@ def read_journal(t: Table, step: str = "") -> tuple[list[JournalLine], list[Prob
     for rownum, v in r.rows(cols):
         v = _money_row(v, (4, 5), 6, "EUR", r, rownum, ("Debit", "Credit"))
         if v is not None:
-            out.append(JournalLine(*v))
-    return out, problems
+            out.append(v)
+    return Journal.from_rows(out), problems
