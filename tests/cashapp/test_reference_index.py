@@ -35,7 +35,7 @@ def test_bulk_index_equals_one_by_one(pairs):
 def test_lookups_follow_their_rules_whenever_they_are_first_used(pairs, split):
     ix = ReferenceIndex()
     ix.add_many(pairs[:split])
-    ix.by_seq                       # the look-ups are built here, half-way ...
+    _ = ix.by_seq                   # the look-ups are built here, half-way ...
     ix.add_many(pairs[split:])      # ... and must still take in what comes after
     by_key, by_seq, by_rf = defaultdict(list), defaultdict(list), {}
     for n, rf in pairs:
