@@ -108,9 +108,11 @@ def bill(period: str, customers: dict[str, Customer], charges: list[Charge], led
     issue = issue_date or start
     lines_by_customer: dict[str, list[tuple[Charge, date, date, str, int, Decimal]]] = defaultdict(list)
     held: dict[str, int] = defaultdict(int)
+    periods: dict[tuple, tuple[date, date, str] | None] = {}     # charges share frequency and dates
     for ch in sorted(charges, key=lambda c: (c.customer_id, c.id)):
         cust = customers[ch.customer_id]
-        sp = service_period(ch, start)
+        when = (ch.frequency, ch.start, ch.end)
+        sp = periods[when] if when in periods else periods.setdefault(when, service_period(ch, start))
         if sp is None:
             continue
         begin, finish, part = sp

@@ -47,6 +47,8 @@ class EntryBuilder:
         if not self.lines:
             return []
         entry = self.ledger.next_id("JE")
+        accounts, when, cur, doc_type, doc_no, memo = (self.settings.accounts, self.when, self.currency,
+                                                       self.doc_type, self.doc_no, self.memo)
         out = []
         for i, (role, d, c, cust) in enumerate(self.lines, start=1):
             # negative amounts flip sides so a column never holds a negative figure
@@ -54,8 +56,8 @@ class EntryBuilder:
                 d, c = 0, -d
             elif c < 0:
                 d, c = -c, 0
-            out.append(JournalLine(entry, i, self.when, self.settings.account(role), d, c, self.currency, cust,
-                                   self.doc_type, self.doc_no, self.memo, ACCOUNT_NAMES[role]))
+            out.append(JournalLine(entry, i, when, accounts[role], d, c, cur, cust, doc_type, doc_no, memo,
+                                   ACCOUNT_NAMES[role]))
         return out
 
 
