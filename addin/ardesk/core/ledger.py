@@ -39,7 +39,6 @@ class Ledger:
         self.invoice_by_no: dict[str, Invoice] = {}
         self.by_customer: dict[tuple[str, str], list[Invoice]] = defaultdict(list)
         self.applied: dict[str, int] = defaultdict(int)
-        self.alloc_by_invoice: dict[str, list[Allocation]] = defaultdict(list)
         self.fingerprints: set[str] = set()
         self.credit_pool: dict[tuple[str, str], list[list]] = defaultdict(list)  # (cust, cur) -> [[pid, date, left]]
         self.suspense: dict[str, list] = {}   # payment id -> [payment, left]
@@ -77,7 +76,6 @@ class Ledger:
     def _index_allocation(self, a: Allocation) -> None:
         if a.kind in REDUCES_INVOICE and a.invoice_no:
             self.applied[a.invoice_no] += a.amount
-            self.alloc_by_invoice[a.invoice_no].append(a)
             inv = self.invoice_by_no.get(a.invoice_no)
             if inv is not None:
                 if inv.total == self.applied[a.invoice_no]:
@@ -164,6 +162,7 @@ class Ledger:
         An invoice open at a past date is open today or had money applied after that date,
         so only those are looked at, not the whole ledger.  Order: the invoices open today,
         then those settled since ``as_of``, each group in the order the ledger holds them.
+        The list is shared by every caller until the ledger changes: read it, do not change it.
         """
         memo = self._open_memo
         if as_of in memo:
