@@ -60,18 +60,6 @@ class Reconciliation:
         return self.journal_balanced and self.subledger_equals_control and all(r.balanced for r in self.roll.values())
 
 
-def subledgers(ledger: Ledger, first: date, second: date
-               ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-    """Open items per (customer, currency) at two dates (first <= second)."""
-    two: dict[tuple[str, str], int] = defaultdict(int)
-    for inv, left in ledger.open_at(second):
-        two[(inv.customer_id, inv.currency)] += left
-    one: dict[tuple[str, str], int] = defaultdict(int)
-    for inv, left in ledger.open_at(first):
-        one[(inv.customer_id, inv.currency)] += left
-    return one, two
-
-
 def subledger(ledger: Ledger, as_of: date | None = None) -> dict[tuple[str, str], int]:
     """Open items per (customer, currency) as of a date (None: everything posted)."""
     out: dict[tuple[str, str], int] = defaultdict(int)
@@ -82,7 +70,7 @@ def subledger(ledger: Ledger, as_of: date | None = None) -> dict[tuple[str, str]
 
 def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Reconciliation:
     before = start - timedelta(days=1)
-    sub_open, sub_close = subledgers(ledger, before, end)
+    sub_open, sub_close = subledger(ledger, before), subledger(ledger, end)
     credits_acct, suspense_acct = settings.account("Credits"), settings.account("Suspense")
     control, others, balanced = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
     currencies = {c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
