@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from itertools import chain
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
 
 from .model import JournalLine
-
-if TYPE_CHECKING:
-    import numpy as np
 
 FIELDS = JournalLine._fields
 _INT64_SAFE = 2 ** 62
@@ -40,7 +40,6 @@ class Journal:
         j = cls()
         if not rows:
             return j
-        import numpy as np      # here, not at the top: a button click or a small command may never need it
         j._read = list(zip(*rows))
         j._n_read = len(rows)
         entry, _line, when, account, debit, credit, currency, customer = j._read[:8]
@@ -92,8 +91,6 @@ class Journal:
 
     def _sum_arrays(self, ar_account: str, others: dict[str, dict[str, int]], as_of: date | None,
                     control: dict[tuple[str, str], int]) -> bool:
-        import numpy as np
-        import pandas as pd
         entry, when, account, amount, currency, customer = self._arrays
         ends = np.empty(len(amount), dtype=bool)     # the last line of each run of one entry and currency
         ends[-1] = True
