@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "addin"))
 
-from ardesk.core.ledger import Ledger  # noqa: E402
-from ardesk.core.matching import Incoming, MatchIndex  # noqa: E402
+from ardesk.core.ledger.ledger import Ledger  # noqa: E402
+from ardesk.core.cash.matching import Incoming, MatchIndex  # noqa: E402
 from ardesk.core.model import Customer, Invoice, Settings  # noqa: E402
-from ardesk.core.receipts import post_receipts  # noqa: E402
+from ardesk.core.cash.receipts import post_receipts  # noqa: E402
 from ardesk.app import collector_paused  # noqa: E402
 
 WORDS = ("Acme", "Northwind", "Blue", "Harbor", "Summit", "Cedar", "Granite", "Silver", "Maple", "Orbit", "Pioneer",

@@ -24,14 +24,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from ardesk.core.billing import bill
-from ardesk.core.journal import invoice_entry
-from ardesk.core.ledger import Ledger
-from ardesk.core.matching import Incoming, MatchIndex
+from ardesk.core.billing.billing import bill
+from ardesk.core.ledger.journal import invoice_entry
+from ardesk.core.ledger.ledger import Ledger
+from ardesk.core.cash.matching import Incoming, MatchIndex
 from ardesk.core.model import Charge, Customer, Settings
 from ardesk.core.money import to_decimal
 from ardesk.core.periods import parse_period
-from ardesk.core.receipts import apply_credits, post_receipts
+from ardesk.core.cash.receipts import apply_credits, post_receipts
 from ardesk.io import rows as R
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.port import Changes
@@ -163,9 +163,9 @@ def main() -> None:
 
     # file read and parsing (what every run does first)
     from ardesk import app
-    from ardesk.core.aging import age
-    from ardesk.core import reports
-    from ardesk.core.reconcile import reconcile
+    from ardesk.core.reports.aging import age
+    from ardesk.core.reports import metrics as reports
+    from ardesk.core.ledger.reconcile import reconcile
     port = FileWorkbook(work)
     raw, t_read = timed(port.read_tables, app.ALL_TABLES)
     settings_raw = port.read_settings()

@@ -23,18 +23,18 @@ from typing import Any, Callable, Iterable, Sequence
 
 from . import schema
 from .core import read as rd
-from .core.aging import age
-from .core.billing import bill as bill_period
-from .core.journal import invoice_entry
-from .core.ledger import Ledger
+from .core.reports.aging import age
+from .core.billing.billing import bill as bill_period
+from .core.ledger.journal import invoice_entry
+from .core.ledger.ledger import Ledger
 from .core.model import Problem, Settings
 from .core.money import exponent, to_decimal
 from .core.periods import parse_period
-from .core.cashapp import steps as cashapp
-from .core.receipts import from_receipts, from_statement, suspense_notes
-from .core.journal import check_balanced
-from .core.reconcile import reconcile as reconcile_books, subledger
-from .core import reports
+from .core.cash import steps as cashapp
+from .core.cash.receipts import from_receipts, from_statement, suspense_notes
+from .core.ledger.journal import check_balanced
+from .core.ledger.reconcile import reconcile as reconcile_books, subledger
+from .core.reports import metrics as reports
 from .io.port import Changes, Table, WorkbookPort
 from .io import rows as out_rows
 

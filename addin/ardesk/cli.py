@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             close()
         if result.written and result.deposit_slips:
-            from .deposit_pdf import write_slip
+            from .documents.deposit_slip import write_slip
             company = result.summary.get("company", "")
             result.summary["deposit_pdfs"] = [
                 str(write_slip(args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf"), s, company))

@@ -207,7 +207,7 @@ def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, p
         clock += timedelta(days=31)
     # the last month's receipts: bill in a preview to see what will be open
     books = app.load(mem)
-    from .core.billing import bill as bill_period
+    from .core.billing.billing import bill as bill_period
     preview = bill_period(period, books.customers, books.charges, books.ledger, books.settings)
     books.ledger.add_invoices(preview.invoices)
     typed, bank = _receipts_for(rng, by_id, books, last_start, last_end)

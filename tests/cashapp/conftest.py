@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from ardesk import app
-from ardesk.core.journal import invoice_entry
-from ardesk.core.ledger import Ledger
+from ardesk.core.ledger.journal import invoice_entry
+from ardesk.core.ledger.ledger import Ledger
 from ardesk.core.model import Customer, Invoice, Settings
 from ardesk.core.money import parse_amount
 from ardesk.io import rows as out_rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ardesk.core.journal import check_balanced
+from ardesk.core.ledger.journal import check_balanced
 
 from .conftest import bank_csv, run, table, workbook
 
@@ -109,7 +109,7 @@ def test_deposit_slip_and_its_bank_line(tmp_path):
     assert slip["total"] == "454.33" and slip["check_numbers"] == ["100234", "555001"]
     assert len(wb.rows["tblDeposits"]) == 2
     assert run(wb, "deposit", deposit_date=date(2026, 3, 3)).summary["deposit_slips"] == []
-    from ardesk.deposit_pdf import write_slip
+    from ardesk.documents.deposit_slip import write_slip
     pdf = write_slip(tmp_path / "slip.pdf", r.deposit_slips[0], "Example Billing Ltd")
     from pypdf import PdfReader
     text = PdfReader(str(pdf)).pages[0].extract_text()

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from ardesk.core.journal import check_balanced
-from ardesk.core.matching import Incoming
+from ardesk.core.ledger.journal import check_balanced
+from ardesk.core.cash.matching import Incoming
 from ardesk.core.model import Settings
-from ardesk.core.receipts import post_receipts
+from ardesk.core.cash.receipts import post_receipts
 
 from .conftest import customers_of, ledger_of
 

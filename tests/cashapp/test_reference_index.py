@@ -3,8 +3,8 @@ from collections import defaultdict
 
 from hypothesis import given, strategies as st
 
-from ardesk.core.cashapp.references import ReferenceIndex
-from ardesk.core.creditor_ref import clean
+from ardesk.core.cash.references import ReferenceIndex
+from ardesk.core.billing.creditor_ref import clean
 
 number = st.from_regex(r"[A-Za-z]{0,7}[ \-/]?(\d{1,4}[ \-/]){0,2}\d{1,6}[a-z]?", fullmatch=True)
 

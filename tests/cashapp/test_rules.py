@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from ardesk.core.cashapp.amounts import fit_amount, within_tolerance
-from ardesk.core.cashapp.references import EXACT, LOOSE, TYPO, ReferenceIndex
-from ardesk.core.matching import (Incoming, MatchIndex, propose, rule_amount_only, rule_payer_amount,
+from ardesk.core.cash.amounts import fit_amount, within_tolerance
+from ardesk.core.cash.references import EXACT, LOOSE, TYPO, ReferenceIndex
+from ardesk.core.cash.matching import (Incoming, MatchIndex, propose, rule_amount_only, rule_payer_amount,
                                   rule_reference)
 from ardesk.core.model import Payment
 

@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from ardesk import app
-from ardesk.core.aging import bucket_index, bucket_labels, parse_buckets
+from ardesk.core.reports.aging import bucket_index, bucket_labels, parse_buckets
 from ardesk.io.memory import MemoryWorkbook
 from ardesk.io.port import Changes
 
@@ -106,8 +106,8 @@ def test_close_refuses_books_that_do_not_reconcile():
 
 
 def test_journal_balance_check_by_runs_handles_entries_split_over_the_journal():
-    from ardesk.core.journal import check_balanced
-    from ardesk.core.ledger import Ledger
+    from ardesk.core.ledger.journal import check_balanced
+    from ardesk.core.ledger.ledger import Ledger
     from ardesk.core.model import JournalLine as J
     d = date(2026, 10, 1)
     # JE-1 is split in two runs around JE-2, each run unbalanced, the entry balanced

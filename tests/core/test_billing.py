@@ -2,9 +2,9 @@ from datetime import date
 from decimal import Decimal as D
 
 from ardesk import app
-from ardesk.core.billing import bill, line_amount, service_period
-from ardesk.core.creditor_ref import creditor_reference, find_references, is_valid
-from ardesk.core.ledger import Ledger
+from ardesk.core.billing.billing import bill, line_amount, service_period
+from ardesk.core.billing.creditor_ref import creditor_reference, find_references, is_valid
+from ardesk.core.ledger.ledger import Ledger
 from ardesk.core.model import Charge, Customer, Settings
 from ardesk.io.memory import MemoryWorkbook
 

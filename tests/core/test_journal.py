@@ -2,9 +2,9 @@ from datetime import date
 
 from hypothesis import given, strategies as st
 
-from ardesk.core.journal import EntryBuilder, check_balanced, invoice_entry
-from ardesk.core.ledger import Ledger
-from ardesk.core.journal_lines import Journal
+from ardesk.core.ledger.journal import EntryBuilder, check_balanced, invoice_entry
+from ardesk.core.ledger.ledger import Ledger
+from ardesk.core.ledger.journal_lines import Journal
 from ardesk.core.model import Invoice, JournalLine, Settings
 
 amounts = st.integers(-10**9, 10**9)

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ardesk import app
-from ardesk.core.aging import age
-from ardesk.core.journal import check_balanced
+from ardesk.core.reports.aging import age
+from ardesk.core.ledger.journal import check_balanced
 from ardesk.io.memory import MemoryWorkbook
 from ardesk.io.port import Changes
 

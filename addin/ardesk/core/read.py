@@ -15,7 +15,7 @@ from .. import schema
 from ..io.port import Table
 from .model import (Allocation, Charge, Customer, Invoice, InvoiceLine, Payment, Problem,
                     Receipt, Settings, DEFAULT_ACCOUNTS)
-from .journal_lines import Journal
+from .ledger.journal_lines import Journal
 from .money import MoneyError, exponent, to_minor
 
 
@@ -176,7 +176,7 @@ def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
     kw["base_currency"] = get("BaseCurrency", as_text, "EUR").upper()
     kw["invoice_format"] = get("InvoiceFormat", as_text, "INV-{year}-{seq:05d}")
     kw["next_invoice_number"] = get("NextInvoiceNumber", as_int, 1)
-    from .aging import parse_buckets
+    from .reports.aging import parse_buckets
     kw["aging_buckets"] = get("AgingBuckets", lambda v: parse_buckets(as_text(v)), (30, 60, 90))
     basis = get("AgingBasis", as_text, "due").lower()
     if basis not in ("due", "invoice"):

@@ -12,7 +12,7 @@ They take whole table ranges including the header row (e.g.
 so Excel recalculates when the data changes, and return dynamic arrays.
 The figures come from the same library code as the reports
 (:mod:`ardesk.core.read`, :class:`~ardesk.core.ledger.Ledger`,
-:func:`~ardesk.core.aging.age`, :mod:`ardesk.core.reports`), so
+:func:`~ardesk.core.reports.aging.age`, :mod:`ardesk.core.reports.metrics`), so
 ``ARDESK_AGING`` totals equal the Aging tab and ``ARDESK_DSO`` the Summary
 tab for the same as-of date.  A bad argument returns a text starting
 ``#ARDESK:`` that says what is wrong, never a traceback.
@@ -74,7 +74,7 @@ def _grid(v, what):
 
 def _ledger(invoices, allocations):
     from ..core import read as rd
-    from ..core.ledger import Ledger
+    from ..core.ledger.ledger import Ledger
     from .adapter import table_from_values
     inv_t = table_from_values("tblInvoices", _grid(invoices, "invoices"))
     al_t = table_from_values("tblAllocations", _grid(allocations, "allocations"))
@@ -134,8 +134,8 @@ def open_items(customer, as_of, invoices, allocations):
 @udf("invoices", "allocations")
 def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis="due"):
     """Aging buckets on a date (spills with a header), for every customer or one; TOTAL rows per currency."""
-    from ..core.aging import age, parse_buckets
-    from ..core.reports import aging_rows
+    from ..core.reports.aging import age, parse_buckets
+    from ..core.reports.metrics import aging_rows
     d = _date(as_of)
     basis = (basis or "due").strip().lower()
     if basis not in ("due", "invoice"):
@@ -162,8 +162,8 @@ def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis
 def dso(as_of, invoices, allocations, method="standard", currency=None):
     """Days sales outstanding for the month ending on the as-of date: "standard" or "count-back"."""
     from ..core.model import Settings
-    from ..core.reconcile import reconcile
-    from ..core.reports import dso_countback, dso_standard, monthly_sales
+    from ..core.ledger.reconcile import reconcile
+    from ..core.reports.metrics import dso_countback, dso_standard, monthly_sales
     d = _date(as_of)
     method = (method or "standard").strip().lower().replace(" ", "").replace("-", "")
     if method not in ("standard", "countback"):
@@ -224,7 +224,7 @@ def _same_day(d, months):
 
 def flows(customer, as_of, invoices, allocations):
     """A customer's flows as the seller sees them: invoices out, cash in, what is open as if paid on the as-of date."""
-    from ..core.ledger import REDUCES_INVOICE
+    from ..core.ledger.ledger import REDUCES_INVOICE
     cid, d = _text(customer, "customer"), _date(as_of)
     ledger = _ledger(invoices, allocations)
     items = _customer_items(ledger, cid, d)

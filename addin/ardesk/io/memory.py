@@ -18,7 +18,7 @@ class MemoryWorkbook:
         self.settings = {s.name: s.default for s in schema.SETTINGS}
         self.settings.update(settings or {})
         self.headers: dict[str, tuple[str, ...]] = {name: t.header for name, t in schema.TABLES.items()}
-        from ..core.aging import bucket_labels, parse_buckets
+        from ..core.reports.aging import bucket_labels, parse_buckets
         from .template import aging_header
         self.headers["tblAging"] = aging_header(bucket_labels(parse_buckets("30,60,90")))
         self.rows: dict[str, list[tuple]] = {name: [] for name in schema.TABLES}

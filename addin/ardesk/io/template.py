@@ -121,7 +121,7 @@ def aging_header(buckets: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def build_template() -> Workbook:
-    from ..core.aging import bucket_labels, parse_buckets
+    from ..core.reports.aging import bucket_labels, parse_buckets
     wb = Workbook()
     _settings_sheet(wb)
     by_sheet = {t.sheet: t for t in schema.TABLES.values()}

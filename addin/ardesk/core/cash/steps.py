@@ -17,14 +17,14 @@ from datetime import date
 from typing import Any, Sequence
 
 from ...io.port import Table, WorkbookError
-from ..ledger import Ledger
-from ..matching import Incoming, MatchIndex
+from ..ledger.ledger import Ledger
+from .matching import Incoming, MatchIndex
 from ..model import Allocation, JournalLine, Payment, Problem, Settings
-from ..receipts import apply_credits, post_receipts
-from ..settlement import (DepositLine, Settlement, expected_at_bank, match_bank_lines, read_deposits,
+from .receipts import apply_credits, post_receipts
+from .settlement import (DepositLine, Settlement, expected_at_bank, match_bank_lines, read_deposits,
                           read_settlements, settlement_row)
 from . import review as rv
-from .. import cards, deposits as dep
+from . import cards, deposits as dep
 
 CASHAPP_TABLES = ("tblReview", "tblDeposits", "tblSettlements")
 

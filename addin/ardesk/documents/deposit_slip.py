@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .core.deposits import DepositSlip
-from .core.money import exponent, fmt
+from ..core.cash.deposits import DepositSlip
+from ..core.money import exponent, fmt
 
 
 def _latin(text: str) -> str:

@@ -27,10 +27,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from .creditor_ref import creditor_reference
-from .ledger import Ledger
-from .model import Charge, Customer, Invoice, InvoiceLine, Problem, Settings
-from .money import exponent, round_half_up
-from .periods import add_months, month_index, parse_period
+from ..ledger.ledger import Ledger
+from ..model import Charge, Customer, Invoice, InvoiceLine, Problem, Settings
+from ..money import exponent, round_half_up
+from ..periods import add_months, month_index, parse_period
 
 SPAN = {"monthly": 1, "quarterly": 3, "annual": 12}
 FACTOR_PLACES = Decimal("0.000001")

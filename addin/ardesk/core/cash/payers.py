@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from ..creditor_ref import clean
+from ..billing.creditor_ref import clean
 from ..model import Customer
 
 # Words that say nothing about who a company is.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .ledger import Ledger
+from ..ledger.ledger import Ledger
 
 
 def parse_buckets(text: str) -> tuple[int, ...]:

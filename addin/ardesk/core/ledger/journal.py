@@ -15,7 +15,7 @@ from datetime import date
 from typing import Iterable
 
 from .ledger import Ledger
-from .model import ACCOUNT_NAMES, Allocation, Invoice, JournalLine, Payment, Problem, Settings
+from ..model import ACCOUNT_NAMES, Allocation, Invoice, JournalLine, Payment, Problem, Settings
 
 CASH_ROLE_BY_METHOD = {"check": "Undeposited", "cash": "Undeposited", "card": "CardClearing"}
 

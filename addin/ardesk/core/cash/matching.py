@@ -32,13 +32,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Iterable
 
-from .cashapp.amounts import fit_amount, within_tolerance
-from .cashapp.payers import Payer, PayerIndex, normal_account, normal_name  # noqa: F401  (re-exported)
-from .cashapp.references import EXACT, LOOSE, TOKEN, TYPO, ReferenceIndex
-from .creditor_ref import clean
-from .ledger import Ledger
-from .model import Customer, Invoice, Payment
-from .money import exponent, fmt, to_minor
+from .amounts import fit_amount, within_tolerance
+from .payers import Payer, PayerIndex, normal_account, normal_name  # noqa: F401  (re-exported)
+from .references import EXACT, LOOSE, TOKEN, TYPO, ReferenceIndex
+from ..billing.creditor_ref import clean
+from ..ledger.ledger import Ledger
+from ..model import Customer, Invoice, Payment
+from ..money import exponent, fmt, to_minor
 
 
 REF_FACTOR = {EXACT: 1.0, LOOSE: 0.95, TYPO: 0.75}

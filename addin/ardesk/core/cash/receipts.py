@@ -28,12 +28,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable
 
-from .journal import allocation_entry, receipt_entry
-from .ledger import Ledger
+from ..ledger.journal import allocation_entry, receipt_entry
+from ..ledger.ledger import Ledger
 from .matching import Incoming, MatchIndex, Proposal, propose
-from .model import Allocation, Customer, JournalLine, Payment, Problem, Receipt, Settings
-from .cashapp.amounts import within_tolerance
-from .money import exponent, fmt, to_minor
+from ..model import Allocation, Customer, JournalLine, Payment, Problem, Receipt, Settings
+from .amounts import within_tolerance
+from ..money import exponent, fmt, to_minor
 
 
 @dataclass

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..creditor_ref import clean, find_references, is_valid
+from ..billing.creditor_ref import clean, find_references, is_valid
 
 EXACT, LOOSE, TYPO = "exact", "loose", "typo"
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .journal import EntryBuilder, receipt_entry
-from .ledger import Ledger
+from ..ledger.journal import EntryBuilder, receipt_entry
+from ..ledger.ledger import Ledger
 from .matching import Incoming
-from .model import Allocation, JournalLine, Payment, Problem, Settings
-from .money import exponent, fmt
+from ..model import Allocation, JournalLine, Payment, Problem, Settings
+from ..money import exponent, fmt
 from .settlement import Settlement
 
 

@@ -24,13 +24,13 @@ from decimal import Decimal
 
 from ... import schema
 from ...io.port import Table
-from ..journal import allocation_entry
-from ..ledger import Ledger
-from ..matching import Incoming, MatchIndex, Proposal
+from ..ledger.journal import allocation_entry
+from ..ledger.ledger import Ledger
+from .matching import Incoming, MatchIndex, Proposal
 from ..model import Allocation, Customer, JournalLine, Payment, Problem, Settings
 from ..money import exponent, fmt, to_decimal
 from ..read import RowReader, as_date, as_int, RAW, _money_row
-from ..receipts import ReviewItem, first_open_day, post_one
+from .receipts import ReviewItem, first_open_day, post_one
 
 _SPLIT = re.compile(r"[\s,;]+")
 

@@ -19,7 +19,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from .model import JournalLine
+from ..model import JournalLine
 
 FIELDS = JournalLine._fields
 _INT64_SAFE = 2 ** 62

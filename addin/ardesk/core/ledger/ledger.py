@@ -13,7 +13,7 @@ from datetime import date
 from typing import Iterable, Iterator
 
 from .journal_lines import Journal
-from .model import Allocation, Invoice, JournalLine, Payment
+from ..model import Allocation, Invoice, JournalLine, Payment
 
 # Allocation kinds that reduce an invoice's open amount (when they name one).
 REDUCES_INVOICE = frozenset({"applied", "credit applied", "write-off", "suspense cleared"})

@@ -18,14 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .. import schema
-from ..io.port import Table
-from .journal import EntryBuilder
-from .ledger import Ledger
+from ... import schema
+from ...io.port import Table
+from ..ledger.journal import EntryBuilder
+from ..ledger.ledger import Ledger
 from .matching import Incoming
-from .model import JournalLine, Problem, Settings
-from .money import exponent, fmt, to_decimal
-from .read import RAW, RowReader, _money_row, as_date
+from ..model import JournalLine, Problem, Settings
+from ..money import exponent, fmt, to_decimal
+from ..read import RAW, RowReader, _money_row, as_date
 
 WINDOW_DAYS = 14
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from .journal import check_balanced
 from .ledger import Ledger
-from .model import Problem, Settings
+from ..model import Problem, Settings
 
 
 @dataclass

@@ -20,11 +20,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .aging import Aging
-from .ledger import Ledger
-from .model import Customer, Settings
-from .money import exponent, to_decimal
-from .periods import add_months, month_end
-from .reconcile import Reconciliation
+from ..ledger.ledger import Ledger
+from ..model import Customer, Settings
+from ..money import exponent, to_decimal
+from ..periods import add_months, month_end
+from ..ledger.reconcile import Reconciliation
 
 ONE_DP = Decimal("0.1")
 

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .ledger import Ledger
-from .model import Payment, Settings
-from .money import exponent, to_decimal
+from ..ledger.ledger import Ledger
+from ..model import Payment, Settings
+from ..money import exponent, to_decimal
 from .settlement import DepositLine
 
 

@@ -1,0 +1,1 @@
+"""Billing: the billing run and the invoices' creditor references."""

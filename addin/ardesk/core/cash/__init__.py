@@ -1,0 +1,1 @@
+"""Cash: receipts, matching rules, review, deposits, card settlements."""

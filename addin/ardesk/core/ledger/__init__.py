@@ -1,0 +1,1 @@
+"""The ledger: invoices, payments and allocations as read, the journal, reconciliation."""

@@ -1,0 +1,1 @@
+"""Reports: aging and the month's metrics."""

@@ -1,0 +1,1 @@
+"""Documents that leave the desk: PDFs rendered from records the core made."""
