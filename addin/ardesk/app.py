@@ -52,6 +52,16 @@ STEPS = {
 }
 ALL_TABLES = ("tblCustomers", "tblCharges", "tblReceipts", "tblInvoices", "tblInvoiceLines", "tblPayments",
               "tblAllocations", "tblJournal", "tblExceptions", "tblAging", "tblSummary", "tblReconciliation")
+# What a command reads when it needs less than the whole book (validate: the input tabs).  The others
+# read every table: billing, cash application and the reports all work on the whole ledger.
+READS = {"validate": ("tblCustomers", "tblCharges", "tblReceipts", "tblExceptions")}
+
+
+def tables_of(command: str) -> tuple[str, ...]:
+    """Every table ``command`` reads or writes: what a click must have of the workbook."""
+    if command in READS:
+        return READS[command]
+    return tuple(schema.TABLES)
 
 
 @dataclass
@@ -82,8 +92,11 @@ class Books:
 
 
 def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
-    """Read and validate the whole workbook once."""
-    raw = port.read_tables(tables)
+    """Read and validate the workbook once: ``tables`` (a table not read is taken as empty)."""
+    raw = port.read_tables([t for t in ALL_TABLES if t in tables])
+    for name in ALL_TABLES:
+        if name not in raw:
+            raw[name] = Table(name, schema.TABLES[name].sheet, schema.TABLES[name].header, [])
     settings, problems = rd.read_settings(port.read_settings())
     customers, p = rd.read_customers(raw["tblCustomers"], settings, "validate")
     problems += p
@@ -321,15 +334,18 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
          bank_files: Sequence[str | Path] = (), bank_format: str | None = None, dry_run: bool = False,
          now: datetime | None = None, user: str | None = None,
          progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
-         lenient_balances: bool = False, deposit_date: date | None = None) -> RunResult:
+         lenient_balances: bool = False, deposit_date: date | None = None,
+         tables: Sequence[str] | None = None) -> RunResult:
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)
     tick = progress or (lambda _s: None)
     tick("read")
-    books = load(port)
+    tables = READS.get(command) if tables is None else tables
+    whole = tables is None or set(ALL_TABLES) <= set(tables)
+    books = load(port, ALL_TABLES if tables is None else tables)
     period = period or books.settings.period or None
-    r = Run(command, books, cashapp.load_cashapp(port), now, period,
+    r = Run(command, books, cashapp.load_cashapp(port) if whole else cashapp.CashBooks([], [], [], []), now, period,
             _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date()),
             dict(bank_files=bank_files, bank_format=bank_format, processor_files=processor_files,
                  lenient_balances=lenient_balances, deposit_date=deposit_date))
@@ -346,7 +362,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
             break
         tick(name)
         STEP_FUNCTIONS[name](r)
-    _finish(r, ar_before, user)
+    _finish(r, ar_before, user, ledger_read=whole)
     result = RunResult(command, r.changes, r.problems, r.notes, r.summary,
                        deposit_slips=[] if r.problems else r.slips)
     r.summary["dry_run"] = dry_run
@@ -358,13 +374,14 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     return result
 
 
-def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
+def _finish(r: Run, ar_before: dict[str, int], user: str | None, ledger_read: bool = True) -> None:
     """The run's summary, notes and changes, once its steps are done (or stopped)."""
     ledger, settings, summary = r.ledger, r.settings, r.summary
     # Balances for the summary: the run's final state, or the untouched books when it stopped.
     ar = ar_before if r.problems else _ar_by_currency(ledger)
-    summary["ar_balance"] = {c: str(to_decimal(v, exponent(c))) for c, v in sorted(ar.items())}
-    if "journal_balanced" not in summary:       # commands without a reconcile step still say so
+    if ledger_read:
+        summary["ar_balance"] = {c: str(to_decimal(v, exponent(c))) for c, v in sorted(ar.items())}
+    if ledger_read and "journal_balanced" not in summary:       # commands without a reconcile step still say so
         control, _others, balanced = ledger.journal_totals(settings.account("AR"), (), None)
         summary["journal_balanced"] = balanced or not check_balanced(ledger.journal)
         summary["subledger_equals_control"] = {k: v for k, v in control.items() if v} == subledger(ledger)

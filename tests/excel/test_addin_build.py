@@ -35,6 +35,7 @@ EXPECTED_MODULES = {
     "ArdeskRibbon": "standard",
     "xlwings": "standard",
     "Dictionary": "class",
+    "xlwings_udfs": "standard",
 }
 OLEVBA_SUFFIX = {"document": ".cls", "class": ".cls", "standard": ".bas"}
 
@@ -319,52 +320,70 @@ def test_every_on_action_has_a_matching_sub():
 
 def test_button_ids_match_ribbon_buttons():
     ids = ribbon_button_ids()
-    declared = [bid for bid, _label, _desc in RIBBON_BUTTONS]
+    declared = [b.id for b in RIBBON_BUTTONS]
     assert len(ids) == len(set(ids))
-    assert set(ids) == set(declared)
+    assert ids == declared
 
 
-def test_buttons_carry_labels_screentips_icons_and_the_callback():
-    root = ET.fromstring((MACROS_DIR / "ribbon.xml").read_bytes())
+def test_buttons_carry_labels_tips_keytips_icons_and_the_callback():
+    root = ET.fromstring(addin_build.ribbon_xml())
     assert root.tag == f"{{{CUSTOMUI_NS}}}customUI"
     tabs = root.findall(f".//{{{CUSTOMUI_NS}}}tab")
     assert [t.get("label") for t in tabs] == ["ardesk"]
+    groups = tabs[0].findall(f"{{{CUSTOMUI_NS}}}group")
+    assert [g.get("label") for g in groups] == list(dict.fromkeys(b.group for b in RIBBON_BUTTONS))
+    in_group = {b.get("id"): g.get("label") for g in groups for b in g}
     buttons = {b.get("id"): b for b in root.iter(f"{{{CUSTOMUI_NS}}}button")}
-    for bid, label, desc in RIBBON_BUTTONS:
-        b = buttons[bid]
-        assert b.get("label") == label
-        assert b.get("screentip") == desc
-        assert b.get("imageMso")
+    for decl in RIBBON_BUTTONS:
+        b = buttons[decl.id]
+        assert in_group[decl.id] == decl.group
+        assert b.get("label") == decl.label
+        assert b.get("supertip") == decl.supertip and len(decl.supertip) > len(decl.label)
+        assert b.get("keytip") == decl.keytip
+        assert b.get("imageMso") == decl.image
         assert b.get("onAction") == "ArdeskRibbon.OnAction"
+    keytips = [b.keytip for b in RIBBON_BUTTONS]
+    assert len(keytips) == len(set(keytips)), "two buttons share a keytip"
 
 
-def test_callback_passes_the_control_id_to_python():
+def test_every_desk_step_has_a_button():
+    from ardesk import app
+    labels = {b.label for b in RIBBON_BUTTONS}
+    assert {"Validate", "Bill period", "Post typed receipts", "Import bank file", "Apply review", "Deposit",
+            "Reconcile", "Reports", "Month-end", "Close period"} <= labels
+    assert {b.command for b in RIBBON_BUTTONS} <= set(app.COMMANDS)
+    assert {c for c in app.COMMANDS} <= {b.command for b in RIBBON_BUTTONS}
+
+
+def test_callback_passes_the_control_id_and_the_vba_xlwings_version_to_python():
     code = (MACROS_DIR / "ArdeskRibbon.bas").read_text(encoding="cp1252")
     assert re.search(
         r'RunPython "import ardesk\.excel\.buttons; ardesk\.excel\.buttons\.on_ribbon\(" '
-        r'& PyStr\(control\.Id\) & "\)"',
+        r'& PyStr\(control\.Id\) & ", " _\s*& PyStr\(XLWINGS_VERSION\) & "\)"',
         code,
     )
+    assert f'Public Const XLWINGS_VERSION As String = "{xlwings.__version__}"' in addin_build.xlwings_module_source()
 
 
-def test_build_refuses_a_ribbon_that_disagrees_with_ribbon_buttons(tmp_path, monkeypatch):
-    xml = (MACROS_DIR / "ribbon.xml").read_text(encoding="utf-8")
-    broken = tmp_path / "macros"
-    broken.mkdir()
-    (broken / "ribbon.xml").write_text(xml.replace('id="ardeskReports"', 'id="ardeskReport"'))
-    shutil.copy(MACROS_DIR / "ArdeskRibbon.bas", broken / "ArdeskRibbon.bas")
-    monkeypatch.setattr(addin_build, "MACROS_DIR", broken)
-    with pytest.raises(ValueError, match="RIBBON_BUTTONS"):
-        build_addin(tmp_path / "x.xlam")
+def test_build_refuses_an_xlwings_module_of_another_version(tmp_path, monkeypatch):
+    fake = tmp_path / "xlwings"
+    (fake / "addin").mkdir(parents=True)
+    text = (XLWINGS_DIR / "xlwings_custom_addin.bas").read_text(encoding="cp1252")
+    (fake / "xlwings_custom_addin.bas").write_text(
+        text.replace(f'"{xlwings.__version__}"', '"0.30.0"'), encoding="cp1252")
+    monkeypatch.setattr(addin_build, "_xlwings_dir", lambda: fake)
+    with pytest.raises(RuntimeError, match=re.escape(xlwings.__version__)):
+        addin_build.xlwings_module_source()
 
 
 def test_repo_macros_are_the_package_macros():
     repo = REPO / "macros"
     package_files = sorted(p.name for p in MACROS_DIR.iterdir() if p.is_file())
     assert package_files == sorted(addin_build.MACRO_FILES)
-    assert sorted(p.name for p in repo.iterdir() if p.is_file()) == package_files
+    assert sorted(p.name for p in repo.iterdir() if p.is_file()) == sorted(package_files + ["ribbon.xml"])
     for name in package_files:
         assert (repo / name).read_bytes() == (MACROS_DIR / name).read_bytes(), name
+    assert (repo / "ribbon.xml").read_bytes() == addin_build.ribbon_xml(), "run --sync-macros"
 
 
 # --- the package -----------------------------------------------------------
@@ -415,7 +434,7 @@ def test_relationships_resolve(parts):
 
 
 def test_customui_part_is_the_ribbon_source(parts):
-    assert parts["customUI/customUI14.xml"] == (MACROS_DIR / "ribbon.xml").read_bytes()
+    assert parts["customUI/customUI14.xml"] == addin_build.ribbon_xml()
 
 
 def test_config_sheet_sets_udf_modules_and_no_blank_keys(parts):
@@ -435,3 +454,38 @@ def test_config_sheet_sets_udf_modules_and_no_blank_keys(parts):
     assert ("UDF Modules", "ardesk.excel.udfs") in keys
     assert all(value for _key, value in keys)
     assert not any(k.upper().startswith("INTERPRETER") for k, _ in keys)
+
+
+# --- worksheet functions ---------------------------------------------------
+
+WRAPPER = re.compile(r"^Function (\w+)\(([^)]*)\)\s*$", re.MULTILINE)
+
+
+def test_one_wrapper_per_udf_with_the_python_signature(olevba_modules):
+    """Every ARDESK_* function has a VBA wrapper in the add-in, read back by olevba, that takes the
+    Python function's arguments in order (optional ones Optional) and calls it in ardesk.excel.udfs."""
+    import inspect
+    from ardesk.excel import udfs
+    code = olevba_modules["xlwings_udfs.bas"]
+    wrappers = {name: args for name, args in WRAPPER.findall(code)}
+    assert set(wrappers) == set(udfs.EXPOSED)
+    for name in udfs.EXPOSED:
+        params = inspect.signature(getattr(udfs, name)).parameters.values()
+        expected = [("Optional " if p.default is not inspect.Parameter.empty else "") + p.name for p in params]
+        assert [a.strip() for a in wrappers[name].split(",")] == expected, name
+        names = ", ".join(p.name for p in params)
+        body = code[code.index(f"Function {name}("):]
+        body = body[:body.index("End Function")]
+        assert (f'{name} = XLPy.CallUDF("ardesk.excel.udfs", "{name}", Array({names}), '
+                f'ActiveWorkbook, Application.Caller)') in body
+        assert f"{name} = Err.Description" in body
+
+
+def test_wrappers_call_functions_the_udf_module_defines():
+    """The module named in the wrappers is the add-in's UDF Modules setting and defines each function."""
+    import importlib
+    from ardesk.excel.udf_vba import UDF_MODULE, udf_module_source
+    assert (("UDF Modules", UDF_MODULE)) in addin_build.CONFIG
+    module = importlib.import_module(UDF_MODULE)
+    for name, _args in WRAPPER.findall(udf_module_source()):
+        assert callable(getattr(module, name)), name

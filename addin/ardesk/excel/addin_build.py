@@ -62,9 +62,10 @@ import sys
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from .ids import RIBBON_BUTTONS
+from .udf_vba import MODULE_NAME as UDF_VBA_MODULE, udf_module_source
 from .vba_project import (
     WORKBOOK_BASE,
     WORKSHEET_BASE,
@@ -92,7 +93,7 @@ __all__ = [
 
 ADDIN_NAME = "ardesk"
 MACROS_DIR = Path(__file__).resolve().parent / "macros"
-MACRO_FILES = ("ribbon.xml", "ArdeskRibbon.bas")
+MACRO_FILES = ("ArdeskRibbon.bas",)
 CONFIG_SHEET = f"{ADDIN_NAME}.conf"
 CONFIG: tuple[tuple[str, str], ...] = (("UDF Modules", "ardesk.excel.udfs"),)
 CONFIG_NOTES = (
@@ -145,8 +146,19 @@ def _xlwings_dir() -> Path:
 
 
 def xlwings_module_source() -> str:
-    """xlwings' custom add-in module with ``PROJECT_NAME`` set to ``"ardesk"``."""
+    """xlwings' custom add-in module with ``PROJECT_NAME`` set to ``"ardesk"``.
+
+    Its ``XLWINGS_VERSION`` (and the DLL it names) must be the installed
+    package's version: the ribbon passes it to every click, which refuses to
+    run against another xlwings (:func:`ardesk.excel.buttons.version_mismatch`).
+    """
+    import xlwings
     text = (_xlwings_dir() / "xlwings_custom_addin.bas").read_text(encoding="cp1252")
+    declared = f'Public Const XLWINGS_VERSION As String = "{xlwings.__version__}"'
+    if declared not in text:
+        raise RuntimeError(f"xlwings_custom_addin.bas of the installed xlwings does not declare "
+                           f"XLWINGS_VERSION {xlwings.__version__!r}: reinstall xlwings "
+                           f"(`python -m pip install --force-reinstall xlwings=={xlwings.__version__}`)")
     if text.count(XLWINGS_PROJECT_NAME_LINE) != 1:
         raise RuntimeError(
             "xlwings_custom_addin.bas no longer declares PROJECT_NAME as expected; "
@@ -159,7 +171,32 @@ def xlwings_module_source() -> str:
 
 
 def ribbon_xml() -> bytes:
-    return (MACROS_DIR / "ribbon.xml").read_bytes()
+    """The ribbon (customUI14) made from :data:`~ardesk.excel.ids.RIBBON_BUTTONS`.
+
+    One ``ardesk`` tab; a group per ``Button.group`` in the order groups first
+    appear; every button large, with its label, screentip (the label),
+    supertip, keytip, built-in icon and the one callback
+    ``ArdeskRibbon.OnAction``, which hands the button id to Python.
+    """
+    groups: dict[str, list] = {}
+    for b in RIBBON_BUTTONS:
+        groups.setdefault(b.group, []).append(b)
+    out = [XML_DECL.rstrip("\n"),
+           "<!-- The ardesk ribbon tab (Office 2010+ schema, part customUI/customUI14.xml), made by",
+           "     ardesk.excel.addin_build.ribbon_xml from RIBBON_BUTTONS in ardesk/excel/ids.py. -->",
+           f'<customUI xmlns="{CUSTOMUI_NS}">', "  <ribbon>", "    <tabs>",
+           '      <tab id="ardeskTab" label="ardesk" keytip="AD">']
+    for group, buttons in groups.items():
+        gid = "ardeskGroup" + "".join(w.capitalize() for w in group.replace("-", " ").split())
+        out.append(f'        <group id="{gid}" label={quoteattr(group)}>')
+        for b in buttons:
+            out.append(f'          <button id="{b.id}" label={quoteattr(b.label)} size="large" '
+                       f'imageMso="{b.image}" keytip="{b.keytip}"')
+            out.append(f'                  screentip={quoteattr(b.label)} supertip={quoteattr(b.supertip)}')
+            out.append('                  onAction="ArdeskRibbon.OnAction"/>')
+        out.append("        </group>")
+    out += ["      </tab>", "    </tabs>", "  </ribbon>", "</customUI>", ""]
+    return "\n".join(out).encode("utf-8")
 
 
 def _ribbon_buttons(xml: bytes) -> list[ET.Element]:
@@ -184,18 +221,6 @@ def ribbon_actions(xml: bytes | None = None) -> set[str]:
     }
 
 
-def _check_ribbon(xml: bytes) -> None:
-    buttons = _ribbon_buttons(xml)
-    in_xml = [b.get("id") for b in buttons]
-    declared = [bid for bid, _label, _desc in RIBBON_BUTTONS]
-    if sorted(in_xml) != sorted(declared) or len(set(in_xml)) != len(in_xml):
-        raise ValueError(f"ribbon.xml buttons {in_xml} differ from RIBBON_BUTTONS {declared}")
-    for bid, label, desc in RIBBON_BUTTONS:
-        button = next(b for b in buttons if b.get("id") == bid)
-        if button.get("label") != label or button.get("screentip") != desc:
-            raise ValueError(f"ribbon.xml button {bid}: label/screentip differ from RIBBON_BUTTONS")
-
-
 def vba_modules() -> list[VbaModule]:
     """The add-in's modules, in project order."""
     ribbon_bas = (MACROS_DIR / "ArdeskRibbon.bas").read_text(encoding="cp1252")
@@ -206,6 +231,7 @@ def vba_modules() -> list[VbaModule]:
         standard_module("ArdeskRibbon", ribbon_bas),
         standard_module("xlwings", xlwings_module_source()),
         class_module("Dictionary", dictionary_cls),
+        standard_module(UDF_VBA_MODULE, udf_module_source()),
     ]
 
 
@@ -332,7 +358,6 @@ def _content_types(parts: dict[str, bytes]) -> bytes:
 def addin_parts() -> dict[str, bytes]:
     """Every part of the package, by zip entry name, in writing order."""
     ribbon = ribbon_xml()
-    _check_ribbon(ribbon)
     parts: dict[str, bytes] = {
         "_rels/.rels": _rels(
             [
@@ -393,6 +418,8 @@ def sync_macros(repo_root: Path) -> list[Path]:
     for name in MACRO_FILES:
         shutil.copyfile(MACROS_DIR / name, dest / name)
         written.append(dest / name)
+    (dest / "ribbon.xml").write_bytes(ribbon_xml())
+    written.append(dest / "ribbon.xml")
     return written
 
 

@@ -22,21 +22,13 @@ import os
 import sys
 from pathlib import Path
 
-from .ids import RIBBON_BUTTONS
+from .ids import BUTTON_BY_ID, RIBBON_BUTTONS
 
 TITLE = "ardesk"
 BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx")
-COMMAND_OF = {
-    "ardeskValidate": "validate",
-    "ardeskBill": "bill",
-    "ardeskImportBank": "receive",
-    "ardeskApplyReview": "apply-review",
-    "ardeskReconcile": "reconcile",
-    "ardeskReports": "report",
-    "ardeskMonthEnd": "month-end",
-}
-LABEL_OF = {cid: label for cid, label, _what in RIBBON_BUTTONS}
 MAX_LISTED = 12
+SCRIPTS = {b.script: b.id for b in RIBBON_BUTTONS}
+__all__ = list(SCRIPTS)
 
 
 class ButtonError(Exception):
@@ -109,11 +101,19 @@ def pick_bank_files(book) -> list[Path]:
                       "imported are skipped).")
 
 
-def _bank_files(book, port, ask: bool) -> list[Path]:
+def _bank_files(book, port, mode: str) -> tuple[list[Path], str]:
+    """The bank files a button reads, and a note for the clerk when it reads none it could have."""
+    if mode == "none":
+        return [], ""
     folder = port.read_settings().get("BankInbox")
     if folder not in (None, ""):
-        return inbox_files(book, str(folder))
-    return pick_bank_files(book) if ask else []
+        return inbox_files(book, str(folder)), ""
+    if mode == "ask":
+        try:
+            return pick_bank_files(book), ""
+        except ButtonError as exc:       # no dialog here (Mac, Lite, Server): the typed receipts still post
+            return [], str(exc)
+    return [], ""
 
 
 # -- messages -------------------------------------------------------------------
@@ -152,28 +152,30 @@ def message(label: str, result) -> str:
 
 
 # -- running a button -----------------------------------------------------------
-def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, ask: bool = True):
+def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
     """Run the step of ``control_id`` on ``book``; show one message; return the RunResult (None on error)."""
-    label = LABEL_OF.get(control_id, control_id)
-    command = COMMAND_OF.get(control_id)
-    if command is None:
+    button = BUTTON_BY_ID.get(control_id)
+    if button is None:
         _alert(book, f"ardesk has no button {control_id!r}.", critical=True)
         return None
+    label = button.label
     queued = _actions(book)
     mark = len(queued) if queued is not None else 0
     port = None
+    note = ""
     try:
         from .. import app
         from .adapter import XlwingsWorkbook
         port = XlwingsWorkbook(book)
-        if bank_files is None and command in ("receive", "month-end"):
-            bank_files = _bank_files(book, port, ask=(command == "receive"))
-            if command == "receive" and not bank_files and not _has_typed_receipts(port):
+        if bank_files is None:
+            bank_files, note = _bank_files(book, port, button.bank)
+            if button.bank == "ask" and not bank_files and not _has_typed_receipts(port):
                 _alert(book, f"{label}: no bank file chosen and no receipts waiting on the Receipts tab; "
-                             "nothing was done.")
+                             "nothing was done." + (f"\n{note}" if note else ""))
                 return None
-        result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
+        result = app.run(port, button.command, bank_files=bank_files, now=now, user=user,
                          progress=lambda step: _status(book, f"ardesk {label}: {step}..."))
+        pdfs = _print_slips(book, result)
     except Exception as exc:  # the clerk sees why
         if queued is not None:
             del queued[mark:]          # remote engines: the queued actions are simply not sent
@@ -187,38 +189,68 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
         _alert(book, f"{label} could not run: {exc}\n{outcome}", critical=True)
         return None
     _status(book, False)
-    _alert(book, message(label, result), critical=bool(result.problems))
+    text = message(label, result)
+    if pdfs:
+        text += "\nDeposit slip PDF: " + ", ".join(str(p) for p in pdfs)
+    if note and not result.problems:
+        text += "\n" + note
+    _alert(book, text, critical=bool(result.problems))
     return result
 
 
-def _has_typed_receipts(port) -> bool:
-    t = port.read_tables(["tblReceipts"])["tblReceipts"]
-    ix = t.header.index("PaymentID") if "PaymentID" in t.header else None
-    return any(not t.is_blank(r) and (ix is None or r[ix] in (None, "")) for r in t.rows)
+def _print_slips(book, result) -> list[Path]:
+    """The PDFs of the deposit slips a run made, beside the workbook (as ``ardesk deposit`` prints them)."""
+    if not (result.written and result.deposit_slips):
+        return []
+    from ..documents.deposit_slip import write_slip
+    folder, stem = _book_folder(book), Path(book.name).stem
+    company = result.summary.get("company", "")
+    pdfs = [write_slip(folder / f"{stem}-{s.deposit_id}.pdf", s, company) for s in result.deposit_slips]
+    result.summary["deposit_pdfs"] = [str(p) for p in pdfs]
+    return pdfs
 
 
-def on_ribbon(control_id: str):
-    """The classic add-in's ribbon callback (RunPython): the calling workbook, one step."""
+def on_ribbon(control_id: str, vba_xlwings: str | None = None):
+    """The classic add-in's ribbon callback (RunPython): the calling workbook, one step.
+
+    ``vba_xlwings`` is the xlwings version of the add-in's VBA module
+    (``XLWINGS_VERSION``); a click refuses to run when it is not the installed one.
+    """
     import xlwings as xw
-    return run_button(xw.Book.caller(), control_id)
+    book = xw.Book.caller()
+    problem = version_mismatch(vba_xlwings)
+    if problem:
+        _alert(book, problem, critical=True)
+        return None
+    return run_button(book, control_id)
+
+
+def version_mismatch(vba_xlwings: str | None) -> str:
+    """Why the add-in's VBA module and the installed xlwings package do not fit together ('' if they do)."""
+    import xlwings as xw
+    if vba_xlwings in (None, "", xw.__version__):
+        return ""
+    return (f"ardesk.xlam was built with xlwings {vba_xlwings}, but Python has xlwings {xw.__version__}. "
+            "Rebuild the add-in with `ardesk build-addin` and install the new ardesk.xlam "
+            f"(or run `python -m pip install xlwings=={vba_xlwings}`); then click again. Nothing was done.")
 
 
 # -- xlwings Lite and xlwings Server ---------------------------------------------------
-SCRIPTS = {
-    "ardesk_validate": "ardeskValidate",
-    "ardesk_bill": "ardeskBill",
-    "ardesk_import_bank": "ardeskImportBank",
-    "ardesk_apply_review": "ardeskApplyReview",
-    "ardesk_reconcile": "ardeskReconcile",
-    "ardesk_reports": "ardeskReports",
-    "ardesk_month_end": "ardeskMonthEnd",
-}
-
-
 def remote_runtime() -> bool:
     """True where xlwings' remote runtime serves this module (Lite, Server, or a licence key is set)."""
     return (sys.platform == "emscripten" or os.environ.get("XLWINGS_ON_SERVER") == "true"
             or bool(os.environ.get("XLWINGS_LICENSE_KEY")) or "xlwings.server" in sys.modules)
+
+
+def sheets_sent(control_id: str) -> dict:
+    """The ``include`` of a button's Lite/Server script: Settings and the sheets of the tables its step
+    reads or writes, so xlwings Server is sent only those (``{}``: the step needs every sheet)."""
+    from .. import app, schema
+    tables = app.tables_of(BUTTON_BY_ID[control_id].command)
+    if set(tables) >= set(schema.TABLES):
+        return {}
+    sheets = {schema.TABLES[t].sheet for t in tables} | {"Settings"}
+    return {"include": [s for s in schema.SHEET_ORDER if s in sheets]}
 
 
 def _script(fn_name: str, control_id: str, server, xw):
@@ -226,9 +258,10 @@ def _script(fn_name: str, control_id: str, server, xw):
         run_button(book, control_id)
     button.__name__ = button.__qualname__ = fn_name
     button.__module__ = __name__
-    button.__doc__ = f"ardesk: {LABEL_OF[control_id]}"
+    label = BUTTON_BY_ID[control_id].label
+    button.__doc__ = f"ardesk: {label}"
     button.__annotations__ = {"book": xw.Book}
-    return server.script(name=f"ardesk: {LABEL_OF[control_id]}")(button)
+    return server.script(name=f"ardesk: {label}", **sheets_sent(control_id))(button)
 
 
 def register_scripts() -> list[str]:

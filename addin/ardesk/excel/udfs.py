@@ -334,22 +334,33 @@ def _runtime():
     return None
 
 
-def register():
-    """Define ``ardesk_<name>`` (Excel: ARDESK_<NAME>) for every declared function; returns the names."""
-    deco = _runtime()
-    names = []
+def exposed_functions(func=None, arg=None):
+    """``ardesk_<name>`` (Excel: ARDESK_<NAME>) for every declared function, decorated with ``func``/``arg``.
+
+    ``func`` and ``arg`` are an xlwings runtime's decorators (``xw.func``/``xw.arg``,
+    ``xlwings.server.func``/``server.arg``); table arguments are read as 2-D arrays.
+    """
+    out = []
     for name, (f, tables) in UDFS.items():
         exposed = _guarded(f)
         exposed.__name__ = exposed.__qualname__ = f"ardesk_{name}"
         exposed.__module__ = __name__
-        if deco is not None:
-            func, arg = deco
+        if func is not None:
             for t in tables:
                 exposed = arg(t, ndim=2)(exposed)
             exposed = func(exposed)
+        out.append(exposed)
+    return out
+
+
+def register():
+    """Define the exposed functions in this module for the runtime present; returns their names."""
+    names = []
+    for exposed in exposed_functions(*(_runtime() or ())):
         globals()[exposed.__name__] = exposed
         names.append(exposed.__name__)
     return names
 
 
 EXPOSED = register()
+__all__ = list(EXPOSED)

@@ -2,27 +2,8 @@
 
 The scripts appear in Lite's script list (ardesk: Validate, ardesk: Bill
 period...) and the ARDESK_* functions become worksheet functions.  Both are
-the library's own, defined in ardesk.excel.buttons and ardesk.excel.udfs;
-nothing else belongs here.
+the library's own, defined in ardesk.excel.buttons (one script per ribbon
+button) and ardesk.excel.udfs; nothing else belongs here.
 """
-from ardesk.excel.buttons import (  # noqa: F401
-    ardesk_apply_review,
-    ardesk_bill,
-    ardesk_import_bank,
-    ardesk_month_end,
-    ardesk_reconcile,
-    ardesk_reports,
-    ardesk_validate,
-)
-from ardesk.excel.udfs import (  # noqa: F401
-    ardesk_aging,
-    ardesk_balance,
-    ardesk_customer_flows,
-    ardesk_customer_xirr,
-    ardesk_customer_xnpv,
-    ardesk_dso,
-    ardesk_installments,
-    ardesk_open_items,
-    ardesk_xirr,
-    ardesk_xnpv,
-)
+from ardesk.excel.buttons import *  # noqa: F401,F403
+from ardesk.excel.udfs import *  # noqa: F401,F403
