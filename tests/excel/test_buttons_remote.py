@@ -20,29 +20,66 @@ from .xlremote_helpers import assert_same, click, file_run, inbox_files, snapsho
 STEPS = [
     ("ardeskValidate", "validate", False),
     ("ardeskBill", "bill", False),
+    ("ardeskPostReceipts", "receive", False),
     ("ardeskImportBank", "receive", True),
+    ("ardeskDeposit", "deposit", False),
     ("ardeskReconcile", "reconcile", False),
     ("ardeskReports", "report", False),
     ("ardeskMonthEnd", "month-end", True),
+    ("ardeskClose", "close", False),
 ]
 
 
-@pytest.mark.parametrize("control_id,command,bank", STEPS, ids=[s[1] for s in STEPS])
-def test_button_matches_file_run(pair, demo_dir, control_id, command, bank):
-    remote, local = pair
+def check_button(remote, local, demo_dir, control_id, command, bank):
+    """Press ``control_id`` on ``remote``, run ``command`` on ``local`` with the file adapter: same workbook."""
     result, actions, alerts = click(remote, control_id)
     expected = file_run(local, command, bank_files=inbox_files(demo_dir) if bank else ())
-    assert result is not None and not result.problems
+    assert result is not None and not result.problems, result and result.problems
     assert not expected.problems
+    assert result.command == command
     assert result.summary["invoices_issued"] == expected.summary["invoices_issued"]
     assert result.summary["receipts_posted"] == expected.summary["receipts_posted"]
     assert_same(snapshot(remote), snapshot(local))
     assert len(alerts) == 1 and alerts[0]["mode"] == "info"
+    return result, actions, alerts
+
+
+@pytest.mark.parametrize("control_id,command,bank", STEPS, ids=[s[0] for s in STEPS])
+def test_button_matches_file_run(pair, demo_dir, control_id, command, bank, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)           # a remote book has no folder: the deposit slip goes to the server's
+    remote, local = pair
+    result, actions, alerts = check_button(remote, local, demo_dir, control_id, command, bank)
+    written = {a["func"] for a in actions}
+    assert written != {"alert"}, "the step wrote nothing, so the comparison proves nothing"
     if command in ("bill", "month-end"):
         assert result.summary["invoices_issued"] > 0
         assert f"{result.summary['invoices_issued']} invoice(s) issued" in alerts[0]["prompt"]
+    if control_id == "ardeskPostReceipts":
+        assert result.summary["receipts_posted"] > 0 and result.summary["bank_formats"] == []
     if bank:
-        assert result.summary["receipts_posted"] > 0
+        assert result.summary["receipts_posted"] > 0 and result.summary["bank_formats"]
+    if command == "deposit":
+        from pypdf import PdfReader
+        slips = result.summary["deposit_slips"]
+        assert slips and len(result.summary["deposit_pdfs"]) == len(slips)
+        for slip, pdf in zip(slips, result.summary["deposit_pdfs"]):
+            assert pdf in alerts[0]["prompt"]
+            text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+            assert slip["deposit_id"] in text
+    if command == "close":
+        assert str(snapshot(remote)["settings"]["LockedThrough"]).startswith("2026-10-31")
+
+
+@pytest.mark.parametrize("wrong", ["report", "validate"])
+def test_a_button_dispatched_to_the_wrong_step_fails_the_check(pair, demo_dir, monkeypatch, wrong):
+    """The comparison above catches a button that runs another step than its own."""
+    import dataclasses
+    from ardesk.excel import ids
+    remote, local = pair
+    broken = dataclasses.replace(ids.BUTTON_BY_ID["ardeskReconcile"], command=wrong)
+    monkeypatch.setitem(ids.BUTTON_BY_ID, "ardeskReconcile", broken)
+    with pytest.raises(AssertionError):
+        check_button(remote, local, demo_dir, "ardeskReconcile", "reconcile", False)
 
 
 @pytest.mark.parametrize("dates", ["iso", "serial"])
@@ -136,7 +173,7 @@ def test_text_starting_with_equals_lands_as_text(pair):
         ch.append("tblReceipts", [(date(2026, 10, 20), "check", payer, inv.customer_id, inv.number, "0012", amount, "EUR",
                                    None)])
         FileWorkbook(path).write(ch, backup=False)
-    result, actions, _ = click(remote, "ardeskImportBank", bank_files=[])
+    result, actions, _ = click(remote, "ardeskPostReceipts")
     assert result.summary["receipts_posted"] >= 1
     file_run(local, "receive")
     assert_same(snapshot(remote), snapshot(local))
@@ -150,13 +187,56 @@ def test_text_starting_with_equals_lands_as_text(pair):
     assert "'" + payer in sent and payer not in sent
 
 
-def test_apply_review(pair):
+def _type_review_decision(path, decision: str, customer: str = "") -> str:
+    """Type a decision on the first Review row, as a clerk does; returns the row's fingerprint."""
+    port = FileWorkbook(path)
+    t = port.read_tables(["tblReview"])["tblReview"]
+    rownum = t.first_row
+    ch = Changes()
+    ch.update("tblReview", rownum, "Decision", decision)
+    if customer:
+        ch.update("tblReview", rownum, "CustomerID", customer)
+    port.write(ch, backup=False)
+    return t.rows[0][t.index("Fingerprint")]
+
+
+def test_apply_review_posts_the_typed_decision(pair):
     remote, local = pair
-    result, _actions, alerts = click(remote, "ardeskApplyReview")
+    books = app.load(FileWorkbook(remote))
+    customer = next(i.customer_id for i, _left in books.ledger.open_items() if i.currency == "EUR")
+    for path in (remote, local):
+        fingerprint = _type_review_decision(path, "assign", customer)
+    before = len(snapshot(remote)["tblAllocations"][1])
+    result, actions, alerts = click(remote, "ardeskApplyReview")
     expected = file_run(local, "apply-review")
-    assert result is not None and bool(result.problems) == bool(expected.problems)
-    assert alerts and alerts[-1]["prompt"].startswith("Apply review")
+    assert result is not None and not result.problems and not expected.problems
+    assert alerts[-1]["prompt"].startswith("Apply review")
     assert_same(snapshot(remote), snapshot(local))
+    snap = snapshot(remote)
+    assert len(snap["tblAllocations"][1]) > before                 # the held money went to the customer
+    header, rows = snap["tblReview"]
+    row = next(r for r in rows if r[header.index("Fingerprint")] == fingerprint)
+    assert row[header.index("Status")], "the decision was not marked as posted"
+
+
+def test_typed_receipts_post_without_an_inbox_on_the_remote_engine(pair):
+    """No BankInbox and no file dialog (Mac, Lite, Server): both cash buttons still post the Receipts tab."""
+    remote, local = pair
+    for path in (remote, local):
+        ch = Changes()
+        ch.names["BankInbox"] = ""
+        FileWorkbook(path).write(ch, backup=False)
+    result, actions, alerts = click(remote, "ardeskImportBank")
+    expected = file_run(local, "receive")
+    assert result is not None and not result.problems
+    assert result.summary["receipts_posted"] == expected.summary["receipts_posted"] > 0
+    assert result.summary["bank_formats"] == []
+    assert_same(snapshot(remote), snapshot(local))
+    assert "BankInbox" in alerts[0]["prompt"]                    # says how to import bank files here
+    # and nothing is left to post: a second click says so and writes nothing
+    result, actions, alerts = click(remote, "ardeskPostReceipts")
+    assert result.summary["receipts_posted"] == 0
+    assert [a["func"] for a in actions] == ["alert"]
 
 
 def test_number_formats_on_appended_rows(pair):

@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from ardesk import app
+from ardesk import app, schema
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.rows import canonical
 
 NOW = datetime(2026, 11, 2, 9, 30)
 USER = "clerk"
 PERIOD = "2026-10"
-TABLES = app.ALL_TABLES + ("tblAudit",)
+TABLES = tuple(schema.TABLES)          # every table, the cash-application tabs included
 REPORT_SHEETS = ("Aging", "Summary", "Reconciliation")
 
 

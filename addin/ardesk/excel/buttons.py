@@ -28,7 +28,6 @@ TITLE = "ardesk"
 BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx")
 MAX_LISTED = 12
 SCRIPTS = {b.script: b.id for b in RIBBON_BUTTONS}
-__all__ = list(SCRIPTS)
 
 
 class ButtonError(Exception):
@@ -198,6 +197,12 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
     return result
 
 
+def _has_typed_receipts(port) -> bool:
+    t = port.read_tables(["tblReceipts"])["tblReceipts"]
+    ix = t.header.index("PaymentID") if "PaymentID" in t.header else None
+    return any(not t.is_blank(r) and (ix is None or r[ix] in (None, "")) for r in t.rows)
+
+
 def _print_slips(book, result) -> list[Path]:
     """The PDFs of the deposit slips a run made, beside the workbook (as ``ardesk deposit`` prints them)."""
     if not (result.written and result.deposit_slips):
@@ -281,3 +286,4 @@ def register_scripts() -> list[str]:
 
 
 REGISTERED = register_scripts()
+__all__ = list(REGISTERED)          # what a Lite main.py's `from ardesk.excel.buttons import *` takes
