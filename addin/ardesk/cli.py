@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", type=_period, required=True)
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
+    sp = sub.add_parser("build-lite", help="build ardesk's pure-Python wheel and requirements.txt for xlwings Lite")
+    sp.add_argument("--out", type=Path, default=None, help="folder (default: dist-lite)")
+    sp.add_argument("--url", help="where the wheel will be hosted (written into requirements.txt)")
     return p
 
 
@@ -151,6 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build-addin":
             from .excel.addin_build import build_addin
             print(f"built {build_addin(args.out)}")
+            return EXIT_OK
+        if args.command == "build-lite":
+            from .excel.lite_build import build_lite
+            for path in build_lite(args.out, args.url):
+                print(f"built {path}")
             return EXIT_OK
         if args.command == "demo":
             from .demo import build_demo

@@ -114,7 +114,11 @@ class FileWorkbook:
     # -- reading ------------------------------------------------------------
     def _calamine(self):
         if self._book is None:
-            from python_calamine import CalamineWorkbook
+            try:
+                from python_calamine import CalamineWorkbook
+            except ImportError:
+                raise WorkbookError(f"{self.path.name}: reading workbook files needs python-calamine, which this "
+                                    "Python lacks: python -m pip install 'ardesk[fast]'") from None
             self._book = CalamineWorkbook.from_path(str(self.path), load_tables=True)
         return self._book
 
