@@ -20,7 +20,7 @@ NUMBER_FORMATS = {
     DATE: "yyyy-mm-dd",
     DATETIME: "yyyy-mm-dd hh:mm:ss",
     INT: "0",
-    DECIMAL: "#,##0.######",
+    DECIMAL: "General",         # as many decimals as the value has, and no trailing point for whole numbers
     RATE: "0.00%",
     TEXT: "@",
     ID: "@",
@@ -238,31 +238,36 @@ RECONCILIATION = TableDef("tblReconciliation", "Reconciliation", (
 
 REVIEW_DECISIONS = ("confirm", "assign", "suspense")
 REVIEW = TableDef("tblReview", "Review", (
-    C("Fingerprint", ID, True, width=24),
+    # the clerk's decision first (frozen with the header), then the money as the bank sent it,
+    # then the matcher's proposal, then what ardesk fills in; the fingerprint, a key, last
+    C("Decision", CHOICE, False, REVIEW_DECISIONS, width=10,
+      note="confirm: post the proposal; assign: post to CustomerID / InvoiceNos; suspense"),
+    C("CustomerID", ID, width=12, note="your decision: the customer who paid (pick from the list)"),
+    C("InvoiceNos", TEXT, width=30, note="your decision: invoice numbers, separated by spaces or commas"),
     C("Date", DATE, True, width=11),
-    C("Source", TEXT, width=18),
-    C("Origin", TEXT, width=22, note="file and line, or Receipts row"),
-    C("Method", TEXT, width=10),
-    C("Payer", TEXT, width=26),
-    C("PayerAccount", TEXT, width=22),
-    C("Reference", TEXT, width=36, note="remittance text as received"),
-    C("CheckNo", TEXT, width=10),
     C("Amount", MONEY, True, width=12),
     C("Currency", TEXT, True, width=9),
-    C("PaymentID", ID, width=12, note="set when the money is already held in suspense"),
+    C("Payer", TEXT, width=26),
+    C("Reference", TEXT, width=36, note="remittance text as received"),
+    C("PayerAccount", TEXT, width=22),
+    C("Method", TEXT, width=10),
+    C("CheckNo", TEXT, width=10),
+    C("Source", TEXT, width=18),
+    C("Origin", TEXT, width=22, note="file and line, or Receipts row"),
     C("ProposedCustomer", ID, width=12),
     C("ProposedInvoices", TEXT, width=30),
     C("Confidence", DECIMAL, width=10),
     C("Rule", TEXT, width=14),
     C("Reason", TEXT, width=60),
-    C("Decision", CHOICE, False, REVIEW_DECISIONS, width=10,
-      note="confirm: post the proposal; assign: post to CustomerID / InvoiceNos; suspense"),
-    C("CustomerID", ID, width=12, note="your decision: the customer who paid"),
-    C("InvoiceNos", TEXT, width=30, note="your decision: invoice numbers, separated by spaces or commas"),
+    C("PaymentID", ID, width=12, note="set when the money is already held in suspense"),
     C("ReceiptRow", INT, width=8, note="Receipts row stamped when posted"),
     C("Status", TEXT, width=30, note="filled by ardesk when the decision is posted"),
+    C("Fingerprint", ID, True, width=24),
 ), "input", key="Fingerprint",
     note="Receipts the matcher was not sure of; nothing is posted for them until apply-review.")
+# The Review tab's panes are frozen right of the decision columns, and CustomerID offers the customers.
+REVIEW_FROZEN_COLUMNS = 3
+LISTS = {("tblReview", "CustomerID"): ("tblCustomers", "CustomerID")}
 
 DEPOSITS = TableDef("tblDeposits", "Deposits", (
     C("DepositID", ID, True, width=12),

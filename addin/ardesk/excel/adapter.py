@@ -37,7 +37,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from .. import schema
-from ..io.port import Changes, Table, WorkbookError, column_letter, parse_ref
+from ..io.port import Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 
 READ_OPTIONS = {"ndim": 2, "dates": dt.datetime, "empty": None, "err_to_str": True}
 DATE_KINDS = (schema.DATE, schema.DATETIME)
@@ -203,6 +203,7 @@ class XlwingsWorkbook:
             r0, c0, r1, c1 = self._extent(table)
             width = c1 - c0 + 1
             header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            rows = in_sheet_order(name, header, rows)
             for row in rows:
                 if len(row) != width:
                     raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")

@@ -30,7 +30,7 @@ from xml.etree import ElementTree
 
 from .. import schema
 from ..schema import number_formats
-from .port import _CELL, Changes, Table, WorkbookError, column_letter, parse_ref
+from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 
 # Part families openpyxl does not read back, so a save would silently drop them.
 UNSUPPORTED = {
@@ -209,6 +209,7 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
             last = r0
         header = [ws.cell(row=r0, column=c).value for c in range(c0, c1 + 1)]
         fmts = number_formats(name, header)
+        rows = in_sheet_order(name, header, rows)
         for i, row in enumerate(rows, start=1):
             if len(row) != width:
                 raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")

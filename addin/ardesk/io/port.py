@@ -68,6 +68,24 @@ def parse_ref(ref: str) -> tuple[int, int, int, int]:
     return col(ma.group(1)), int(ma.group(2)), col(mb.group(1)), int(mb.group(2))
 
 
+def in_sheet_order(name: str, sheet_header: Sequence[Any], rows: Sequence[tuple]) -> list[tuple]:
+    """Appended rows (in the layout's column order) rearranged to the columns of the table in the workbook.
+
+    A workbook made before the layout moved a column (the Review tab's decision columns came first) keeps
+    its own order; every column of the layout must still be there.
+    """
+    tdef = TABLES.get(name)
+    header = tuple("" if h is None else str(h).strip() for h in sheet_header)
+    if tdef is None or header == tdef.header or not rows:
+        return list(rows)
+    missing = [c for c in tdef.header if c not in header]
+    if missing:
+        raise WorkbookError(f"Sheet {tdef.sheet!r}: table {name} has no column {', '.join(map(repr, missing))} "
+                            f"(columns: {', '.join(header)}); add it, or copy the tab from `ardesk init`")
+    at = [tdef.header.index(h) if h in tdef.header else None for h in header]
+    return [tuple(None if i is None else row[i] for i in at) for row in rows]
+
+
 def column_letter(n: int) -> str:
     s = ""
     while n:

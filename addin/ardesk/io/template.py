@@ -84,6 +84,11 @@ def _validations(ws, tdef: TableDef) -> None:
             dv = DataValidation(type="decimal", operator="between", formula1="-1E+12", formula2="1E+12")
         elif col.kind == RATE:
             dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
+        if (tdef.name, col.name) in schema.LISTS:
+            # a list validation cannot name a table column itself; INDIRECT of the structured
+            # reference can, and follows the table as it grows
+            source, source_column = schema.LISTS[tdef.name, col.name]
+            dv = DataValidation(type="list", formula1=f'INDIRECT("{source}[{source_column}]")', allow_blank=True)
         if dv is None:
             continue
         dv.error = f"{col.name}: {col.note or 'see the Settings sheet and README'}"
@@ -91,6 +96,24 @@ def _validations(ws, tdef: TableDef) -> None:
         dv.showErrorMessage = True
         dv.add(sqref)
         ws.add_data_validation(dv)
+
+
+def _guard_ledger(ws, tdef: TableDef) -> None:
+    """Refuse typing into a posted ledger row: a validation rule no typed value passes.
+
+    Validation applies to what a clerk types, not to what a program writes, so every engine still
+    appends: the file adapter (openpyxl), classic Excel (COM / AppleScript), xlwings Lite and xlwings
+    Server (Office.js).  Sheet protection would stop the last two: Office.js refuses to write a
+    protected sheet, and xlwings sends no action to lift it.
+    """
+    last = column_letter(len(tdef.columns))
+    dv = DataValidation(type="custom", formula1="FALSE", allow_blank=True)
+    dv.errorTitle = f"ardesk: {tdef.sheet} is a ledger"
+    dv.error = ("Posted rows are never edited. Correct a mistake with a reversing entry or a credit note "
+                "(ardesk posts them); see the README, Accounting rules.")
+    dv.showErrorMessage = True
+    dv.add(f"A2:{last}{LAST_ROW}")
+    ws.add_data_validation(dv)
 
 
 def _settings_sheet(wb: Workbook) -> None:
@@ -124,6 +147,7 @@ def build_template() -> Workbook:
     from ..core.reports.aging import bucket_labels, parse_buckets
     wb = Workbook()
     _settings_sheet(wb)
+
     by_sheet = {t.sheet: t for t in schema.TABLES.values()}
     for sheet in schema.SHEET_ORDER[1:]:
         ws = wb.create_sheet(sheet)
@@ -137,6 +161,10 @@ def build_template() -> Workbook:
         add_table(ws, tdef, header)
         if tdef.role == "input":
             _validations(ws, tdef)
+        if tdef.role == "ledger":
+            _guard_ledger(ws, tdef)
+        if tdef is schema.REVIEW:
+            ws.freeze_panes = ws.cell(row=2, column=schema.REVIEW_FROZEN_COLUMNS + 1)
         ws.sheet_properties.tabColor = {"input": "2E75B6", "ledger": "7F7F7F", "report": "70AD47"}[tdef.role]
     wb.properties.creator = "ardesk"
     wb.properties.title = "ardesk billing workbook"

@@ -42,12 +42,17 @@ def review_row(item: ReviewItem) -> tuple:
         reason = f"no rule identified the payer; held in suspense as {item.payment_id}"
     else:
         reason = p.reason
-    return (inc.fingerprint, inc.date, inc.source, inc.origin, inc.method, inc.payer or None,
-            inc.payer_account or None, inc.remittance[:250] or None, inc.check_no or None,
-            to_decimal(inc.amount, e), inc.currency, item.payment_id or None,
-            p.customer_id if p else None, " ".join(p.invoice_nos) if p and p.invoice_nos else None,
-            Decimal(str(p.confidence)) if p else None, p.rule if p else None, reason[:250],
-            None, None, None, inc.receipt_row, None)
+    values = {
+        "Fingerprint": inc.fingerprint, "Date": inc.date, "Source": inc.source, "Origin": inc.origin,
+        "Method": inc.method, "Payer": inc.payer or None, "PayerAccount": inc.payer_account or None,
+        "Reference": inc.remittance[:250] or None, "CheckNo": inc.check_no or None,
+        "Amount": to_decimal(inc.amount, e), "Currency": inc.currency, "PaymentID": item.payment_id or None,
+        "ProposedCustomer": p.customer_id if p else None,
+        "ProposedInvoices": " ".join(p.invoice_nos) if p and p.invoice_nos else None,
+        "Confidence": Decimal(str(p.confidence)) if p else None, "Rule": p.rule if p else None,
+        "Reason": reason[:250], "ReceiptRow": inc.receipt_row,
+    }
+    return tuple(values.get(c) for c in schema.REVIEW.header)
 
 
 @dataclass(frozen=True, slots=True)
