@@ -397,6 +397,8 @@ def _finish(r: Run, ar_before: dict[str, int], user: str | None, ledger_read: bo
         # the state a clerk must act on, listed by every run alike
         r.notes += suspense_notes(ledger)
         r.notes += cashapp.review_notes(r.cash, r.changes)
+        if ledger_read:     # the same count as the Exceptions note: this run's new rows and older ones
+            summary["review_waiting"] = cashapp.review_waiting(r.cash, r.changes)
         ch = r.changes
         ch.append("tblInvoices", [out_rows.invoice_row(i) for i in r.invoices])
         ch.append("tblInvoiceLines", [out_rows.line_row(ln) for i in r.invoices for ln in i.lines])

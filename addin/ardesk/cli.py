@@ -119,7 +119,9 @@ def print_summary(s: dict, out=sys.stdout) -> None:
     print(f"  receipts posted     {s.get('receipts_posted', 0)}"
           + (f"  (duplicates skipped {s['duplicates_skipped']})" if s.get("duplicates_skipped") else ""), file=out)
     if "to_review" in s:
-        print(f"  matched and posted  {s.get('auto_posted', 0)}; waiting on the Review tab {s['to_review']}", file=out)
+        print(f"  matched and posted  {s.get('auto_posted', 0)}; sent to the Review tab {s['to_review']}", file=out)
+    if s.get("review_waiting"):
+        print(f"  waiting on Review   {s['review_waiting']} (decide them, then apply-review)", file=out)
     for d in s.get("deposit_slips") or ():
         print(f"  deposit slip        {d['deposit_id']}: {d['items']} item(s), {d['currency']} {d['total']}", file=out)
     for pdf in s.get("deposit_pdfs") or ():

@@ -86,7 +86,9 @@ def test_a_button_dispatched_to_the_wrong_step_fails_the_check(pair, demo_dir, m
 def test_month_end_step_by_step(pair, demo_dir, dates):
     """Bill, import, reconcile, report in turn: appends land below what the previous step appended."""
     remote, local = pair
-    for control_id, command, bank in (STEPS[1], STEPS[2], STEPS[3], STEPS[4]):
+    by_id = {s[0]: s for s in STEPS}
+    for control_id, command, bank in (by_id[i] for i in ("ardeskBill", "ardeskImportBank", "ardeskReconcile",
+                                                           "ardeskReports")):
         result, _actions, _alerts = click(remote, control_id, dates=dates)
         assert result is not None and not result.problems, result and result.problems
         file_run(local, command, bank_files=inbox_files(demo_dir) if bank else ())

@@ -140,6 +140,8 @@ def message(label: str, result) -> str:
         done.append(f"Aging and Summary as of {s.get('as_of')}")
     if result.command == "validate":
         done.append("every input tab is valid")
+    if s.get("review_waiting"):
+        done.append(f"{s['review_waiting']} receipt(s) wait on the Review tab")
     for cur, v in (s.get("ar_balance") or {}).items():
         done.append(f"open AR {cur} {v}")
     head = f"{label}: " + ("; ".join(done) if done else "nothing to do") + "."

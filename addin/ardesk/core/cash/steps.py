@@ -159,11 +159,16 @@ def slip_summaries(slips: list) -> list[dict]:
              "total": str(to_decimal(s.total, exponent(s.currency)))} for s in slips]
 
 
-def review_notes(cash: CashBooks, changes) -> list[Problem]:
+def review_waiting(cash: CashBooks, changes) -> int:
     """How many Review rows still wait for a decision once this run's changes are written."""
     decided = {row for row, column, _ in changes.updates.get("tblReview", ()) if column == "Status"}
     waiting = sum(1 for r in cash.review if not r.status and r.row not in decided)
-    waiting += len(changes.appends.get("tblReview", ()))
+    return waiting + len(changes.appends.get("tblReview", ()))
+
+
+def review_notes(cash: CashBooks, changes) -> list[Problem]:
+    """The note on Exceptions saying how many Review rows wait (see :func:`review_waiting`)."""
+    waiting = review_waiting(cash, changes)
     if not waiting:
         return []
     return [Problem(f"{waiting} receipt(s) wait on the Review tab: fill Decision (or CustomerID / InvoiceNos) "
