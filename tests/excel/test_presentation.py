@@ -47,6 +47,25 @@ def test_whole_numbers_show_without_a_trailing_point(tmp_path):
     assert [(r[quantity], r[price]) for r in rows[1:3]] == [("1", "149"), ("2.5", "80.125")]
 
 
+def _optional_decimals_only(section: str) -> bool:
+    """Excel shows the decimal point of a format section whose decimals are all optional (# or ?) even for a
+    whole number: 149 in #,##0.###### shows as "149." (LibreOffice drops the point, so it cannot show this)."""
+    import re
+    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", section)      # quoted text, escapes, [colour]/[condition]
+    m = re.search(r"\.([0#?,]*)", plain)
+    return bool(m) and m.group(1) != "" and "0" not in m.group(1)
+
+
+def test_no_format_shows_a_trailing_point(tmp_path):
+    assert _optional_decimals_only("#,##0.######") and not _optional_decimals_only("#,##0.00")
+    formats = set(schema.NUMBER_FORMATS.values())
+    wb = openpyxl.load_workbook(create_workbook(tmp_path / "book.xlsx"))
+    formats |= {c.number_format for ws in wb for row in ws.iter_rows() for c in row}
+    formats |= {d.number_format for ws in wb for d in ws.column_dimensions.values() if d.number_format}
+    bad = [f for f in formats for section in f.split(";") if _optional_decimals_only(section)]
+    assert not bad
+
+
 def test_review_tab_layout(tmp_path):
     header = schema.REVIEW.header
     assert header[:3] == ("Decision", "CustomerID", "InvoiceNos")
