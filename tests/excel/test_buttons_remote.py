@@ -272,6 +272,24 @@ def test_scripts_run_through_xlwings(pair):
     assert_same(snapshot(remote), snapshot(local))
 
 
+def test_scripts_ask_only_for_the_sheets_their_step_needs(pair):
+    """Validate reads the input tabs only: its script includes those sheets and Settings; a step that needs
+    the ledger includes everything.  A payload without a sheet the step needs fails the step cleanly."""
+    import xlwings as xw
+    from xlwings.server import custom_scripts_meta
+    from ardesk.excel.payload import book_payload
+    meta = {m["function_name"]: m for m in custom_scripts_meta(buttons)}
+    assert meta["ardesk_validate"]["include"] == "Settings,Customers,Charges,Receipts,Exceptions"
+    assert not meta["ardesk_month_end"].get("include")
+    remote, _ = pair
+    payload = book_payload(remote, **buttons.sheets_sent("ardeskValidate"))
+    assert ",".join(s["name"] for s in payload["sheets"] if s["values"] != [[]]) == meta["ardesk_validate"]["include"]
+    book = xw.Book(json=payload)
+    assert buttons.run_button(book, "ardeskBill") is None       # billing needs the ledger: refused, nothing queued
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"] and "tblInvoices" in actions[0]["args"][0]
+
+
 def test_unknown_action_fails_the_utility(tmp_path):
     from openpyxl import Workbook
     from ardesk.excel.payload import UnknownActionError, apply_actions

@@ -55,15 +55,20 @@ def _cell_payload(v: Any, dates: str) -> Any:
 
 
 def book_payload(path: str | Path, *, dates: str = "iso", client: str = "Office.js",
-                 active_sheet: int = 0) -> dict:
+                 active_sheet: int = 0, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> dict:
     """The remote engine's payload for the workbook at ``path``.
 
     ``dates``: ``"iso"`` sends date cells as ISO strings (Excel 2021/365),
     ``"serial"`` as serial numbers (older Excel, or formats Excel does not
-    classify as dates).
+    classify as dates).  ``include``/``exclude``: the script's sheet lists, as
+    xlwings' client applies them: a sheet left out is still listed, with no
+    values and no tables (names are always sent).
     """
     if dates not in DATE_MODES:
         raise ValueError(f"dates must be one of {DATE_MODES}, not {dates!r}")
+    include, exclude = list(include), list(exclude)
+    if include and exclude:
+        raise ValueError("Either use 'include' or 'exclude', but not both!")
     import xlwings as xw
     from openpyxl import load_workbook
     wb = load_workbook(path, data_only=True)
@@ -80,6 +85,9 @@ def book_payload(path: str | Path, *, dates: str = "iso", client: str = "Office.
         names.append(entry)
     sheets = []
     for ws in wb.worksheets:
+        if (include and ws.title not in include) or ws.title in exclude:
+            sheets.append({"name": ws.title, "values": [[]], "pictures": [], "tables": []})
+            continue
         width = max(ws.max_column, 1)
         values = [[_cell_payload(c.value, dates) for c in row]
                   for row in ws.iter_rows(min_row=1, max_row=max(ws.max_row, 1), min_col=1, max_col=width)]
