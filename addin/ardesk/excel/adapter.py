@@ -32,6 +32,7 @@ problem is found, and only then writes, one block per table or column run:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
@@ -40,6 +41,8 @@ from .. import schema
 from ..io.port import Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 
 READ_OPTIONS = {"ndim": 2, "dates": dt.datetime, "empty": None, "err_to_str": True}
+# the ISO text the Office.js client sends for a date cell (as xlwings' remote engine recognises it)
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 DATE_KINDS = (schema.DATE, schema.DATETIME)
 
 
@@ -85,6 +88,34 @@ def table_from_values(name: str, values: Sequence[Sequence[Any]], *, first_row: 
     sheet = tdef.sheet if tdef else name
     rows = normalize_rows(name, header, (tuple(r) + (None,) * (len(header) - len(r)) for r in values[1:]))
     return Table(name, sheet, header, rows, first_row=first_row, first_col=first_col)
+
+
+def _remote_table(name: str, raw: Sequence[Sequence[Any]], *, first_row: int, first_col: int) -> Table:
+    """A table from the remote engine's raw payload values in one pass per cell.
+
+    The same values as ``range.options(**READ_OPTIONS).value`` followed by :func:`normalize_rows`
+    (ISO date text from the client as dates, "" as None, serials in date columns as dates), without
+    xlwings' per-cell conversion first: on a big ledger reading is most of a click.
+    """
+    if not raw or not raw[0]:
+        raise WorkbookError(f"{name}: the range is empty; pass the whole table including its header row")
+    header = tuple("" if h in (None, "") else str(h).strip() for h in raw[0])
+    tdef = schema.TABLES.get(name)
+    dates = [tdef is not None and h in tdef.header and tdef.column(h).kind in DATE_KINDS for h in header]
+    rows = []
+    for r in raw[1:]:
+        row = []
+        for v, is_date in zip(r, dates):
+            if v == "" or v is None:
+                v = None
+            elif type(v) is str:
+                if v[-1:] == "Z" and _ISO_DATETIME.match(v):
+                    v = cell_in(dt.datetime.fromisoformat(v[:-1]))
+            elif is_date and type(v) in (int, float) and 0 < v < 2958466:
+                v = from_serial(v)
+            row.append(v)
+        rows.append(tuple(row) + (None,) * (len(header) - len(row)))
+    return Table(name, tdef.sheet if tdef else name, header, rows, first_row=first_row, first_col=first_col)
 
 
 # -- values out ----------------------------------------------------------------
@@ -165,8 +196,11 @@ class XlwingsWorkbook:
         for name in names:
             sheet, table = self._table(name)
             r0, c0, _r1, _c1 = self._extent(table)
-            values = table.range.options(**READ_OPTIONS).value
-            t = table_from_values(name, values, first_row=r0 + 1, first_col=c0)
+            if _engine_name(self.book) == "remote":
+                t = _remote_table(name, table.range.raw_value, first_row=r0 + 1, first_col=c0)
+            else:
+                values = table.range.options(**READ_OPTIONS).value
+                t = table_from_values(name, values, first_row=r0 + 1, first_col=c0)
             t.sheet = sheet.name
             out[name] = t
         return out
