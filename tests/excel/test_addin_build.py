@@ -489,3 +489,11 @@ def test_wrappers_call_functions_the_udf_module_defines():
     module = importlib.import_module(UDF_MODULE)
     for name, _args in WRAPPER.findall(udf_module_source()):
         assert callable(getattr(module, name)), name
+
+
+def test_a_click_with_another_xlwings_says_to_rebuild():
+    from ardesk.excel.buttons import version_mismatch
+    assert version_mismatch(xlwings.__version__) == ""
+    text = version_mismatch("0.30.0")
+    assert "0.30.0" in text and xlwings.__version__ in text and "ardesk build-addin" in text
+    assert "Nothing was done" in text
