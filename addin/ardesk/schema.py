@@ -79,6 +79,8 @@ def C(name, kind=TEXT, required=False, choices=(), width=14, note=""):
 
 FREQUENCIES = ("once", "monthly", "quarterly", "annual")
 CUSTOMER_STATUS = ("active", "hold", "inactive")
+DELIVERY_CHANNELS = ("email", "post", "email+post")
+EINVOICE_FORMATS = ("none", "factur-x", "xrechnung", "peppol")
 METHODS = ("check", "cash", "transfer", "card", "direct debit", "other")
 
 CUSTOMERS = TableDef("tblCustomers", "Customers", (
@@ -94,6 +96,13 @@ CUSTOMERS = TableDef("tblCustomers", "Customers", (
     C("CreditLimit", MONEY, width=12),
     C("Status", CHOICE, True, CUSTOMER_STATUS, width=9),
     C("BankAccount", TEXT, width=24, note="IBAN or account the customer pays from"),
+    C("City", TEXT, width=16),
+    C("Locale", TEXT, width=8, note="language and country for documents, e.g. de_DE, fr_CH, ar_EG; blank: en_GB"),
+    C("Delivery", CHOICE, False, DELIVERY_CHANNELS, width=10, note="blank: e-mail when there is one, else post"),
+    C("EInvoice", CHOICE, False, EINVOICE_FORMATS, width=10, note="structured e-invoice sent with the PDF; blank: none"),
+    C("VATID", TEXT, width=16, note="the customer's VAT identification number"),
+    C("BuyerReference", TEXT, width=22, note="buyer reference or Leitweg-ID (XRechnung)"),
+    C("PeppolEndpoint", TEXT, width=22, note="Peppol participant ID as scheme:value, e.g. 0208:0123456789"),
 ), "input", key="CustomerID", note="One row per customer.")
 
 CHARGES = TableDef("tblCharges", "Charges", (
@@ -289,13 +298,59 @@ SETTLEMENTS = TableDef("tblSettlements", "Settlements", (
     C("Note", TEXT, width=50),
 ), "ledger", note="Bank lines and processor rows that are not receipts: deposits, payouts, card fees, refunds.")
 
+PROOF = TableDef("tblProof", "Proof", (
+    C("Period", TEXT, width=9),
+    C("InvoiceNo", ID, width=16),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=28),
+    C("Lines", INT, width=7),
+    C("Currency", TEXT, width=9),
+    C("Net", MONEY, width=12),
+    C("Tax", MONEY, width=11),
+    C("Total", MONEY, width=12),
+    C("Channel", TEXT, width=14, note="e-mail, post, and the e-invoice format"),
+    C("StopsDelivery", TEXT, width=50, note="what keeps this invoice from reaching the customer"),
+    C("InputsHash", ID, width=20, note="Customers, Charges, Settings and issued numbers as previewed"),
+), "report", anchor="A4", note="What the next billing run would issue; Bill period issues it when no input changed.")
+
+DOCUMENT_KINDS = ("invoice", "credit note", "statement", "letter")
+DOCUMENTS = TableDef("tblDocuments", "Documents", (
+    C("DocumentNo", ID, True, width=22),
+    C("Kind", CHOICE, True, DOCUMENT_KINDS, width=11),
+    C("CustomerID", ID, True, width=12),
+    C("Date", DATE, True, width=11),
+    C("Currency", TEXT, width=9),
+    C("Total", MONEY, width=12),
+    C("File", TEXT, width=28, note="the archived PDF, in the documents folder"),
+    C("SHA256", ID, width=20),
+    C("XmlFile", TEXT, width=28, note="the e-invoice, when one was made"),
+    C("XmlSHA256", ID, width=20),
+    C("Format", TEXT, width=10),
+    C("ArchivedAt", DATETIME, width=19),
+), "ledger", key="DocumentNo", note="Every document issued, archived once with its SHA-256.")
+
+DELIVERY_STATUS = ("sent", "failed", "bounced", "printed", "drafted")
+DELIVERIES = TableDef("tblDeliveries", "Deliveries", (
+    C("DocumentNo", ID, True, width=22),
+    C("Kind", TEXT, width=11),
+    C("Channel", TEXT, width=8, note="email, post or draft"),
+    C("Address", TEXT, width=30, note="e-mail address, or the print batch file"),
+    C("MessageID", TEXT, width=36),
+    C("Status", CHOICE, True, DELIVERY_STATUS, width=9),
+    C("Error", TEXT, width=50),
+    C("At", DATETIME, width=19),
+    C("User", TEXT, width=12),
+), "ledger", note="Each document x recipient delivered or tried: sent only once the server accepted it.")
+
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
-    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS)}
+    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS,
+    PROOF, DOCUMENTS, DELIVERIES)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
-               "Reconciliation", "Audit", "Review", "Deposits", "Settlements")
+               "Reconciliation", "Audit", "Review", "Deposits", "Settlements", "Proof", "Documents",
+               "Deliveries")
 
 
 @dataclass(frozen=True)
@@ -334,6 +389,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AcctRevenue", "Account: revenue", TEXT, "4000"),
     Setting("AcctCardFees", "Account: card fees", TEXT, "6100"),
     Setting("AcctWriteOff", "Account: write-offs and discounts", TEXT, "6800"),
+    # documents and delivery
+    Setting("CompanyPostalCode", "Company postcode", TEXT, "1000"),
+    Setting("CompanyCity", "Company city", TEXT, "Brussels"),
+    Setting("CompanyCountry", "Company country (ISO 3166)", TEXT, "BE"),
+    Setting("CompanyEmail", "Company e-mail (sender)", TEXT, "billing@example.com"),
+    Setting("CompanyVATID", "Company VAT ID", TEXT, "BE0123456749"),
+    Setting("CompanyRegistration", "Company registration", TEXT, "", "register and number, printed in the footer"),
+    Setting("CompanyIBAN", "Company IBAN", TEXT, "BE68539007547034", "printed on documents and in the payment QR code"),
+    Setting("CompanyBIC", "Company BIC", TEXT, ""),
+    Setting("CompanyLogo", "Logo image file", TEXT, "", "PNG, JPEG or SVG; relative to the workbook's folder"),
+    Setting("FooterText", "Document footer", TEXT, ""),
+    Setting("EnvelopeLayout", "Envelope window", CHOICE, "din5008b", "din5008b (DIN 5008 form B) or us10 (US #10)"),
+    Setting("StatementType", "Statement type", CHOICE, "open-item", "open-item, balance-forward or activity"),
+    Setting("TemplatesFolder", "Templates folder", TEXT, "", "blank: the templates shipped with ardesk"),
+    Setting("DocumentsFolder", "Documents folder", TEXT, "documents", "archive of issued PDFs and XML; relative to the workbook's folder"),
+    Setting("SmtpHost", "SMTP server", TEXT, "", "ARDESK_SMTP_HOST overrides"),
+    Setting("SmtpPort", "SMTP port", INT, 587, "ARDESK_SMTP_PORT overrides"),
+    Setting("SmtpSecurity", "SMTP security", CHOICE, "starttls", "none, starttls or ssl; ARDESK_SMTP_SECURITY overrides"),
+    Setting("SmtpUser", "SMTP user", TEXT, "", "the password comes from ARDESK_SMTP_PASSWORD or the OS keyring, never the workbook"),
+    Setting("MailMode", "Deliver e-mail as", CHOICE, "send", "send, eml (drafts to open and send) or outlook (Outlook drafts, Windows)"),
+    Setting("AttachmentLimitMB", "Attachment size limit (MB)", DECIMAL, 10),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -86,6 +86,13 @@ class Customer:
     credit_limit: int | None = None
     bank_account: str = ""
     row: int = 0
+    city: str = ""
+    locale: str = ""
+    delivery: str = ""             # email, post, email+post; blank: e-mail when there is one
+    einvoice: str = ""             # none, factur-x, xrechnung, peppol
+    vat_id: str = ""
+    buyer_reference: str = ""
+    peppol_endpoint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,9 +214,11 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
             ("Address", None, False), ("PostalCode", None, False), ("Country", None, False),
             ("TermsDays", as_int, True), ("TaxRate", as_decimal, True), ("Currency", None, False),
             ("CreditLimit", RAW, False), ("Status", choice(schema.CUSTOMER_STATUS), False),
-            ("BankAccount", None, False)]
+            ("BankAccount", None, False), ("City", None, False), ("Locale", None, False),
+            ("Delivery", choice(schema.DELIVERY_CHANNELS), False), ("EInvoice", choice(schema.EINVOICE_FORMATS), False),
+            ("VATID", None, False), ("BuyerReference", None, False), ("PeppolEndpoint", None, False)]
     for rownum, v in r.rows(cols):
-        cid, name, email, addr, pc, country, terms, rate, cur, limit, status, bank = v
+        cid, name, email, addr, pc, country, terms, rate, cur, limit, status, bank = v[:12]
         cur = (cur or settings.base_currency).upper()
         status = status or "active"
         bad = False
@@ -241,7 +243,9 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
                 bad = True
         if bad:
             continue
-        out[cid] = Customer(cid, name, terms, rate, cur, status, email, addr, pc, country, credit_limit, bank, rownum)
+        city, locale, delivery, einvoice, vat_id, buyer_ref, peppol = v[12:]
+        out[cid] = Customer(cid, name, terms, rate, cur, status, email, addr, pc, country, credit_limit, bank, rownum,
+                            city, locale, delivery or "", einvoice or "", vat_id, buyer_ref, peppol)
     return out, problems
 
 

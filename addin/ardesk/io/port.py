@@ -99,8 +99,11 @@ class Changes:
         self.updates.setdefault(table, []).append((row, column, value))
 
     def append(self, table: str, rows: Sequence[tuple]) -> None:
+        """Rows for the end of ``table``; a row shorter than the table leaves the later columns blank."""
         if rows:
-            self.appends.setdefault(table, []).extend(rows)
+            width = len(TABLES[table].columns) if table in TABLES else 0
+            self.appends.setdefault(table, []).extend(
+                tuple(r) + (None,) * (width - len(r)) if len(r) < width else r for r in rows)
 
     def is_empty(self) -> bool:
         return not (self.appends or self.replace or self.names or self.updates)
