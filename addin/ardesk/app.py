@@ -38,7 +38,8 @@ from .core.reports import metrics as reports
 from .io.port import Changes, Table, WorkbookPort
 from .io import rows as out_rows
 
-COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close", "apply-review", "deposit")
+COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close", "apply-review", "deposit",
+            "preview")
 STEPS = {
     "validate": (),
     "bill": ("bill",),
@@ -49,6 +50,7 @@ STEPS = {
     "close": ("reconcile", "close"),
     "apply-review": ("apply-review",),
     "deposit": ("deposit",),
+    "preview": ("preview",),
 }
 ALL_TABLES = ("tblCustomers", "tblCharges", "tblReceipts", "tblInvoices", "tblInvoiceLines", "tblPayments",
               "tblAllocations", "tblJournal", "tblExceptions", "tblAging", "tblSummary", "tblReconciliation")
@@ -63,6 +65,7 @@ class RunResult:
     summary: dict[str, Any] = field(default_factory=dict)
     written: bool = False
     deposit_slips: list = field(default_factory=list)      # slips made by the deposit command, for printing
+    proof: list = field(default_factory=list)              # (invoice, customer) the preview showed, for the proof PDF
 
     @property
     def ok(self) -> bool:
@@ -79,12 +82,14 @@ class Books:
     ledger: Ledger
     tables: dict[str, Table]
     problems: list[Problem]
+    raw_settings: dict[str, Any] = field(default_factory=dict)
 
 
 def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
     """Read and validate the whole workbook once."""
     raw = port.read_tables(tables)
-    settings, problems = rd.read_settings(port.read_settings())
+    raw_settings = port.read_settings()
+    settings, problems = rd.read_settings(raw_settings)
     customers, p = rd.read_customers(raw["tblCustomers"], settings, "validate")
     problems += p
     charges, p = rd.read_charges(raw["tblCharges"], customers, "validate")
@@ -100,7 +105,7 @@ def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
     journal, p = rd.read_journal(raw["tblJournal"], "validate")
     problems += p
     ledger = Ledger(invoices, payments, allocations, journal, rd.billing_keys(raw["tblInvoiceLines"]))
-    return Books(settings, customers, charges, receipts, ledger, raw, problems)
+    return Books(settings, customers, charges, receipts, ledger, raw, problems, raw_settings)
 
 
 def _as_of(books: Books, period: str | None, as_of: date | None, today: date) -> date:
@@ -201,6 +206,7 @@ class Run:
     audit: list[str] = field(default_factory=list)
     rec: Any = None
     slips: list = field(default_factory=list)
+    proof: list = field(default_factory=list)
 
     @property
     def ledger(self) -> Ledger:
@@ -227,12 +233,23 @@ class Run:
         _replace_if_changed(self.changes, self.books.tables, name, header, rows)
 
 
+def _inputs_hash(r: Run) -> str:
+    from .delivery.proof import inputs_hash
+    return inputs_hash(r.books.tables, r.books.raw_settings, r.ledger.invoice_by_no)
+
+
 def step_bill(r: Run) -> None:
     res = bill_period(r.period, r.books.customers, r.books.charges, r.ledger, r.settings)
     r.problems += res.problems
     r.notes += res.notes
     if res.problems or not res.invoices:
         return
+    if r.options.get("proof"):
+        from .delivery.proof import stale_proof
+        stale = stale_proof(r.options["proof"], r.period, _inputs_hash(r))
+        if stale:
+            r.problems.append(stale)
+            return
     r.ledger.add_invoices(res.invoices)
     for inv in res.invoices:
         lines = invoice_entry(inv, r.ledger, r.settings)
@@ -262,6 +279,30 @@ def step_receive(r: Run) -> None:
     r.problems += cres.problems
     if not cres.problems:
         r.take(cres)
+
+
+def step_preview(r: Run) -> None:
+    """The Proof tab: what Bill period would issue now, and what would stop each invoice's delivery."""
+    from .delivery.proof import proof_rows
+    from .documents.issue import Issuer
+    from .documents.settings import read_document_settings
+    res = bill_period(r.period, r.books.customers, r.books.charges, r.ledger, r.settings)
+    r.problems += res.problems
+    r.notes += res.notes
+    if res.problems:
+        return
+    ds, problems = read_document_settings(r.books.raw_settings, r.options.get("folder"))
+    r.problems += problems
+    if problems:
+        return
+    issuer = Issuer(ds, r.ledger, r.books.customers)
+    rows = proof_rows(res.invoices, r.books.customers, issuer, r.period, _inputs_hash(r))
+    r.replace_if_changed("tblProof", schema.PROOF.header, rows)
+    r.changes.titles["tblProof"] = (f"Proof of billing {r.period}: {len(rows)} invoice(s); "
+                                    f"{sum(1 for x in rows if x[10])} with something that stops delivery")
+    r.proof = [(inv, r.books.customers[inv.customer_id]) for inv in res.invoices]
+    r.summary["invoices_previewed"] = len(rows)
+    r.summary["delivery_stopped"] = sum(1 for x in rows if x[10])
 
 
 def step_apply_review(r: Run) -> None:
@@ -313,7 +354,7 @@ def step_report(r: Run) -> None:
 # Each step's function; a command runs its steps (STEPS) in this order, stopping at the first problem.
 STEP_FUNCTIONS: dict[str, Callable[[Run], None]] = {
     "bill": step_bill, "receive": step_receive, "apply-review": step_apply_review, "deposit": step_deposit,
-    "reconcile": step_reconcile, "close": step_close, "report": step_report,
+    "reconcile": step_reconcile, "close": step_close, "report": step_report, "preview": step_preview,
 }
 
 
@@ -321,7 +362,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
          bank_files: Sequence[str | Path] = (), bank_format: str | None = None, dry_run: bool = False,
          now: datetime | None = None, user: str | None = None,
          progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
-         lenient_balances: bool = False, deposit_date: date | None = None) -> RunResult:
+         lenient_balances: bool = False, deposit_date: date | None = None, folder: Path | None = None
+         ) -> RunResult:
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)
@@ -332,13 +374,14 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     r = Run(command, books, cashapp.load_cashapp(port), now, period,
             _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date()),
             dict(bank_files=bank_files, bank_format=bank_format, processor_files=processor_files,
-                 lenient_balances=lenient_balances, deposit_date=deposit_date))
+                 lenient_balances=lenient_balances, deposit_date=deposit_date, folder=folder,
+                 proof=_proof_rows(port) if "bill" in STEPS[command] else None))
     r.problems += books.problems + r.cash.problems
     r.summary.update(command=command, invoices_issued=0, receipts_posted=0, lines_read=0, duplicates_skipped=0,
                      debits_ignored=0, suspense=0, credits_applied=0)
     ar_before = _ar_by_currency(r.ledger)
     steps = STEPS[command]
-    if ("bill" in steps or "close" in steps) and not period:
+    if ("bill" in steps or "close" in steps or "preview" in steps) and not period:
         r.problems.append(Problem("no period given: pass --period YYYY-MM or fill Current period on Settings",
                                   "Settings", None, "Period", None, "bill"))
     for name in steps:
@@ -348,7 +391,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
         STEP_FUNCTIONS[name](r)
     _finish(r, ar_before, user)
     result = RunResult(command, r.changes, r.problems, r.notes, r.summary,
-                       deposit_slips=[] if r.problems else r.slips)
+                       deposit_slips=[] if r.problems else r.slips, proof=[] if r.problems else r.proof)
     r.summary["dry_run"] = dry_run
     if not dry_run and not r.changes.is_empty():
         tick("write")
@@ -392,6 +435,16 @@ def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
     summary["problems"] = [str(p) for p in r.problems]
     summary["notes"] = [str(p) for p in r.notes]
     summary["rows_added"] = r.changes.summary()
+
+
+def _proof_rows(port: WorkbookPort) -> list[dict]:
+    """The Proof tab's rows, or none for a workbook made before it existed."""
+    from .io.port import WorkbookError
+    try:
+        t = port.read_tables(["tblProof"])["tblProof"]
+    except (WorkbookError, KeyError):
+        return []
+    return [dict(zip(t.header, row)) for row in t.rows if not t.is_blank(row)]
 
 
 def _ar_by_currency(ledger: Ledger) -> dict[str, int]:

@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("bill", help="issue the invoices of a period")
     common(sp)
     sp.add_argument("--period", type=_period, help="YYYY-MM (default: Current period on Settings)")
+    sp.add_argument("--preview", action="store_true",
+                    help="issue nothing: fill the Proof tab and write a proof PDF of what would be issued")
+    sp = sub.add_parser("send", help="issue, archive and deliver documents: e-mail, drafts or the print batch")
+    common(sp)
+    sp.add_argument("--kind", choices=("invoices", "credit-notes", "statements", "letters"), default="invoices")
+    sp.add_argument("--period", type=_period, help="YYYY-MM: documents of that month (statements: as of its end)")
+    sp.add_argument("--resend", action="append", default=[], metavar="NUMBER",
+                    help="send this document again even if it was delivered (repeatable)")
     sp = sub.add_parser("receive", help="post receipts from the Receipts tab and bank files")
     common(sp)
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE", help="a bank file (repeatable)")
@@ -119,6 +127,11 @@ def print_summary(s: dict, out=sys.stdout) -> None:
         print(f"  matched and posted  {s.get('auto_posted', 0)}; waiting on the Review tab {s['to_review']}", file=out)
     for d in s.get("deposit_slips") or ():
         print(f"  deposit slip        {d['deposit_id']}: {d['items']} item(s), {d['currency']} {d['total']}", file=out)
+    if "invoices_previewed" in s:
+        print(f"  invoices previewed  {s['invoices_previewed']}; delivery stopped for {s['delivery_stopped']} "
+              "(see the Proof tab)", file=out)
+    if s.get("proof_pdf"):
+        print(f"  proof PDF           {s['proof_pdf']} ({s['proof_pdf_pages']} pages)", file=out)
     for pdf in s.get("deposit_pdfs") or ():
         print(f"  printed             {pdf}", file=out)
     for cur, v in (s.get("ar_balance") or {}).items():
@@ -164,6 +177,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import app
         from .io.fileadapter import FileWorkbook
         port = FileWorkbook(args.workbook)
+        if args.command == "send":
+            from .delivery.send import send
+            res = send(port, args.workbook.resolve().parent, kind=args.kind, period=args.period,
+                       dry_run=args.dry_run, resend=args.resend)
+            return _finish_send(res, args)
+        if args.command == "bill" and args.preview:
+            args.command = "preview"
         tick, close = _progress(not args.json and sys.stderr.isatty())
         try:
             result = app.run(port, args.command, period=getattr(args, "period", None),
@@ -171,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick,
                              processor_files=getattr(args, "processor", ()),
                              lenient_balances=getattr(args, "lenient_balances", False),
-                             deposit_date=getattr(args, "deposit_date", None))
+                             deposit_date=getattr(args, "deposit_date", None),
+                             folder=args.workbook.resolve().parent)
         finally:
             close()
         if result.written and result.deposit_slips:
@@ -180,10 +201,41 @@ def main(argv: Sequence[str] | None = None) -> int:
             result.summary["deposit_pdfs"] = [
                 str(write_slip(args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf"), s, company))
                 for s in result.deposit_slips]
+        if result.proof and not args.dry_run:
+            from .delivery.proof import write_proof_pdf
+            from .documents.settings import read_document_settings
+            ds, _ = read_document_settings(port.read_settings(), args.workbook.resolve().parent)
+            out = args.workbook.with_name(f"{args.workbook.stem}-proof-{result.summary['period']}.pdf")
+            result.summary["proof_pdf_pages"] = write_proof_pdf(out, result.proof, ds)
+            result.summary["proof_pdf"] = str(out)
         return _finish(result, args)
     except (WorkbookError, FileExistsError, OSError) as exc:
         print(f"ardesk: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def print_send_summary(s: dict, out=sys.stdout) -> None:
+    print(f"ardesk send {s['kind']}: " + ("dry run, nothing sent or written" if s.get("dry_run") else
+                                          ("written" if s.get("written") else "nothing to write")), file=out)
+    print(f"  documents rendered  {s['documents_rendered']}", file=out)
+    print(f"  documents sent      {s['documents_sent']}  (failed {s['failed']}, drafts {s.get('drafts', 0)})",
+          file=out)
+    print(f"  print batch pages   {s['print_batch_pages']}" + (f"  {s['print_batch']}" if s.get("print_batch")
+                                                                 else ""), file=out)
+    for n in s.get("notes", [])[:10]:
+        print(f"  note: {n}", file=out)
+    if s.get("problems"):
+        print(f"  {len(s['problems'])} problem(s); those documents were not sent:", file=out)
+        for p in s["problems"]:
+            print(f"  - {p}", file=out)
+
+
+def _finish_send(res, args) -> int:
+    if args.json:
+        print(json.dumps(res.summary, default=str, indent=2))
+    else:
+        print_send_summary(res.summary)
+    return EXIT_PROBLEMS if res.problems else EXIT_OK
 
 
 def _finish(result, args) -> int:

@@ -113,3 +113,10 @@ def qr_codes(pdf: bytes, scale: float = 4.0) -> list[str]:
         img = page.render(scale=scale).to_pil()
         out += [r.text for r in zxingcpp.read_barcodes(img)]
     return out
+
+
+def tables_of(path) -> dict[str, list]:
+    """Every table's rows, read independently of ardesk's adapters."""
+    from python_calamine import CalamineWorkbook
+    wb = CalamineWorkbook.from_path(str(path), load_tables=True)
+    return {name: wb.get_table_by_name(name).to_python() for name in wb.table_names}

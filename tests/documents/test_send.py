@@ -169,3 +169,26 @@ def test_statements_go_out_once_per_customer_and_currency(books, smtp_server, tm
     assert docs == [f"ST-C00{i}-EUR-2026-11-30" for i in (1, 2, 3, 4)]
     again = send(books, tmp_path, kind="statements", period="2026-11", env=smtp_env(controller.port), now=NOW)
     assert again.summary["documents_sent"] == 0
+
+
+def test_cli_send_on_a_workbook_file(tmp_path, smtp_server, monkeypatch, capsys):
+    import json
+    from ardesk.cli import main
+    from ardesk.io.fileadapter import FileWorkbook
+    from ardesk.io.template import create_workbook
+    from .conftest import tables_of
+    path = tmp_path / "book.xlsx"
+    create_workbook(path)
+    FileWorkbook(path).write(billed_workbook().to_changes())
+    controller, inbox = smtp_server
+    for k, v in smtp_env(controller.port).items():
+        monkeypatch.setenv(k, v)
+    assert main(["send", str(path), "--period", "2026-10", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["documents_rendered"], summary["documents_sent"], summary["failed"]) == (4, 3, 0)
+    assert summary["print_batch_pages"] > 0 and summary["problems"] == []
+    assert len(inbox.messages) == 4
+    logged = tables_of(path)["tblDeliveries"]
+    assert sum(1 for r in logged if r[5] == "sent") == 4
+    assert main(["send", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents_sent"] == 0 and len(inbox.messages) == 4

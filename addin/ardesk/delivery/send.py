@@ -154,7 +154,7 @@ def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, u
         todo_post = post and (number in resend or number not in printed)
         if not todo_mail and not todo_post:
             continue
-        stop = _stops(cust, number, emails, post)
+        stop = stops(cust, number, emails, post)
         if stop:
             problems += stop
             continue
@@ -189,7 +189,7 @@ def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, u
     return _finish(port, books.tables, summary, problems, changes, dry_run, now, user, batch)
 
 
-def _stops(cust: Customer, number: str, emails: list[str], post: bool) -> list[Problem]:
+def stops(cust: Customer, number: str, emails: list[str], post: bool) -> list[Problem]:
     out = []
     who = f"customer {cust.id} ({cust.name})"
     if cust.status != "active":

@@ -57,10 +57,18 @@ class Issuer:
     def __init__(self, ds: DocumentSettings, ledger: Ledger, customers: dict[str, Customer],
                  renderer: Renderer | None = None):
         self.ds, self.ledger, self.customers = ds, ledger, customers
-        self.renderer = renderer or Renderer(ds)
+        self._renderer = renderer
+
+    @property
+    def renderer(self) -> Renderer:
+        """The compiler, made on first use (a proof that renders nothing needs none)."""
+        if self._renderer is None:
+            self._renderer = Renderer(self.ds)
+        return self._renderer
 
     def close(self) -> None:
-        self.renderer.close()
+        if self._renderer is not None:
+            self._renderer.close()
 
     def invoice_data(self, inv: Invoice) -> tuple[dict | None, bytes, str, list[Problem]]:
         """The template data and validated e-invoice XML of an invoice or credit note, or its problems."""

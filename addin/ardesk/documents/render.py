@@ -57,9 +57,10 @@ class Renderer:
         self.close()
 
     def render(self, documents: Sequence[dict], when: date, *, title: str = "", author: str = "",
-               attachments: Sequence[dict] = (), cover: dict | None = None, duplex: bool = False) -> bytes:
+               attachments: Sequence[dict] = (), cover: dict | None = None, duplex: bool = False,
+               proof: bool = False) -> bytes:
         """One PDF/A-3b holding ``documents`` (each starts on a new page, or a new sheet when ``duplex``)."""
-        batch = {"documents": list(documents), "title": title, "author": author, "duplex": duplex,
+        batch = {"documents": list(documents), "title": title, "author": author, "duplex": duplex, "proof": proof,
                  "lang": documents[0]["lang"] if documents else "en"}
         if attachments:
             batch["attachments"] = list(attachments)
