@@ -10,7 +10,7 @@ from lxml import etree
 from ardesk import app
 from ardesk.core.model import Invoice
 from ardesk.documents.einvoice import FORMATS, EInvoiceError, build_xml, en16931, make_einvoice, validate
-from ardesk.documents.issue import Issuer
+from ardesk.documents.issue import Issuer, lines_by_invoice
 from ardesk.documents.settings import read_document_settings
 
 NS = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
@@ -27,18 +27,28 @@ def credit_note_of(inv: Invoice) -> Invoice:
                    creditor_ref="", lines=lines)
 
 
+class Books:
+    """The billed books, with each invoice's lines attached (as the billing run made them)."""
+
+    def __init__(self, wb):
+        self.loaded = app.load(wb)
+        self.customers = self.loaded.customers
+        self.ledger = self.loaded.ledger
+        lines = lines_by_invoice(self.loaded.tables["tblInvoiceLines"])
+        self.invoice = {no: replace(inv, lines=lines.get(no, ())) for no, inv in self.ledger.invoice_by_no.items()}
+
+
 @pytest.fixture
 def parts(books):
-    b = app.load(books)
     ds, _ = read_document_settings(books.read_settings())
-    return b, ds
+    return Books(books), ds
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", ["invoice", "credit note"])
 def test_every_kind_and_syntax_passes_xsd_and_en16931_rules(parts, fmt, kind):
     b, ds = parts
-    inv = b.ledger.invoice_by_no["INV-2026-00001"]
+    inv = b.invoice["INV-2026-00001"]
     cust = replace(b.customers["C001"], buyer_reference="04011000-12345-34", peppol_endpoint="0204:991-12345-67")
     doc = inv if kind == "invoice" else credit_note_of(inv)
     xml = make_einvoice(doc, cust, ds.letterhead, fmt, inv.issue_date)
@@ -48,6 +58,7 @@ def test_every_kind_and_syntax_passes_xsd_and_en16931_rules(parts, fmt, kind):
         assert root.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == (
             "380" if kind == "invoice" else "381")
         assert root.findtext(".//ram:DuePayableAmount", namespaces=NS) == "327.85"
+        assert [e.text for e in root.iterfind(".//ram:SpecifiedTradeProduct/ram:Name", NS)] == ["BAKE", "HOST"]
         if kind == "invoice":
             assert root.findtext(".//ram:PaymentReference", namespaces=NS) == inv.creditor_ref     # BT-83
         else:
@@ -69,7 +80,7 @@ def test_every_kind_and_syntax_passes_xsd_and_en16931_rules(parts, fmt, kind):
 
 def test_a_tampered_total_is_caught_by_its_rule(parts):
     b, ds = parts
-    inv = b.ledger.invoice_by_no["INV-2026-00001"]
+    inv = b.invoice["INV-2026-00001"]
     xml = build_xml(en16931(inv, b.customers["C001"], ds.letterhead, "factur-x"), "factur-x")
     bad = xml.replace(b">327.85</ram:GrandTotalAmount>", b">337.85</ram:GrandTotalAmount>")
     rules = {f.rule for f in validate(bad)}
@@ -78,7 +89,7 @@ def test_a_tampered_total_is_caught_by_its_rule(parts):
 
 def test_a_fatal_rule_stops_that_document_with_rule_id_and_field(parts):
     b, ds = parts
-    inv = b.ledger.invoice_by_no["INV-2026-00001"]
+    inv = b.invoice["INV-2026-00001"]
     wrong = replace(inv, tax=inv.tax + 1)                  # net + tax no longer the total
     with pytest.raises(EInvoiceError) as err:
         make_einvoice(wrong, b.customers["C001"], ds.letterhead, "peppol")
@@ -92,7 +103,7 @@ def test_a_fatal_rule_stops_that_document_with_rule_id_and_field(parts):
 
 def test_the_xsd_catches_what_the_schema_forbids(parts):
     b, ds = parts
-    xml = build_xml(en16931(b.ledger.invoice_by_no["INV-2026-00003"], b.customers["C003"], ds.letterhead, "peppol"),
+    xml = build_xml(en16931(b.invoice["INV-2026-00003"], b.customers["C003"], ds.letterhead, "peppol"),
                     "peppol")
     bad = xml.replace(b"<cbc:IssueDate>", b"<cbc:Unknown>x</cbc:Unknown><cbc:IssueDate>", 1)
     failures = validate(bad)
@@ -102,8 +113,8 @@ def test_the_xsd_catches_what_the_schema_forbids(parts):
 def test_missing_leitweg_id_or_endpoint_stops_the_e_invoice(parts):
     b, ds = parts
     issuer = Issuer(ds, b.ledger, {**b.customers, "C004": replace(b.customers["C004"], buyer_reference="")})
-    doc, problems = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00004"])
+    doc, problems = issuer.invoice(b.invoice["INV-2026-00004"])
     assert doc is None and "Leitweg-ID (BT-10, BR-DE-15)" in problems[0].message
     issuer = Issuer(ds, b.ledger, {**b.customers, "C003": replace(b.customers["C003"], peppol_endpoint="12345")})
-    doc, problems = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00003"])
+    doc, problems = issuer.invoice(b.invoice["INV-2026-00003"])
     assert doc is None and "PeppolEndpoint '12345'" in problems[0].message

@@ -31,7 +31,7 @@ from ..core.model import Customer, Problem
 from ..core.money import exponent, to_decimal
 from ..core.periods import parse_period
 from ..core.read import as_text
-from ..documents.issue import Issued, Issuer, problem
+from ..documents.issue import Issued, Issuer, lines_by_invoice, problem
 from ..documents.render import pages
 from ..documents.settings import DocumentSettings, read_document_settings
 from ..io import rows as out_rows
@@ -102,7 +102,7 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
         return _finish(port, books.tables, summary, problems, Changes(), dry_run, now, user, None)
     if ds.smtp.user and ds.smtp.password is None:
         ds = _with_keyring_password(ds)
-    issuer = Issuer(ds, books.ledger, books.customers)
+    issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]))
     try:
         return _send(port, books, ds, issuer, kind, period, dry_run, set(resend), now, user, summary, problems,
                      documents_log, delivered, printed, letters)

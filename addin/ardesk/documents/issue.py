@@ -10,11 +10,11 @@ document is not made.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from ..core.ledger.ledger import Ledger
-from ..core.model import Customer, Invoice, Problem
+from ..core.model import Customer, Invoice, InvoiceLine, Problem
 from .einvoice import EInvoiceError, cius_problems, make_einvoice
 from .model import DocumentError, invoice_document, letter_document, statement_document
 from .render import Renderer, TemplateError, pages
@@ -53,10 +53,20 @@ def problem(customer: Customer | None, number: str, message: str, column: str = 
                    column, value, "documents")
 
 
+def lines_by_invoice(table) -> dict[str, tuple[InvoiceLine, ...]]:
+    """The InvoiceLines table grouped by invoice (the ledger as read holds headers only)."""
+    from ..core.read import read_invoice_lines
+    out: dict[str, list[InvoiceLine]] = {}
+    for ln in read_invoice_lines(table, [], "documents"):
+        out.setdefault(ln.invoice_no, []).append(ln)
+    return {k: tuple(sorted(v, key=lambda x: x.line_no)) for k, v in out.items()}
+
+
 class Issuer:
     def __init__(self, ds: DocumentSettings, ledger: Ledger, customers: dict[str, Customer],
-                 renderer: Renderer | None = None):
+                 renderer: Renderer | None = None, lines: dict[str, tuple[InvoiceLine, ...]] | None = None):
         self.ds, self.ledger, self.customers = ds, ledger, customers
+        self.lines = lines or {}
         self._renderer = renderer
 
     @property
@@ -72,6 +82,8 @@ class Issuer:
 
     def invoice_data(self, inv: Invoice) -> tuple[dict | None, bytes, str, list[Problem]]:
         """The template data and validated e-invoice XML of an invoice or credit note, or its problems."""
+        if not inv.lines and inv.number in self.lines:
+            inv = replace(inv, lines=self.lines[inv.number])
         cust = self.customers.get(inv.customer_id)
         if cust is None:
             return None, b"", "", [problem(None, inv.number, f"customer {inv.customer_id!r} is not on the "
