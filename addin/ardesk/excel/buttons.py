@@ -34,7 +34,12 @@ COMMAND_OF = {
     "ardeskReconcile": "reconcile",
     "ardeskReports": "report",
     "ardeskMonthEnd": "month-end",
+    "ardeskPreview": "preview",
+    "ardeskSend": "send",
 }
+LITE_NO_SEND = ("Send documents needs an SMTP server and a documents folder, and xlwings Lite runs in the "
+                "browser with neither. Nothing was sent. Send from the classic add-in, xlwings Server, or "
+                "the command line: ardesk send WORKBOOK. Preview billing works here (the Proof tab).")
 LABEL_OF = {cid: label for cid, label, _what in RIBBON_BUTTONS}
 MAX_LISTED = 12
 
@@ -141,6 +146,9 @@ def message(label: str, result) -> str:
         done.append(f"Aging and Summary as of {s.get('as_of')}")
     if result.command == "validate":
         done.append("every input tab is valid")
+    if result.command == "preview":
+        done.append(f"{s.get('invoices_previewed', 0)} invoice(s) on the Proof tab, delivery stopped for "
+                    f"{s.get('delivery_stopped', 0)}")
     for cur, v in (s.get("ar_balance") or {}).items():
         done.append(f"open AR {cur} {v}")
     head = f"{label}: " + ("; ".join(done) if done else "nothing to do") + "."
@@ -172,8 +180,11 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
                 _alert(book, f"{label}: no bank file chosen and no receipts waiting on the Receipts tab; "
                              "nothing was done.")
                 return None
+        if command == "send":
+            return _send(book, port, label)
         result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
-                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."))
+                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."),
+                         folder=_book_folder(book))
     except Exception as exc:  # the clerk sees why
         if queued is not None:
             del queued[mark:]          # remote engines: the queued actions are simply not sent
@@ -189,6 +200,22 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
     _status(book, False)
     _alert(book, message(label, result), critical=bool(result.problems))
     return result
+
+
+def _send(book, port, label):
+    """Send documents: SMTP and the documents folder, where the engine has them (not on Lite)."""
+    if sys.platform == "emscripten":
+        _alert(book, LITE_NO_SEND, critical=True)
+        return None
+    from ..delivery.send import send
+    res = send(port, _book_folder(book))
+    s = res.summary
+    text = (f"{label}: {s['documents_sent']} document(s) sent, {s['failed']} failed, "
+            f"{s['print_batch_pages']} page(s) to print" + (f" ({s['print_batch']})" if s.get("print_batch") else ""))
+    if res.problems:
+        text += "\n" + "\n".join(f"- {p}" for p in s["problems"][:MAX_LISTED])
+    _alert(book, text, critical=bool(res.problems))
+    return res
 
 
 def _has_typed_receipts(port) -> bool:
@@ -212,6 +239,8 @@ SCRIPTS = {
     "ardesk_reconcile": "ardeskReconcile",
     "ardesk_reports": "ardeskReports",
     "ardesk_month_end": "ardeskMonthEnd",
+    "ardesk_preview": "ardeskPreview",
+    "ardesk_send": "ardeskSend",
 }
 
 

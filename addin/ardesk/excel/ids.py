@@ -13,4 +13,6 @@ RIBBON_BUTTONS: tuple[tuple[str, str, str], ...] = (
     ("ardeskReconcile", "Reconcile", "AR roll-forward and subledger vs control"),
     ("ardeskReports", "Reports", "fill the Aging and Summary tabs"),
     ("ardeskMonthEnd", "Month-end", "bill, receive, reconcile and report in one run"),
+    ("ardeskPreview", "Preview billing", "fill the Proof tab with what Bill period would issue"),
+    ("ardeskSend", "Send documents", "issue, archive and e-mail or print the invoices not yet delivered"),
 )

@@ -10,8 +10,10 @@ from ardesk.excel.buttons import (  # noqa: F401
     ardesk_bill,
     ardesk_import_bank,
     ardesk_month_end,
+    ardesk_preview,
     ardesk_reconcile,
     ardesk_reports,
+    ardesk_send,
     ardesk_validate,
 )
 from ardesk.excel.udfs import (  # noqa: F401
