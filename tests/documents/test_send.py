@@ -192,3 +192,29 @@ def test_cli_send_on_a_workbook_file(tmp_path, smtp_server, monkeypatch, capsys)
     assert sum(1 for r in logged if r[5] == "sent") == 4
     assert main(["send", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["documents_sent"] == 0 and len(inbox.messages) == 4
+
+
+def test_credit_note_from_an_invoices_row_refers_to_its_invoice(books, smtp_server, tmp_path):
+    from datetime import date
+    from decimal import Decimal
+    from facturx import get_xml_from_pdf
+    from lxml import etree
+    # a credit note as the Invoices ledger holds it: negative amounts, RelatesTo its invoice, no lines
+    books.rows["tblInvoices"].append(("CN-2026-00001", "credit note", "C001", date(2026, 10, 9), date(2026, 10, 9),
+                                      "2026-10", "EUR", Decimal("-35.50"), Decimal("-6.75"), Decimal("-42.25"),
+                                      None, "INV-2026-00001"))
+    controller, inbox = smtp_server
+    res = send(books, tmp_path, kind="credit-notes", env=smtp_env(controller.port), now=NOW)
+    assert res.problems == [] and res.summary["documents_sent"] == 1
+    assert sorted(to[0] for to, _ in inbox.messages) == ["ap@hafen.example", "boss@hafen.example"]
+    msg = inbox.messages[0][1]
+    assert msg["Subject"] == "Credit note CN-2026-00001 from Example Billing GmbH"
+    pdf = next(msg.iter_attachments()).get_content()
+    text = pdf_text(pdf)
+    assert "Rechnungskorrektur CN-2026-00001" in text and "Korrigiert Rechnung INV-2026-00001" in text
+    assert "42,25 EUR" in text and "-42,25" not in text          # shown as the amount credited
+    _name, xml = get_xml_from_pdf(pdf, check_xsd=True)
+    root = etree.fromstring(xml)
+    ns = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+    assert root.findtext(".//{*}ExchangedDocument/{*}TypeCode") == "381"
+    assert root.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=ns) == "INV-2026-00001"
