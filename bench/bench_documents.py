@@ -37,6 +37,13 @@ NAMES = ("Harbor Bakery", "Nordwind Logistik GmbH", "مكتبة الأمل", "א
 ITEMS = ("HOST", "SUPPORT", "LICENSE", "TRAINING", "STORAGE", "BACKUP", "CONSULT")
 
 
+def vat_id(rng: random.Random) -> str:
+    """A German VAT ID with its check digit (ISO 7064 MOD 11,10, as the Bundeszentralamt computes it)."""
+    from stdnum.iso7064 import mod_11_10
+    body = str(rng.randint(10_000_000, 99_999_999))
+    return f"DE{body}{mod_11_10.calc_check_digit(body)}"
+
+
 def workbook(n: int, seed: int = 8, emails: int = 0) -> MemoryWorkbook:
     rng = random.Random(seed)
     customers, charges = [], []
@@ -46,14 +53,14 @@ def workbook(n: int, seed: int = 8, emails: int = 0) -> MemoryWorkbook:
         customers.append((cid, f"{rng.choice(NAMES)} {i}", mail, f"{rng.randint(1, 200)} Main Street",
                           f"{rng.randint(10000, 99999)}", "DE", 30, 0.19, "EUR", None, "active", None, "Berlin",
                           rng.choice(("de_DE", "en_GB", "fr_FR")), "email" if mail else "post",
-                          "factur-x", f"DE{rng.randint(100000000, 999999999)}"))
+                          "factur-x", vat_id(rng)))
         for k in range(rng.randint(1, 15)):
             charges.append((f"CH{i}-{k}", cid, rng.choice(ITEMS), f"Service {k + 1}", rng.randint(1, 20),
                             round(rng.uniform(5, 900), 2), "monthly", date(2026, 1, 1), None))
     wb = MemoryWorkbook.with_rows({"tblCustomers": customers, "tblCharges": charges}, {
         "CompanyName": "Example Billing GmbH", "CompanyAddress": "Ledgerweg 1", "CompanyPostalCode": "10115",
         "CompanyCity": "Berlin", "CompanyCountry": "DE", "CompanyEmail": "billing@example.com",
-        "CompanyVATID": "DE123456789", "CompanyIBAN": "DE89370400440532013000", "CompanyBIC": "COBADEFFXXX",
+        "CompanyVATID": "DE811907980", "CompanyIBAN": "DE89370400440532013000", "CompanyBIC": "COBADEFFXXX",
         "InvoiceFormat": "INV-{year}-{seq:06d}"})
     res = app.run(wb, "bill", period="2026-10", now=datetime(2026, 10, 1, 8))
     assert res.ok, res.summary["problems"][:3]

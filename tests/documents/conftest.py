@@ -14,7 +14,7 @@ from ardesk.io.memory import MemoryWorkbook
 NOW = datetime(2026, 10, 2, 9, 30)
 SETTINGS = {"CompanyName": "Example Billing GmbH", "CompanyAddress": "Ledgerweg 1", "CompanyPostalCode": "10115",
             "CompanyCity": "Berlin", "CompanyCountry": "DE", "CompanyEmail": "billing@example.com",
-            "CompanyVATID": "DE123456789", "CompanyIBAN": "DE89370400440532013000", "CompanyBIC": "COBADEFFXXX",
+            "CompanyVATID": "DE811907980", "CompanyIBAN": "DE89370400440532013000", "CompanyBIC": "COBADEFFXXX",
             "InvoiceFormat": "INV-{year}-{seq:05d}", "Period": "2026-10"}
 
 
@@ -30,7 +30,7 @@ def charge(chid, cid, item, price, qty=1, desc=""):
 
 CUSTOMERS = [
     customer("C001", "Hafenbäckerei GmbH", "ap@hafen.example; boss@hafen.example", "Kaistraße 5", "20457",
-             city="Hamburg", locale="de_DE", einvoice="factur-x", vat="DE987654321"),
+             city="Hamburg", locale="de_DE", einvoice="factur-x", vat="DE136695976"),
     customer("C002", "مكتبة الأمل - ספרייה", "", "12 Nile Street", "11511", country="EG", city="Cairo",
              locale="ar_EG", rate="0"),
     customer("C003", "Brasserie du Port", "compta@port.example", "3 quai Ouest", "44000", country="FR",

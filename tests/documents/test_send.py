@@ -123,9 +123,10 @@ def test_bad_customers_stop_their_documents_only(smtp_server, tmp_path):
     bad = CUSTOMERS + [customer("C005", "On Hold Ltd", "a@hold.example", "1 Road", "1000", status="active"),
                        customer("C006", "No Mail No Address", ""),
                        customer("C007", "=HYPERLINK(\"x\")", "x@formula.example", "2 Road", "1000"),
-                       customer("C008", "Typo GmbH", "typo.example", "3 Road", "1000")]
+                       customer("C008", "Typo GmbH", "typo.example", "3 Road", "1000"),
+                       customer("C009", "Wrong VAT AG", "a@vat.example", "4 Road", "1000", vat="DE136695977")]
     from .conftest import CHARGES, charge
-    wb = billed_workbook(bad, CHARGES + [charge(f"CH{i}0", f"C00{i}", "X", 10) for i in (5, 6, 7, 8)])
+    wb = billed_workbook(bad, CHARGES + [charge(f"CH{i}0", f"C00{i}", "X", 10) for i in (5, 6, 7, 8, 9)])
     header = wb.headers["tblCustomers"]
     wb.rows["tblCustomers"] = [tuple("hold" if (r[0] == "C005" and h == "Status") else v
                                      for h, v in zip(header, r)) for r in wb.rows["tblCustomers"]]
@@ -136,6 +137,7 @@ def test_bad_customers_stop_their_documents_only(smtp_server, tmp_path):
     assert "customer C006 (No Mail No Address) has no e-mail and no postal address" in text
     assert "the name '=HYPERLINK(\"x\")' looks like a formula" in text
     assert "customer C008 (Typo GmbH): e-mail 'typo.example' is not an e-mail address" in text
+    assert "customer C009 (Wrong VAT AG): VAT ID 'DE136695977' is not valid" in text
     assert len(inbox.messages) == 4                              # the good customers still got theirs
     sent_docs = {r["DocumentNo"] for r in rows(wb, "tblDeliveries") if r["Status"] == "sent"}
     assert sent_docs == {"INV-2026-00001", "INV-2026-00003", "INV-2026-00004"}

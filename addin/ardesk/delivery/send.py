@@ -204,8 +204,8 @@ def stops(cust: Customer, number: str, emails: list[str], post: bool) -> list[Pr
                            "Address", cust.address))
     if cust.vat_id:
         from stdnum.eu import vat
-        if cust.vat_id[:2].upper().isalpha() and cust.vat_id[:2].upper() in vat.MEMBER_STATES | {"EL"} \
-                and not vat.is_valid(cust.vat_id):
+        # EU VAT IDs are checked (country prefix and check digits); others are printed as typed
+        if cust.vat_id[:2].lower() in vat.MEMBER_STATES | {"el", "xi"} and not vat.is_valid(cust.vat_id):
             out.append(problem(cust, number, f"{who}: VAT ID {cust.vat_id!r} is not valid", "VATID", cust.vat_id))
     return out
 
@@ -237,9 +237,8 @@ def _mail_values(doc: Issued, cust: Customer, ds: DocumentSettings) -> dict:
     title = {"invoice": "Invoice", "credit note": "Credit note", "statement": "Statement", "letter": "Letter"}
     total = next((v for k, v, *_ in d.get("totals", ()) if k in ("total", "total_due")), "")
     return {"number": doc.number, "title": title[doc.kind], "title_lower": title[doc.kind].lower(),
-            "company": ds.letterhead.name, "customer": cust.name, "date": d["info"][0][1] if doc.kind != "invoice"
-            else d["info"][1][1], "total": total, "reference": d.get("payment", {}).get("reference", ""),
-            "subject": d.get("subject", "")}
+            "company": ds.letterhead.name, "customer": cust.name, "date": dict(d["info"]).get("date", ""),
+            "total": total, "reference": d.get("payment", {}).get("reference", ""), "subject": d.get("subject", "")}
 
 
 def _deliver_mail(ds, issued, customers, dry_run, now, user, summary, problems, deliveries) -> None:

@@ -85,7 +85,7 @@ def en16931(inv: Invoice, customer: Customer, seller: Letterhead, fmt: str,
     vat_line = {"BT-151": category, "BT-152": _percent(customer.tax_rate)}
     lines = []
     for ln in inv.lines or ():
-        lines.append({"BT-126": str(ln.line_no), "BT-129": str(abs(ln.quantity or Decimal(1)) or 1),
+        lines.append({"BT-126": str(ln.line_no), "BT-129": str(abs(ln.quantity) if ln.quantity else 1),
                       "BT-130": "C62", "BT-131": _amount(ln.net, cur),
                       "BT-146": str(abs(to_decimal(ln.net, exponent(cur)) / (abs(ln.quantity) or 1))
                                     .quantize(Decimal("0.0001"))),
