@@ -33,6 +33,7 @@ def test_preview_billing_button_fills_the_proof_tab(unbilled_file):
 
 def test_send_documents_button(unbilled_file, smtp_server, monkeypatch):
     from ardesk.cli import main
+    monkeypatch.chdir(unbilled_file.parent)        # the remote engine's book has no folder: the working one
     assert main(["bill", str(unbilled_file)]) == 0
     controller, inbox = smtp_server
     for k, v in smtp_env(controller.port).items():
@@ -40,10 +41,14 @@ def test_send_documents_button(unbilled_file, smtp_server, monkeypatch):
     result, actions, alerts = xlremote.click(unbilled_file, "ardeskSend")
     assert "Send documents: 3 document(s) sent, 0 failed" in alerts[0]["prompt"]
     assert len(inbox.messages) == 4
+    assert len(list((unbilled_file.parent / "documents").glob("INV-*.pdf"))) == 4
 
 
-def test_send_on_lite_says_smtp_and_files_are_unavailable(unbilled_file, monkeypatch):
+@pytest.mark.parametrize("control_id", ["ardeskPreview", "ardeskSend"])
+def test_on_lite_the_document_buttons_say_what_is_unavailable(unbilled_file, monkeypatch, control_id):
     monkeypatch.setattr(buttons.sys, "platform", "emscripten")
-    result, actions, alerts = xlremote.click(unbilled_file, "ardeskSend")
-    assert result is None
-    assert "xlwings Lite runs in the browser" in alerts[0]["prompt"] and "Nothing was sent" in alerts[0]["prompt"]
+    before = tables_of(unbilled_file)
+    result, actions, alerts = xlremote.click(unbilled_file, control_id)
+    assert result is None and tables_of(unbilled_file) == before
+    prompt = alerts[0]["prompt"]
+    assert "xlwings Lite runs in the browser" in prompt and "SMTP server" in prompt and "Nothing was done" in prompt

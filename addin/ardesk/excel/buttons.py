@@ -37,9 +37,10 @@ COMMAND_OF = {
     "ardeskPreview": "preview",
     "ardeskSend": "send",
 }
-LITE_NO_SEND = ("Send documents needs an SMTP server and a documents folder, and xlwings Lite runs in the "
-                "browser with neither. Nothing was sent. Send from the classic add-in, xlwings Server, or "
-                "the command line: ardesk send WORKBOOK. Preview billing works here (the Proof tab).")
+LITE_NO_DOCUMENTS = ("{label} needs the document renderer, the e-invoice rule checker, a documents folder and "
+                     "(to send) an SMTP server; xlwings Lite runs in the browser with none of them. Nothing was "
+                     "done. Use the classic add-in, xlwings Server, or the command line: "
+                     "ardesk bill WORKBOOK --preview, ardesk send WORKBOOK. Every other button works here.")
 LABEL_OF = {cid: label for cid, label, _what in RIBBON_BUTTONS}
 MAX_LISTED = 12
 
@@ -180,6 +181,9 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
                 _alert(book, f"{label}: no bank file chosen and no receipts waiting on the Receipts tab; "
                              "nothing was done.")
                 return None
+        if command in ("preview", "send") and sys.platform == "emscripten":
+            _alert(book, LITE_NO_DOCUMENTS.format(label=label), critical=True)
+            return None
         if command == "send":
             return _send(book, port, label)
         result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
@@ -203,10 +207,7 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
 
 
 def _send(book, port, label):
-    """Send documents: SMTP and the documents folder, where the engine has them (not on Lite)."""
-    if sys.platform == "emscripten":
-        _alert(book, LITE_NO_SEND, critical=True)
-        return None
+    """Send documents: SMTP and the documents folder (the classic add-in and xlwings Server)."""
     from ..delivery.send import send
     res = send(port, _book_folder(book))
     s = res.summary
