@@ -12,7 +12,6 @@ from ardesk import app
 from ardesk.core.billing.creditor_ref import creditor_reference
 from ardesk.core.model import Customer, Invoice, InvoiceLine
 from ardesk.documents.issue import Issuer, lines_by_invoice
-from ardesk.documents.render import Renderer
 from ardesk.documents.settings import read_document_settings
 
 from .conftest import SETTINGS, pdf_text, qr_codes
