@@ -208,3 +208,15 @@ def test_statement_open_items_with_aging_and_unapplied_credit(books):
     text = " ".join(pdf_text(doc.pdf).split())
     assert "Nicht zugeordnete Zahlungen und Gutschriften" in text and "-172,15" in text
     assert doc.total == -17215
+
+
+def test_letter_renders_subject_and_paragraphs_in_the_window_layout(books):
+    issuer, b = issuer_for(books, {"EnvelopeLayout": "us10"})
+    doc, problems = issuer.letter(b.customers["C003"], "L-2026-00001", date(2026, 11, 15), "Rappel : facture impayée",
+                                  ["Sauf erreur de notre part, la facture INV-2026-00003 reste impayée.",
+                                   "Merci de régler 300,00 EUR."])
+    assert problems == []
+    assert doc.data["envelope"] == "us10"
+    text = pdf_text(doc.pdf)
+    assert "Rappel : facture impayée" in text and "INV-2026-00003 reste impayée" in text
+    assert "Brasserie du Port" in text and "44000 Nantes" in text and "FRANCE" in text
