@@ -334,6 +334,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AcctRevenue", "Account: revenue", TEXT, "4000"),
     Setting("AcctCardFees", "Account: card fees", TEXT, "6100"),
     Setting("AcctWriteOff", "Account: write-offs and discounts", TEXT, "6800"),
+    Setting("AcctOpeningBalance", "Account: opening balances", TEXT, "3900",
+            "the other side of the opening entry made by ardesk import"),
+    Setting("CEIMonths", "CEI over (months)", INT, 1, "the Summary's CEI covers this many months"),
+    Setting("DSOMonthDays", "Count-back DSO month days", CHOICE, "calendar",
+            "calendar (28 to 31 days) or 30 (every month 30 days)"),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

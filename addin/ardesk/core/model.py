@@ -54,6 +54,8 @@ class Settings:
     period: str = ""
     as_of: date | None = None
     bank_inbox: str = ""
+    cei_months: int = 1
+    dso_month_days: str = "calendar"      # count-back DSO: "calendar" days of each month, or "30"
     accounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
 
     def account(self, role: str) -> str:
@@ -63,11 +65,13 @@ class Settings:
 DEFAULT_ACCOUNTS = {
     "AR": "1100", "Cash": "1000", "Undeposited": "1050", "CardClearing": "1060", "Tax": "2200",
     "Credits": "2300", "Suspense": "2900", "Revenue": "4000", "CardFees": "6100", "WriteOff": "6800",
+    "OpeningBalance": "3900",
 }
 ACCOUNT_NAMES = {
     "AR": "Accounts receivable", "Cash": "Bank", "Undeposited": "Undeposited funds",
     "CardClearing": "Card clearing", "Tax": "Tax payable", "Credits": "Customer credits",
     "Suspense": "Suspense", "Revenue": "Revenue", "CardFees": "Card fees", "WriteOff": "Write-offs",
+    "OpeningBalance": "Opening balances",
 }
 
 

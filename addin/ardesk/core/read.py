@@ -191,6 +191,18 @@ def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
     kw["period"] = get("Period", as_text, "")
     kw["as_of"] = get("AsOfDate", as_date, None)
     kw["bank_inbox"] = get("BankInbox", as_text, "")
+    months = get("CEIMonths", as_int, 1)
+    if not 1 <= months <= 36:
+        problems.append(Problem(f"setting CEI over (months) (CEIMonths) {months!r}: use 1 to 36 months",
+                                "Settings", None, "CEIMonths", months))
+        months = 1
+    kw["cei_months"] = months
+    month_days = get("DSOMonthDays", as_text, "calendar").lower()
+    if month_days not in ("calendar", "30"):
+        problems.append(Problem(f"setting Count-back DSO month days (DSOMonthDays) {month_days!r}: use "
+                                "'calendar' or '30'", "Settings", None, "DSOMonthDays", month_days))
+        month_days = "calendar"
+    kw["dso_month_days"] = month_days
     accounts = dict(DEFAULT_ACCOUNTS)
     for role in DEFAULT_ACCOUNTS:
         accounts[role] = get(f"Acct{role}", as_text, DEFAULT_ACCOUNTS[role])

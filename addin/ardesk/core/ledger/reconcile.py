@@ -73,7 +73,11 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
     sub_open, sub_close = subledger(ledger, before), subledger(ledger, end)
     credits_acct, suspense_acct = settings.account("Credits"), settings.account("Suspense")
     control, others, balanced = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
-    currencies = {c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
+    # every currency with a balance or activity: open items, AR, credits, suspense, receipts, invoices
+    currencies = ({c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
+                  | {c for acct in others.values() for c, v in acct.items() if v}
+                  | {p.currency for p in ledger.payments if start <= p.date <= end}
+                  | {i.currency for i in ledger.invoices if start <= i.issue_date <= end})
     invoiced: dict[tuple[str, bool], int] = defaultdict(int)      # (currency, is a credit note)
     for i in ledger.invoices:
         if start <= i.issue_date <= end:

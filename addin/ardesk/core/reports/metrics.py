@@ -6,9 +6,13 @@ Metrics and their definitions (each also printed on the Summary tab):
   (the period is the calendar month being reported).
 - **DSO, count-back**: ending AR is walked back month by month, subtracting
   each month's credit sales and adding its days, until AR is used up (the
-  last month counts in proportion).
-- **CEI** (Credit Research Foundation), for one month:
-  (opening AR + sales - ending AR) / (opening AR + sales - ending current AR) x 100.
+  last month counts in proportion).  A month without sales adds its days and
+  the walk goes on.  Months count their calendar days, or 30 days each
+  (``DSOMonthDays`` on Settings: ``calendar`` or ``30``).
+- **CEI** (Credit Research Foundation), over the N months ending with the
+  reported one (``CEIMonths`` on Settings, 1 by default):
+  (opening AR + sales / N - ending AR) / (opening AR + sales / N - ending current AR) x 100,
+  opening AR being the subledger on the day before the first of the N months.
 - **Average days delinquent**: standard DSO - best possible DSO, where best
   possible DSO = current (not yet due) AR x days / credit sales.
 Credit sales are invoice totals (tax included) issued in the period.
@@ -24,7 +28,7 @@ from ..ledger.ledger import Ledger
 from ..model import Customer, Settings
 from ..money import exponent, to_decimal
 from ..periods import add_months, month_end
-from ..ledger.reconcile import Reconciliation
+from ..ledger.reconcile import Reconciliation, subledger
 
 ONE_DP = Decimal("0.1")
 
@@ -45,32 +49,38 @@ def dso_standard(ar: int, sales: int, days: int) -> Decimal | None:
     return _days(Decimal(ar) * days / sales) if sales > 0 else None
 
 
-def dso_countback(ar: int, sales_by_month: dict[date, int], last_month: date, max_months: int = 24) -> Decimal | None:
+MONTH_DAYS = ("calendar", "30")
+
+
+def dso_countback(ar: int, sales_by_month: dict[date, int], last_month: date, max_months: int = 24,
+                  month_days: str = "calendar") -> Decimal | None:
+    """Count-back DSO: None when AR is not used up within ``max_months`` (or there is no AR to count)."""
+    if month_days not in MONTH_DAYS:
+        raise ValueError(f"month days {month_days!r}: use one of {', '.join(MONTH_DAYS)}")
+    if ar <= 0:
+        return _days(Decimal(0)) if ar == 0 else None
     remaining = Decimal(ar)
     total = Decimal(0)
     m = last_month
     for _ in range(max_months):
         s = sales_by_month.get(m, 0)
-        days = (month_end(m) - m).days + 1
-        if remaining <= 0:
-            break
-        if s <= 0:
-            return None if total == 0 else _days(total)
+        days = 30 if month_days == "30" else (month_end(m) - m).days + 1
         if remaining > s:
-            remaining -= s
+            remaining -= max(s, 0)
             total += days
         else:
-            total += remaining / s * days
-            remaining = Decimal(0)
+            return _days(total + remaining / s * days)
         m = add_months(m, -1)
-    return _days(total) if remaining == 0 else None
+    return None
 
 
-def cei(opening: int, sales: int, ending: int, ending_current: int) -> Decimal | None:
-    denom = opening + sales - ending_current
+def cei(opening: int, sales: int, ending: int, ending_current: int, months: int = 1) -> Decimal | None:
+    """Collection Effectiveness Index over ``months`` months (sales are the N months' credit sales)."""
+    per_month = Decimal(sales) / months
+    denom = opening + per_month - ending_current
     if denom <= 0:
         return None
-    return _days(Decimal(opening + sales - ending) * 100 / denom)
+    return _days((opening + per_month - ending) * 100 / denom)
 
 
 def aging_rows(aging: Aging, customers: dict[str, Customer]) -> tuple[tuple[str, ...], list[tuple]]:
@@ -87,10 +97,21 @@ def aging_rows(aging: Aging, customers: dict[str, Customer]) -> tuple[tuple[str,
     return header, rows
 
 
+def cei_over(ledger: Ledger, currency: str, end: date, months: int, ending: int, ending_current: int
+             ) -> Decimal | None:
+    """CEI for the ``months`` months ending with the month of ``end``: opening AR is the subledger
+    the day before the first of them, sales are their invoices."""
+    first = add_months(date(end.year, end.month, 1), 1 - months)
+    opening = sum(v for (_c, cur), v in subledger(ledger, first - timedelta(days=1)).items() if cur == currency)
+    sales = sum(v for m, v in monthly_sales(ledger, currency).items() if first <= m <= end)
+    return cei(opening, sales, ending, ending_current, months)
+
+
 def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconciliation) -> list[tuple]:
     start, end = rec.start, rec.end
     rows: list[tuple] = []
     days = (end - start).days + 1
+    n, month_days = settings.cei_months, settings.dso_month_days
     for cur, rf in sorted(rec.roll.items()):
         e = exponent(cur)
         D = lambda v: to_decimal(v, e)  # noqa: E731
@@ -98,10 +119,13 @@ def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconcil
         collected = sum(p.amount for p in ledger.payments if p.currency == cur and start <= p.date <= end)
         ar = rf.closing_subledger
         current = aging.totals().get(cur, (0,))[0]
+        issued = [i for i in ledger.invoices if i.currency == cur and start <= i.issue_date <= end]
         rows += [
             ("Activity", "Invoiced (credit sales, tax incl.)", cur, D(sales), f"{start} to {end}"),
-            ("Activity", "Invoices issued", cur, Decimal(sum(1 for i in ledger.invoices if i.currency == cur
-                                                               and start <= i.issue_date <= end)), ""),
+            ("Activity", "Invoices issued", cur, Decimal(sum(1 for i in issued if i.kind == "invoice")),
+             "credit notes not counted"),
+            ("Activity", "Credit notes issued", cur, Decimal(sum(1 for i in issued if i.kind != "invoice")), ""),
+            ("Activity", "Credit notes", cur, D(rf.credit_notes), "credited, tax incl."),
             ("Activity", "Cash received", cur, D(collected), "all receipts dated in the period"),
             ("Activity", "Cash applied to invoices", cur, D(rf.cash_applied), ""),
             ("Activity", "Credits applied", cur, D(rf.credits_applied), "customer credit balances used"),
@@ -114,12 +138,14 @@ def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconcil
             ("Metrics", "DSO (standard)", cur, dso_standard(ar, sales, days),
              f"ending AR x {days} days / credit sales of {start:%Y-%m}"),
             ("Metrics", "DSO (count-back)", cur, dso_countback(ar, monthly_sales(ledger, cur),
-                                                              date(end.year, end.month, 1)),
-             "ending AR walked back through monthly credit sales"),
+                                                              date(end.year, end.month, 1), month_days=month_days),
+             "ending AR walked back through monthly credit sales (months without sales count too), "
+             + ("30 days a month" if month_days == "30" else "calendar days of each month")),
             ("Metrics", "Best possible DSO", cur, dso_standard(current, sales, days),
              "current AR x days / credit sales"),
-            ("Metrics", "CEI %", cur, cei(rf.opening, sales, ar, current),
-             "(opening AR + sales - ending AR) / (opening AR + sales - ending current AR) x 100"),
+            ("Metrics", "CEI %", cur, cei_over(ledger, cur, end, n, ar, current),
+             f"over {n} month(s): (opening AR + sales / {n} - ending AR) / "
+             f"(opening AR + sales / {n} - ending current AR) x 100"),
         ]
         dso, best = dso_standard(ar, sales, days), dso_standard(current, sales, days)
         rows.append(("Metrics", "Average days delinquent", cur, (dso - best) if dso is not None and best is not None
