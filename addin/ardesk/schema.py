@@ -73,6 +73,48 @@ def number_formats(table: str, header: Sequence[str]) -> list[str | None]:
     return out
 
 
+def money_format(currency: str) -> str:
+    """The number format of an amount in ``currency``, with that currency's decimals (JPY 0, BHD 3):
+    what the cell shows is what is booked."""
+    from .core.money import exponent
+    e = exponent(currency)
+    body = "#,##0." + "0" * e if e else "#,##0"
+    return f"{body};[Red]-{body}"
+
+
+def row_number_formats(table: str, header: Sequence[str], rows: Sequence[Sequence[object]]
+                       ) -> list[tuple[int, int, int, str]]:
+    """Where each number format goes when ``rows`` are written under ``header``: (first row, last row,
+    column, format), rows and columns counted from 0 within ``rows``, consecutive rows that share a
+    format joined into one range.  Money columns take the format of the row's currency
+    (:func:`money_format`; the Currency column, two decimals where it is blank or missing); a cell
+    left empty gets no format.  Both workbook adapters write formats from this."""
+    fmts = number_formats(table, header)
+    cur_ix = list(header).index("Currency") if "Currency" in header else None
+    money = {j for j, f in enumerate(fmts) if f == NUMBER_FORMATS[MONEY]}
+    out: list[tuple[int, int, int, str]] = []
+    for j, fmt in enumerate(fmts):
+        if fmt is None:
+            continue
+        run: list = []                      # [first, last, format] of the run being built
+        for i, row in enumerate(rows):
+            if j >= len(row) or row[j] is None:
+                f = None
+            elif j in money and cur_ix is not None and cur_ix < len(row):
+                f = money_format(str(row[cur_ix] or ""))
+            else:
+                f = fmt
+            if run and f == run[2] and i == run[1] + 1:
+                run[1] = i
+                continue
+            if run:
+                out.append((run[0], run[1], j, run[2]))
+            run = [i, i, f] if f is not None else []
+        if run:
+            out.append((run[0], run[1], j, run[2]))
+    return out
+
+
 def C(name, kind=TEXT, required=False, choices=(), width=14, note=""):
     return Column(name, kind, required, tuple(choices), width, note)
 

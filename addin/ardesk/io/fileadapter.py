@@ -29,7 +29,7 @@ from typing import Any, Sequence
 from xml.etree import ElementTree
 
 from .. import schema
-from ..schema import number_formats
+from ..schema import row_number_formats
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, parse_ref
 
 # Part families openpyxl does not read back, so a save would silently drop them.
@@ -204,15 +204,12 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
         if r1 == r0 + 1 and all(ws.cell(row=r1, column=c).value in (None, "") for c in range(c0, c1 + 1)):
             last = r0
         header = [ws.cell(row=r0, column=c).value for c in range(c0, c1 + 1)]
-        fmts = number_formats(name, header)
         for i, row in enumerate(rows, start=1):
             if len(row) != width:
                 raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
             for j, v in enumerate(row):
-                cell = ws.cell(row=last + i, column=c0 + j)
-                _set(cell, v)
-                if fmts[j] and v is not None:
-                    cell.number_format = fmts[j]
+                _set(ws.cell(row=last + i, column=c0 + j), v)
+        _set_formats(ws, name, header, rows, last + 1, c0)
         t.ref = f"{column_letter(c0)}{r0}:{column_letter(c1)}{last + len(rows)}"
         if t.autoFilter is not None:
             t.autoFilter.ref = t.ref
@@ -237,6 +234,13 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
         _set(wb[sheet][cell], value)
 
 
+def _set_formats(ws, name: str, header: Sequence[str], rows: Sequence[tuple], row0: int, col0: int) -> None:
+    """Number formats of rows written from sheet row ``row0``, column ``col0`` on (see row_number_formats)."""
+    for first, last, j, fmt in row_number_formats(name, header, rows):
+        for r in range(row0 + first, row0 + last + 1):
+            ws.cell(row=r, column=col0 + j).number_format = fmt
+
+
 def _replace_table(wb, name: str, header: Sequence[str], rows: Sequence[tuple]) -> None:
     from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
     from .template import HEADER_FILL, HEADER_FONT
@@ -248,13 +252,10 @@ def _replace_table(wb, name: str, header: Sequence[str], rows: Sequence[tuple]) 
     for j, h in enumerate(header):
         cell = ws.cell(row=r0, column=c0 + j, value=h)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    fmts = number_formats(name, header)
     for i, row in enumerate(rows, start=1):
         for j, v in enumerate(row):
-            cell = ws.cell(row=r0 + i, column=c0 + j)
-            _set(cell, v)
-            if fmts[j]:
-                cell.number_format = fmts[j]
+            _set(ws.cell(row=r0 + i, column=c0 + j), v)
+    _set_formats(ws, name, header, rows, r0 + 1, c0)
     end_row = r0 + max(len(rows), 1)
     style = t.tableStyleInfo
     del ws.tables[name]
