@@ -358,6 +358,58 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     return result
 
 
+def import_books(port: WorkbookPort, customers_file: str | Path, invoices_file: str | Path, *,
+                 fmt: str = "generic", mapping: str | Path | None = None, opening_date: date | None = None,
+                 dry_run: bool = False, now: datetime | None = None, user: str | None = None) -> RunResult:
+    """Bring in customers and open items from another system's exports (see core.onboarding.opening).
+
+    Raises ExportFileError when a file cannot be read at all; problems in its rows stop the run with
+    every one listed (file, row, column, value) and only Exceptions written."""
+    from .core.onboarding.layouts import LAYOUTS
+    from .core.onboarding.opening import plan_import
+    from .io.exports import ExportFileError, read_export, read_mapping
+    if fmt == "generic":
+        if mapping is None:
+            raise ExportFileError("--format generic needs --mapping FILE naming the export's columns")
+        layout = read_mapping(mapping)
+    elif fmt in LAYOUTS:
+        layout = LAYOUTS[fmt] if mapping is None else read_mapping(mapping)
+    else:
+        raise ExportFileError(f"format {fmt!r}: use quickbooks, xero or generic")
+    cust, invs = read_export(customers_file), read_export(invoices_file)
+    now = now or datetime.now().replace(microsecond=0)
+    books = load(port)
+    r = Run("import", books, cashapp.load_cashapp(port), now, None, now.date(), {})
+    r.problems += books.problems
+    ar_before = _ar_by_currency(r.ledger)
+    plan = None
+    if not r.problems:
+        plan = plan_import(cust, invs, layout, books.customers, r.ledger, r.settings, opening_date)
+        r.problems += plan.problems
+    if plan is not None and not r.problems:
+        r.invoices += plan.invoices
+        r.journal += plan.journal
+        r.ledger.add_invoices(plan.invoices)
+        r.ledger.add_journal(plan.journal)
+        r.changes.append("tblCustomers", [out_rows.customer_row(c) for c in plan.customers])
+        if plan.invoices or plan.customers:
+            r.audit.append(f"imported from {cust.source} and {invs.source} ({layout.name}): "
+                           f"{len(plan.customers)} customer(s), {len(plan.invoices)} open item(s) as of "
+                           f"{plan.opening_date}")
+        r.summary.update(plan.counts)
+    r.summary.update(command="import", invoices_issued=0, receipts_posted=0, format=layout.name,
+                     opening_date=str(plan.opening_date) if plan and plan.opening_date else None,
+                     check=plan.checks if plan else [])
+    _finish(r, ar_before, user)
+    result = RunResult("import", r.changes, r.problems, r.notes, r.summary)
+    r.summary["dry_run"] = dry_run
+    if not dry_run and not r.changes.is_empty():
+        port.write(r.changes)
+        result.written = True
+    r.summary["written"] = result.written
+    return result
+
+
 def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
     """The run's summary, notes and changes, once its steps are done (or stopped)."""
     ledger, settings, summary = r.ledger, r.settings, r.summary

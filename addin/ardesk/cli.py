@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("close", help="lock a reconciled period: nothing may be posted in it afterwards")
     common(sp)
     sp.add_argument("--period", type=_period, required=True)
+    sp = sub.add_parser("import", help="bring in customers and open invoices from QuickBooks, Xero or another system")
+    common(sp)
+    sp.add_argument("--customers", type=Path, required=True, metavar="FILE", help="customer list / contacts export")
+    sp.add_argument("--open-invoices", type=Path, required=True, metavar="FILE",
+                    help="open invoices / A/R aging detail export")
+    sp.add_argument("--format", dest="export_format", choices=("quickbooks", "xero", "generic"), default="generic")
+    sp.add_argument("--mapping", type=Path, metavar="FILE", help="column mapping (TOML); needed with --format generic")
+    sp.add_argument("--opening-date", type=_date, help="date of the opening entry (default: the latest issue date)")
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
     return p
@@ -127,6 +135,12 @@ def print_summary(s: dict, out=sys.stdout) -> None:
     print(f"  subledger = control {'yes' if s.get('subledger_equals_control') else 'NO'}", file=out)
     if s.get("rows_added"):
         print("  rows added          " + ", ".join(f"{k} {v}" for k, v in s["rows_added"].items()), file=out)
+    if s.get("command") == "import":
+        print(f"  customers added     {s.get('customers_added', 0)}", file=out)
+        print(f"  open items added    {s.get('items_added', 0)}  (already there {s.get('items_already_there', 0)}, "
+              f"paid and skipped {s.get('paid_items_skipped', 0)}); opening date {s.get('opening_date')}", file=out)
+        for line in s.get("check") or ():
+            print(f"  check: {line}", file=out)
     for n in s.get("notes", [])[:10]:
         print(f"  note: {n}", file=out)
     if len(s.get("notes", [])) > 10:
@@ -164,6 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import app
         from .io.fileadapter import FileWorkbook
         port = FileWorkbook(args.workbook)
+        if args.command == "import":
+            from .io.exports import ExportFileError
+            try:
+                result = app.import_books(port, args.customers, args.open_invoices, fmt=args.export_format,
+                                          mapping=args.mapping, opening_date=args.opening_date, dry_run=args.dry_run)
+            except ExportFileError as exc:
+                print(f"ardesk: {exc}", file=sys.stderr)
+                return EXIT_ERROR
+            return _finish(result, args)
         tick, close = _progress(not args.json and sys.stderr.isatty())
         try:
             result = app.run(port, args.command, period=getattr(args, "period", None),
