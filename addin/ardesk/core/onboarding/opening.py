@@ -193,15 +193,15 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
     # -- open items -----------------------------------------------------------------------------
     ir = _Reader(invoices_file, layout.invoices, layout.required_invoices, "list of open invoices", problems)
     items: dict[str, _Item] = {}
-    export_total: tuple[int, int] | None = None            # (row, amount) of the export's TOTAL line
+    export_total: tuple[int, str] | None = None            # (row, amount as written) of the export's TOTAL line
     paid = 0
     for row, line in (ir.lines() if ir.ok else ()):
         first = _first_cell(line)
         number = ir.text(line, "number")
         if layout.total_marker and first == layout.total_marker:
-            try:
-                export_total = (row, ir.convert(row, line, "open", lambda t: read_money(t, base, layout.decimal_comma),
-                                                True))
+            try:        # read in the items' currency once they are known; checked to be an amount now
+                ir.convert(row, line, "open", lambda t: read_money(t, base, layout.decimal_comma), True)
+                export_total = (row, ir.text(line, "open"))
             except FieldError:
                 pass
             continue
@@ -311,19 +311,21 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
     currencies = {it.currency for it in items.values()}
     total = sum(booked.values())
     if export_total is not None:
-        row, want = export_total
+        row, text = export_total
+        tc = next(iter(currencies)) if len(currencies) == 1 else base
+        want = read_money(text, tc, layout.decimal_comma)
         if len(currencies) > 1:
             plan.checks.append(f"the export's TOTAL line spans {', '.join(sorted(currencies))}: "
                                "compared per customer only")
         elif total == want:
-            plan.checks.append(f"total: booked {base} {fmt(total, exponent(base))}, the export's TOTAL line "
-                               f"{base} {fmt(want, exponent(base))}: equal")
+            plan.checks.append(f"total: booked {tc} {fmt(total, exponent(tc))}, the export's TOTAL line "
+                               f"{tc} {fmt(want, exponent(tc))}: equal")
         else:
-            plan.checks.append(f"total: booked {base} {fmt(total, exponent(base))}, the export's TOTAL line "
-                               f"{fmt(want, exponent(base))}: DIFFERENCE {fmt(total - want, exponent(base))}")
-            problems.append(Problem(f"the items booked come to {fmt(total, exponent(base))} but the export's "
-                                    f"TOTAL line says {fmt(want, exponent(base))}", invoices_file.source, row,
-                                    ir.cols["open"][0][1], fmt(want, exponent(base)), STEP))
+            plan.checks.append(f"total: booked {tc} {fmt(total, exponent(tc))}, the export's TOTAL line "
+                               f"{fmt(want, exponent(tc))}: DIFFERENCE {fmt(total - want, exponent(tc))}")
+            problems.append(Problem(f"the items booked come to {fmt(total, exponent(tc))} but the export's "
+                                    f"TOTAL line says {fmt(want, exponent(tc))}", invoices_file.source, row,
+                                    ir.cols["open"][0][1], fmt(want, exponent(tc)), STEP))
     else:
         per_cur = defaultdict(int)
         for it in items.values():
