@@ -174,7 +174,7 @@ def run(port: WorkbookPort, command: str, **options: Any) -> RunResult:
     """Run a command (see COMMANDS) and write its changes unless ``dry_run``.
 
     Options: period, as_of, bank_files, bank_format, dry_run, now, user,
-    progress, processor_files, lenient_balances, deposit_date.
+    progress, processor_files, lenient_balances, deposit_date, issue_date (the billing run's invoice date).
     """
     with collector_paused():
         return _run(port, command, **options)
@@ -228,7 +228,7 @@ class Run:
 
 
 def step_bill(r: Run) -> None:
-    res = bill_period(r.period, r.books.customers, r.books.charges, r.ledger, r.settings)
+    res = bill_period(r.period, r.books.customers, r.books.charges, r.ledger, r.settings, r.options["issue_date"])
     r.problems += res.problems
     r.notes += res.notes
     if res.problems or not res.invoices:
@@ -321,7 +321,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
          bank_files: Sequence[str | Path] = (), bank_format: str | None = None, dry_run: bool = False,
          now: datetime | None = None, user: str | None = None,
          progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
-         lenient_balances: bool = False, deposit_date: date | None = None) -> RunResult:
+         lenient_balances: bool = False, deposit_date: date | None = None,
+         issue_date: date | None = None) -> RunResult:
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)
@@ -332,7 +333,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     r = Run(command, books, cashapp.load_cashapp(port), now, period,
             _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date()),
             dict(bank_files=bank_files, bank_format=bank_format, processor_files=processor_files,
-                 lenient_balances=lenient_balances, deposit_date=deposit_date))
+                 lenient_balances=lenient_balances, deposit_date=deposit_date, issue_date=issue_date))
     r.problems += books.problems + r.cash.problems
     r.summary.update(command=command, invoices_issued=0, receipts_posted=0, lines_read=0, duplicates_skipped=0,
                      debits_ignored=0, suspense=0, credits_applied=0)

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("bill", help="issue the invoices of a period")
     common(sp)
     sp.add_argument("--period", type=_period, help="YYYY-MM (default: Current period on Settings)")
+    sp.add_argument("--issue-date", type=_date, help="date the run's invoices YYYY-MM-DD (default: the period's first day)")
     sp = sub.add_parser("receive", help="post receipts from the Receipts tab and bank files")
     common(sp)
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE", help="a bank file (repeatable)")
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("month-end", help="bill, receive, reconcile and report a period in one run")
     common(sp)
     sp.add_argument("--period", type=_period)
+    sp.add_argument("--issue-date", type=_date, help="date the run's invoices YYYY-MM-DD")
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE")
     sp.add_argument("--format", dest="bank_format")
     cash_flags(sp)
@@ -194,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick,
                              processor_files=getattr(args, "processor", ()),
                              lenient_balances=getattr(args, "lenient_balances", False),
-                             deposit_date=getattr(args, "deposit_date", None))
+                             deposit_date=getattr(args, "deposit_date", None),
+                             issue_date=getattr(args, "issue_date", None))
         finally:
             close()
         if result.written and result.deposit_slips:

@@ -148,6 +148,7 @@ CHARGES = TableDef("tblCharges", "Charges", (
     C("Frequency", CHOICE, True, FREQUENCIES, width=11),
     C("StartDate", DATE, True, width=11),
     C("EndDate", DATE, width=11, note="blank: open-ended"),
+    C("IssueDate", DATE, width=11, note="one-off charge: invoiced on its own, dated this day"),
 ), "input", key="ChargeID", note="Recurring and one-off charges.")
 
 RECEIPTS = TableDef("tblReceipts", "Receipts", (

@@ -104,6 +104,7 @@ class Charge:
     end: date | None = None
     description: str = ""
     row: int = 0
+    issue_date: date | None = None     # a one-off charge invoiced on its own, on this date
 
 
 @dataclass(frozen=True, slots=True)

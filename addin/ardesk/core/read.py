@@ -264,9 +264,10 @@ def read_charges(t: Table, customers: dict[str, Customer], step: str = "") -> tu
     seen: dict[str, int] = {}
     cols = [("ChargeID", None, True), ("CustomerID", None, True), ("Item", None, True),
             ("Description", None, False), ("Quantity", as_decimal, True), ("UnitPrice", as_decimal, True),
-            ("Frequency", choice(schema.FREQUENCIES), True), ("StartDate", as_date, True), ("EndDate", as_date, False)]
+            ("Frequency", choice(schema.FREQUENCIES), True), ("StartDate", as_date, True), ("EndDate", as_date, False),
+            ("IssueDate", as_date, False)]
     for rownum, v in r.rows(cols):
-        chid, cid, item, desc, qty, price, freq, start, end = v
+        chid, cid, item, desc, qty, price, freq, start, end, issued = v
         bad = False
         if chid in seen:
             r.error(rownum, "ChargeID", chid, f"duplicate charge ID {chid!r} (first on row {seen[chid]})")
@@ -283,9 +284,12 @@ def read_charges(t: Table, customers: dict[str, Customer], step: str = "") -> tu
         if end is not None and end < start:
             r.error(rownum, "EndDate", end, f"end date {end} is before the start date {start}")
             bad = True
+        if issued is not None and freq != "once":
+            r.error(rownum, "IssueDate", issued, f"an issue date of its own is for one-off charges; this one is {freq}")
+            bad = True
         seen.setdefault(chid, rownum)
         if not bad:
-            out.append(Charge(chid, cid, item, qty, price, freq, start, end, desc, rownum))
+            out.append(Charge(chid, cid, item, qty, price, freq, start, end, desc, rownum, issued))
     return out, problems
 
 
