@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 from . import schema
 from .core import read as rd
 from .core.reports.aging import age
+from .core.reports.paid import paid_invoices
 from .core.billing.billing import bill as bill_period
 from .core.ledger.journal import invoice_entry
 from .core.ledger.ledger import Ledger
@@ -35,7 +36,7 @@ from .core.cash.receipts import from_receipts, from_statement, suspense_notes
 from .core.ledger.journal import check_balanced
 from .core.ledger.reconcile import reconcile as reconcile_books, subledger
 from .core.reports import metrics as reports
-from .io.port import Changes, Table, WorkbookPort
+from .io.port import Changes, Table, WorkbookError, WorkbookPort
 from .io import rows as out_rows
 
 COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close", "apply-review", "deposit")
@@ -81,9 +82,17 @@ class Books:
     problems: list[Problem]
 
 
+OPTIONAL_TABLES = ("tblPaidInvoices",)      # report tabs a workbook made by an older ardesk lacks
+
+
 def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
-    """Read and validate the whole workbook once."""
+    """Read and validate the whole workbook once (the optional report tables where there)."""
     raw = port.read_tables(tables)
+    for name in OPTIONAL_TABLES:
+        try:
+            raw.update(port.read_tables((name,)))
+        except WorkbookError:
+            pass
     settings, problems = rd.read_settings(port.read_settings())
     customers, p = rd.read_customers(raw["tblCustomers"], settings, "validate")
     problems += p
@@ -302,12 +311,20 @@ def step_close(r: Run) -> None:
 def step_report(r: Run) -> None:
     s, end = r.settings, r.report_date
     aging = age(r.ledger, end, s.aging_buckets, s.aging_basis)
-    header, rows = reports.aging_rows(aging, r.books.customers)
+    paid = paid_invoices(r.ledger, end)
+    header, rows = reports.aging_rows(aging, r.books.customers, paid)
     r.replace_if_changed("tblAging", header, rows)
     r.changes.titles["tblAging"] = (f"Aging as of {end} by {s.aging_basis} date "
                                     f"(days past {'due' if s.aging_basis == 'due' else 'invoice'} date)")
     r.replace_if_changed("tblSummary", schema.SUMMARY.header, reports.summary_rows(r.ledger, s, aging, r.rec))
     r.changes.titles["tblSummary"] = f"Month-end summary {r.rec.start} to {end}"
+    if "tblPaidInvoices" in r.books.tables:
+        r.replace_if_changed("tblPaidInvoices", schema.PAID_INVOICES.header,
+                             reports.paid_rows(paid, r.books.customers))
+        r.changes.titles["tblPaidInvoices"] = f"Invoices paid in full by {end}"
+    else:
+        r.notes.append(Problem("this workbook predates the Paid invoices tab: create a new one with `ardesk init` "
+                               "and copy the tabs over to get it", "", None, "", None, "report", blocking=False))
 
 
 # Each step's function; a command runs its steps (STEPS) in this order, stopping at the first problem.

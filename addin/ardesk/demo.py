@@ -80,7 +80,7 @@ def _charges(rng: random.Random, people: list[DemoCustomer], first: date) -> lis
     def add(cid, item, desc, qty, price, freq, start, end=None):
         nonlocal n
         n += 1
-        rows.append((f"CH{n:05d}", cid, item, desc, Decimal(qty), Decimal(price), freq, start, end))
+        rows.append((f"CH{n:05d}", cid, item, desc, Decimal(qty), Decimal(price), freq, start, end, None))
 
     for c in people:
         item, desc, price = rng.choice(PLANS)

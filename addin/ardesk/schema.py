@@ -260,7 +260,23 @@ AGING = TableDef("tblAging", "Aging", (
     C("Currency", TEXT, width=9),
     # bucket columns are added from Settings by the aging report
     C("Total", MONEY, width=12),
-), "report", anchor="A4", note="Open items per customer by days past due.")
+    C("AvgDaysToPay", DECIMAL, width=12, note="paid invoices: average of paid date - issue date"),
+    C("AvgDaysLate", DECIMAL, width=12, note="paid invoices: average of paid date - due date (0 if on time)"),
+), "report", anchor="A4", note="Open items per customer by days past due, and how fast the customer pays.")
+
+PAID_INVOICES = TableDef("tblPaidInvoices", "PaidInvoices", (
+    C("InvoiceNo", ID, width=16),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=30),
+    C("Currency", TEXT, width=9),
+    C("Total", MONEY, width=12),
+    C("IssueDate", DATE, width=11),
+    C("DueDate", DATE, width=11),
+    C("PaidDate", DATE, width=11, note="the day the last of it was applied"),
+    C("DaysToPay", INT, width=10, note="paid date - issue date"),
+    C("DaysLate", INT, width=9, note="paid date - due date; 0 when paid on time"),
+    C("SettledBy", TEXT, width=22, note="cash applied, credit applied, suspense cleared, write-off"),
+), "report", anchor="A4", note="Every invoice paid in full by the report date.")
 
 SUMMARY = TableDef("tblSummary", "Summary", (
     C("Section", TEXT, width=14),
@@ -334,11 +350,11 @@ SETTLEMENTS = TableDef("tblSettlements", "Settlements", (
 
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
-    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS)}
+    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS, PAID_INVOICES)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
-               "Reconciliation", "Audit", "Review", "Deposits", "Settlements")
+               "Reconciliation", "Audit", "Review", "Deposits", "Settlements", "PaidInvoices")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def test_billing_button_formats_bhd_and_jpy_invoices(tmp_path):
     ch.append("tblCustomers", [("C1", "Manama Trading", None, None, None, None, 30, D("0.05"), "BHD", None, "active", None),
                                ("C2", "Osaka Foods", None, None, None, None, 30, D(0), "JPY", None, "active", None),
                                ("C3", "Lyon Bakery", None, None, None, None, 30, D(0), "EUR", None, "active", None)])
-    ch.append("tblCharges", [(f"K{i}", cid, "PLAN", None, D(1), D(p), "monthly", date(2026, 1, 1), None)
+    ch.append("tblCharges", [(f"K{i}", cid, "PLAN", None, D(1), D(p), "monthly", date(2026, 1, 1), None, None)
                              for i, (cid, p) in enumerate((("C1", "12.346"), ("C2", "5000"), ("C3", "80")))])
     ch.names["Period"] = "2026-07"
     FileWorkbook(path).write(ch, backup=False)

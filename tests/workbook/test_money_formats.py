@@ -22,8 +22,8 @@ def customer(cid, name, rate, currency):
 
 
 def charge(chid, cid, price):
-    #       ChargeID CustomerID Item Description Quantity UnitPrice Frequency StartDate EndDate
-    return (chid, cid, "PLAN", None, D(1), D(price), "monthly", date(2026, 1, 1), None)
+    #       ChargeID CustomerID Item Description Quantity UnitPrice Frequency StartDate EndDate IssueDate
+    return (chid, cid, "PLAN", None, D(1), D(price), "monthly", date(2026, 1, 1), None, None)
 
 
 def test_money_format_has_the_currency_decimals():

@@ -133,9 +133,11 @@ def open_items(customer, as_of, invoices, allocations):
 
 @udf("invoices", "allocations")
 def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis="due"):
-    """Aging buckets on a date (spills with a header), for every customer or one; TOTAL rows per currency."""
+    """Aging buckets on a date (spills with a header), for every customer or one; TOTAL rows per currency;
+    each row ends with the average days to pay and days late of the paid invoices, as on the Aging tab."""
     from ..core.reports.aging import age, parse_buckets
     from ..core.reports.metrics import aging_rows
+    from ..core.reports.paid import paid_invoices
     d = _date(as_of)
     basis = (basis or "due").strip().lower()
     if basis not in ("due", "invoice"):
@@ -149,7 +151,7 @@ def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis
     cid = "" if customer in (None, "") else _text(customer, "customer")
     if cid and not any(i.customer_id == cid for i in ledger.invoices):
         raise UdfError(f"customer {cid} not found in the invoices")
-    header, rows = aging_rows(age(ledger, d, bounds, basis), {})
+    header, rows = aging_rows(age(ledger, d, bounds, basis), {}, paid_invoices(ledger, d))
     out = [[h for i, h in enumerate(header) if i != 1]]
     for r in rows:
         if cid and r[0] != cid:
@@ -184,13 +186,61 @@ def dso(as_of, invoices, allocations, method="standard", currency=None):
     return float(value)
 
 
-@udf()
-def installments(balance, count, annual_rate, first_due=None, months_between=1):
-    """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule)."""
-    from pyxirr import pmt
-    from ..core.money import MoneyError, round_half_up, to_minor
+@udf("invoices", "allocations")
+def days_to_pay(customer, as_of, invoices, allocations, measure="pay", currency=None):
+    """Average days to pay ("pay": paid date - issue date) or days late ("late": paid date - due date,
+    0 when on time) of a customer's invoices paid in full by the as-of date, as on the Aging tab."""
+    from ..core.reports.paid import average_days, paid_invoices
+    cid, d = _text(customer, "customer"), _date(as_of)
+    measure = (measure or "pay").strip().lower()
+    if measure not in ("pay", "late"):
+        raise UdfError(f"measure {measure!r}: use \"pay\" or \"late\"")
+    ledger = _ledger(invoices, allocations)
+    if not any(i.customer_id == cid for i in ledger.invoices):
+        raise UdfError(f"customer {cid} not found in the invoices")
+    paid = [p for p in paid_invoices(ledger, d) if p.invoice.customer_id == cid]
+    cur = _one_currency([p.invoice.currency for p in paid], currency, f"customer {cid}")
+    found = average_days([p for p in paid if p.invoice.currency == cur]).get((cid, cur))
+    if found is None:
+        raise UdfError(f"customer {cid} has no invoice paid in full by {d}")
+    return float(found[0] if measure == "pay" else found[1])
+
+
+@udf("invoices", "allocations")
+def cei(as_of, invoices, allocations, months=1, currency=None):
+    """Collection Effectiveness Index (%) over the ``months`` months ending with the as-of date's month,
+    as the Summary tab works it out with CEIMonths on Settings."""
+    from ..core.reports.aging import age
+    from ..core.reports.metrics import cei_over
+    d = _date(as_of)
     try:
-        cents = to_minor(balance)              # the balance in cents, read half-up as every amount is
+        n = int(months or 1)
+    except (TypeError, ValueError):
+        raise UdfError(f"months {months!r} must be a whole number from 1 to 36") from None
+    if n != (months or 1) or not 1 <= n <= 36:
+        raise UdfError(f"months {months!r} must be a whole number from 1 to 36")
+    ledger = _ledger(invoices, allocations)
+    cur = _one_currency([i.currency for i in ledger.invoices], currency, "the invoices")
+    aging = age(ledger, d, (30, 60, 90))
+    totals = aging.totals().get(cur, (0,))
+    value = cei_over(ledger, cur, d, n, sum(totals), totals[0])
+    if value is None:
+        raise UdfError(f"CEI is undefined: nothing was collectable in {cur} over {n} month(s) to {d}")
+    return float(value)
+
+
+@udf()
+def installments(balance, count, annual_rate, first_due=None, months_between=1, currency=None):
+    """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule),
+    each amount in the currency's minor unit (JPY whole yen, BHD fils; blank: two decimals)."""
+    from pyxirr import pmt
+    from ..core.money import MoneyError, exponent, round_half_up, to_minor
+    cur = (currency or "").strip().upper()
+    if cur and (len(cur) != 3 or not cur.isalpha()):
+        raise UdfError(f"currency {currency!r} is not an ISO 4217 code such as EUR")
+    e = exponent(cur)
+    try:
+        cents = to_minor(balance, e)           # the balance in minor units, read half-up as every amount is
         n = int(count)
         rate = Decimal(repr(float(annual_rate or 0)))
         step = int(months_between or 1)
@@ -200,8 +250,8 @@ def installments(balance, count, annual_rate, first_due=None, months_between=1):
         raise UdfError(f"need a positive balance ({balance}), a whole number of instalments of 1 or more "
                        f"({count}), a rate of 0 or more ({annual_rate}) and months between of 1 or more")
     period_rate = rate * step / 12
-    # pyxirr works in floats: its payment is read back as a decimal and rounded half-up to the cent
-    payment = round_half_up(Decimal(repr(pmt(float(period_rate), n, -cents / 100))))
+    # pyxirr works in floats: its payment is read back as a decimal and rounded half-up to the minor unit
+    payment = round_half_up(Decimal(repr(pmt(float(period_rate), n, -cents / 10 ** e))), e)
     first = _date(first_due, "first due date") if first_due not in (None, "") else None
     out = [["No", "DueDate", "Payment", "Interest", "Principal", "Remaining"]]
     left = cents
@@ -210,7 +260,7 @@ def installments(balance, count, annual_rate, first_due=None, months_between=1):
         principal = left if k == n else min(payment - interest, left)
         left -= principal
         due = _same_day(first, (k - 1) * step) if first else None
-        out.append([k, due, *(_money(v, "EUR") for v in (principal + interest, interest, principal, left))])
+        out.append([k, due, *(_money(v, cur) for v in (principal + interest, interest, principal, left))])
     return out
 
 

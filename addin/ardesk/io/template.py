@@ -117,7 +117,7 @@ def _settings_sheet(wb: Workbook) -> None:
 
 
 def aging_header(buckets: tuple[str, ...]) -> tuple[str, ...]:
-    return ("CustomerID", "Name", "Currency", *buckets, "Total")
+    return ("CustomerID", "Name", "Currency", *buckets, "Total", "AvgDaysToPay", "AvgDaysLate")
 
 
 def build_template() -> Workbook:

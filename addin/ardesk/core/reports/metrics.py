@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .aging import Aging
+from .paid import PaidInvoice, average_days
 from ..ledger.ledger import Ledger
 from ..model import Customer, Settings
 from ..money import exponent, to_decimal
@@ -83,18 +84,38 @@ def cei(opening: int, sales: int, ending: int, ending_current: int, months: int 
     return _days((opening + per_month - ending) * 100 / denom)
 
 
-def aging_rows(aging: Aging, customers: dict[str, Customer]) -> tuple[tuple[str, ...], list[tuple]]:
+def aging_rows(aging: Aging, customers: dict[str, Customer], paid: list[PaidInvoice] | None = None
+               ) -> tuple[tuple[str, ...], list[tuple]]:
+    """The Aging tab; with ``paid`` (see :mod:`.paid`) each row ends with the average days to pay
+    and days late of the customer's paid invoices (the TOTAL row: of every paid invoice)."""
     header = ("CustomerID", "Name", "Currency", *aging.labels, "Total")
+    if paid is not None:
+        header += ("AvgDaysToPay", "AvgDaysLate")
+        per_customer = average_days(paid)
+        per_currency = {cur: v[:2] for (_all, cur), v in average_days(paid, per_customer=False).items()}
     rows = []
     for r in aging.rows:
         e = exponent(r.currency)
         name = customers[r.customer_id].name if r.customer_id in customers else ""
-        rows.append((r.customer_id, name, r.currency, *(to_decimal(v, e) for v in r.buckets), to_decimal(r.total, e)))
+        row = (r.customer_id, name, r.currency, *(to_decimal(v, e) for v in r.buckets), to_decimal(r.total, e))
+        if paid is not None:
+            row += per_customer.get((r.customer_id, r.currency), (None, None))[:2]
+        rows.append(row)
     for cur, tot in sorted(aging.totals().items()):
         e = exponent(cur)
-        rows.append(("TOTAL", f"All customers ({cur})", cur, *(to_decimal(v, e) for v in tot),
-                     to_decimal(sum(tot), e)))
+        row = ("TOTAL", f"All customers ({cur})", cur, *(to_decimal(v, e) for v in tot), to_decimal(sum(tot), e))
+        if paid is not None:
+            row += per_currency.get(cur, (None, None))
+        rows.append(row)
     return header, rows
+
+
+def paid_rows(paid: list[PaidInvoice], customers: dict[str, Customer]) -> list[tuple]:
+    """The Paid invoices tab: one row per invoice paid in full, in the order they were paid."""
+    return [(p.invoice.number, p.invoice.customer_id,
+             customers[p.invoice.customer_id].name if p.invoice.customer_id in customers else "",
+             p.invoice.currency, to_decimal(p.invoice.total, exponent(p.invoice.currency)), p.invoice.issue_date,
+             p.invoice.due_date, p.paid, p.days_to_pay, p.days_late, p.settled_by) for p in paid]
 
 
 def cei_over(ledger: Ledger, currency: str, end: date, months: int, ending: int, ending_current: int
