@@ -72,3 +72,13 @@ def test_installments_in_the_currency_decimals():
     assert udfs.ardesk_installments(1000, 3, 0.12)[1][2] == 340.02
     assert udfs.ardesk_installments(1000, 3, 0.12, None, 1, "US dollars").startswith(
         "#ARDESK: currency 'US dollars'")
+
+
+def test_dso_count_back_in_both_month_conventions():
+    # Benji Pays' count-back example (see tests/core/test_metrics.py) as books: sales 70,000 (January),
+    # 80,000 (February), 100,000 (March); 38,000 of January's paid, so AR at March 31 is 212,000
+    inv = invoices(("J", "C1", D(2026, 1, 10), D(2026, 2, 9), 70000), ("F", "C1", D(2026, 2, 10), D(2026, 3, 12), 80000),
+                   ("M", "C1", D(2026, 3, 10), D(2026, 4, 9), 100000))
+    al = allocations((D(2026, 2, 20), "J", "C1", 38000))
+    assert udfs.ardesk_dso(D(2026, 3, 31), inv, al, "count-back-30") == 73.7
+    assert udfs.ardesk_dso(D(2026, 3, 31), inv, al, "count-back") == 73.2

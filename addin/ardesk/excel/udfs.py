@@ -162,14 +162,15 @@ def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis
 
 @udf("invoices", "allocations")
 def dso(as_of, invoices, allocations, method="standard", currency=None):
-    """Days sales outstanding for the month ending on the as-of date: "standard" or "count-back"."""
+    """Days sales outstanding for the month ending on the as-of date: "standard", "count-back" (calendar
+    days of each month) or "count-back-30" (30-day months)."""
     from ..core.model import Settings
     from ..core.ledger.reconcile import reconcile
     from ..core.reports.metrics import dso_countback, dso_standard, monthly_sales
     d = _date(as_of)
     method = (method or "standard").strip().lower().replace(" ", "").replace("-", "")
-    if method not in ("standard", "countback"):
-        raise UdfError(f"method {method!r}: use \"standard\" or \"count-back\"")
+    if method not in ("standard", "countback", "countback30"):
+        raise UdfError(f"method {method!r}: use \"standard\", \"count-back\" or \"count-back-30\"")
     ledger = _ledger(invoices, allocations)
     cur = _one_currency([i.currency for i in ledger.invoices], currency, "the invoices")
     start = dt.date(d.year, d.month, 1)
@@ -180,7 +181,8 @@ def dso(as_of, invoices, allocations, method="standard", currency=None):
     if method == "standard":
         value = dso_standard(rf.closing_subledger, rf.invoiced, (d - start).days + 1)
     else:
-        value = dso_countback(rf.closing_subledger, monthly_sales(ledger, cur), start)
+        value = dso_countback(rf.closing_subledger, monthly_sales(ledger, cur), start,
+                              month_days="30" if method == "countback30" else "calendar")
     if value is None:
         raise UdfError(f"DSO is undefined: no credit sales in {start:%Y-%m} ({cur}) to divide by")
     return float(value)
