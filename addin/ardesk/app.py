@@ -365,8 +365,13 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
         tick(name)
         STEP_FUNCTIONS[name](r)
     _finish(r, ar_before, user)
-    result = RunResult(command, r.changes, r.problems, r.notes, r.summary,
-                       deposit_slips=[] if r.problems else r.slips)
+    return _write(port, r, RunResult(command, r.changes, r.problems, r.notes, r.summary,
+                                     deposit_slips=[] if r.problems else r.slips), dry_run, tick)
+
+
+def _write(port: WorkbookPort, r: Run, result: RunResult, dry_run: bool,
+           tick: Callable[[str], None] = lambda _s: None) -> RunResult:
+    """Write the run's changes in one go, unless a dry run or there is nothing to write."""
     r.summary["dry_run"] = dry_run
     if not dry_run and not r.changes.is_empty():
         tick("write")
@@ -419,13 +424,7 @@ def import_books(port: WorkbookPort, customers_file: str | Path, invoices_file: 
                      opening_date=str(plan.opening_date) if plan and plan.opening_date else None,
                      check=plan.checks if plan else [])
     _finish(r, ar_before, user)
-    result = RunResult("import", r.changes, r.problems, r.notes, r.summary)
-    r.summary["dry_run"] = dry_run
-    if not dry_run and not r.changes.is_empty():
-        port.write(r.changes)
-        result.written = True
-    r.summary["written"] = result.written
-    return result
+    return _write(port, r, RunResult("import", r.changes, r.problems, r.notes, r.summary), dry_run)
 
 
 def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:

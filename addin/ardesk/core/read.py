@@ -197,8 +197,9 @@ def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
                                 "Settings", None, "CEIMonths", months))
         months = 1
     kw["cei_months"] = months
+    from .reports.metrics import MONTH_DAYS
     month_days = get("DSOMonthDays", as_text, "calendar").lower()
-    if month_days not in ("calendar", "30"):
+    if month_days not in MONTH_DAYS:
         problems.append(Problem(f"setting Count-back DSO month days (DSOMonthDays) {month_days!r}: use "
                                 "'calendar' or '30'", "Settings", None, "DSOMonthDays", month_days))
         month_days = "calendar"

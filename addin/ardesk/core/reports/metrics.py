@@ -55,7 +55,7 @@ MONTH_DAYS = ("calendar", "30")
 
 def dso_countback(ar: int, sales_by_month: dict[date, int], last_month: date, max_months: int = 24,
                   month_days: str = "calendar") -> Decimal | None:
-    """Count-back DSO: None when AR is not used up within ``max_months`` (or there is no AR to count)."""
+    """Count-back DSO in days: None when AR is negative or not used up within ``max_months``."""
     if month_days not in MONTH_DAYS:
         raise ValueError(f"month days {month_days!r}: use one of {', '.join(MONTH_DAYS)}")
     if ar <= 0:

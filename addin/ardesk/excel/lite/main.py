@@ -17,9 +17,11 @@ from ardesk.excel.buttons import (  # noqa: F401
 from ardesk.excel.udfs import (  # noqa: F401
     ardesk_aging,
     ardesk_balance,
+    ardesk_cei,
     ardesk_customer_flows,
     ardesk_customer_xirr,
     ardesk_customer_xnpv,
+    ardesk_days_to_pay,
     ardesk_dso,
     ardesk_installments,
     ardesk_open_items,
