@@ -195,6 +195,9 @@ def test_generic_mapping_with_currencies_of_their_own_decimals(tmp_path, capsys)
     path = book(tmp_path)
     args = ("import", path, "--customers", GEN / "customers.csv", "--open-invoices", GEN / "open_items.csv",
             "--mapping", GEN / "mapping.toml")
+    empty = sha(path)
+    code, s = cli(capsys, *args, "--dry-run")
+    assert code == 0 and s["items_added"] == 7 and not s["written"] and sha(path) == empty
     code, s = cli(capsys, *args)
     assert code == 0, s["problems"]
     assert s["ar_balance"] == {"BHD": "1312.963", "EUR": "2023.00", "JPY": "250000"}
