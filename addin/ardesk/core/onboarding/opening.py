@@ -287,9 +287,9 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
 
     # -- the check ----------------------------------------------------------------------------------
     booked: dict[str, int] = defaultdict(int)
+    new_by_no = {i.number: i for i in new_items}
     for it in items.values():
-        inv = ledger.invoice_by_no.get(it.number) or next(i for i in new_items if i.number == it.number)
-        booked[it.customer] += inv.total
+        booked[it.customer] += (ledger.invoice_by_no.get(it.number) or new_by_no[it.number]).total
     from_items: dict[str, int] = defaultdict(int)
     for it in items.values():
         from_items[it.customer] += it.open
