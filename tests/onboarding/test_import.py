@@ -291,3 +291,27 @@ def test_files_that_cannot_be_read_exit_2(tmp_path, capsys):
     assert main(["import", str(path), "--customers", str(GEN / "customers.csv"), "--open-invoices",
                  str(GEN / "open_items.csv"), "--mapping", str(mapping)]) == 2
     assert "m.toml: [customers] 'vat' is not a field ardesk reads" in capsys.readouterr().err
+
+
+def test_quickbooks_desktop_customer_jobs_and_terms(tmp_path, capsys):
+    """QuickBooks Desktop's Customer:Job list and A/R Aging Detail (Type, Date, Num, P. O. #, Name, ...)."""
+    path = book(tmp_path, "USD")
+    args = ("import", path, "--customers", QB / "desktop_customers.csv", "--open-invoices",
+            QB / "desktop_ar_aging_detail.csv", "--format", "quickbooks", "--opening-date", "2027-12-15")
+    code, s = cli(capsys, *args)
+    assert code == 0, s["problems"]
+    assert (s["customers_added"], s["items_added"], s["opening_date"]) == (6, 5, "2027-12-15")
+    assert s["check"][-1] == "total: booked USD 17,630.00, the export's TOTAL line USD 17,630.00: equal"
+    cust = {r["Name"]: r for r in tables(path)["tblCustomers"]}
+    # "1% 10 Net 30" is 30 days net; the job is a customer of its own; an inactive customer stays inactive
+    assert (cust["Baker Chris"]["TermsDays"], cust["Burch Jason"]["TermsDays"]) == (30, 0)
+    assert cust["Abercrombie Kristy:Family Room"]["Status"] == "active"
+    assert cust["Campbell Heather"]["Status"] == "inactive"
+    assert cust["Allard Robert"]["CreditLimit"] == 20000.0
+    before = sha(path)
+    assert cli(capsys, *args)[1]["items_added"] == 0 and sha(path) == before
+    items = export_items(QB / "desktop_ar_aging_detail.csv", "Num", "Name", "Due Date", "Open Balance", "%m/%d/%Y",
+                         "Date")
+    names = {r["CustomerID"]: r["Name"] for r in tables(path)["tblCustomers"]}
+    for as_of in (date(2027, 11, 15), date(2027, 12, 1), date(2027, 12, 15)):
+        assert aging_tab(capsys, path, as_of, names) == aged_by_hand(items, as_of), as_of

@@ -6,9 +6,11 @@ Each layout names, for every field ardesk reads, the column headings the vendor'
 QuickBooks (Online and Desktop):
   customer list (Sales > Customers > Export; Desktop: Customer Center > Excel > Export Customer List)
     Customer / Name, Company, Email / Main Email, Billing Address or Bill to 1..3 / Street Address, City,
-    Zip, Country, Terms ("Net 30"), Currency, Account No., Credit Limit, Open Balance / Balance Total;
+    Zip, Country, Terms ("Net 30"), Currency, Account No., Credit Limit, Open Balance (Desktop: Balance,
+    the customer's or job's own; each Customer:Job line is a customer of its own);
   A/R Aging Detail report (Reports > A/R Aging Detail > Export to CSV/Excel)
-    Date, Transaction Type / Type, Num, Customer / Name, Due Date, Amount, Open Balance, Currency;
+    Date, Transaction Type / Type, Num, Customer / Name, Due Date, Amount, Open Balance, Currency
+    (Desktop: Type, Date, Num, P. O. #, Name, Terms, Due Date, Class, Aging, Open Balance);
     report title lines above the heading, section lines ("Current", "1 - 30 days past due"),
     "Total for ..." lines and the closing "TOTAL" line, whose Open Balance is the export's total;
     the title's "As of June 30, 2026" is the opening date.
@@ -32,7 +34,7 @@ from datetime import date, datetime
 from ..money import MoneyError, exponent, parse_amount
 
 CUSTOMER_FIELDS = ("id", "name", "email", "address", "postal_code", "country", "terms", "currency",
-                   "credit_limit", "balance")
+                   "credit_limit", "balance", "status")
 INVOICE_FIELDS = ("number", "customer", "issue_date", "due_date", "amount", "open", "currency", "type")
 JOINED = frozenset({"address"})
 
@@ -64,7 +66,7 @@ QUICKBOOKS = Layout(
                            "State"),
                "postal_code": ("Zip", "Billing ZIP", "Bill to ZIP"), "country": ("Country",),
                "terms": ("Terms",), "currency": ("Currency",), "credit_limit": ("Credit Limit",),
-               "balance": ("Open Balance", "Balance Total", "Balance")},
+               "balance": ("Open Balance", "Balance", "Balance Total"), "status": ("Active Status", "Status")},
     invoices={"number": ("Num",), "customer": ("Customer", "Name"), "issue_date": ("Date",),
               "due_date": ("Due Date",), "amount": ("Amount",), "open": ("Open Balance",),
               "currency": ("Currency",), "type": ("Transaction Type", "Type")},
@@ -94,7 +96,7 @@ def from_mapping(mapping: dict, source: str) -> Layout:
     """The generic layout a mapping file declares (read as a dict at the edge):
 
     [customers]      id, name, email, address (a list), postal_code, country, terms, currency,
-                     credit_limit, balance = "the column heading"
+                     credit_limit, balance, status = "the column heading"
     [open_invoices]  number, customer, issue_date, due_date, amount, open, currency, type
     [options]        date_format (strftime, default %Y-%m-%d), decimal_comma, currency, terms_days,
                      total_marker
@@ -179,16 +181,21 @@ def read_money(text: str, currency: str, decimal_comma: bool) -> int:
 
 
 def read_terms(text: str, default: int) -> int:
-    """'Net 30', '30', 'Due on receipt' -> days."""
+    """'Net 30', '1% 10 Net 30' (the net days), '30', '30 days', 'Due on receipt' -> days."""
     s = text.strip()
     if not s:
         return default
     if s.lower() in ("due on receipt", "cod", "cash on delivery"):
         return 0
-    m = re.search(r"(\d+)", s)
+    m = re.search(r"net\s*(\d+)", s, re.I) or re.fullmatch(r"(\d+)(\s*days?)?", s, re.I)
     if not m:
         raise FieldError("is not payment terms in days (e.g. Net 30)")
     return int(m.group(1))
+
+
+def read_status(text: str) -> str:
+    """'Active', 'Inactive', 'ACTIVE', 'ARCHIVED' -> active or inactive."""
+    return "inactive" if text.strip().lower() in ("inactive", "archived", "no") else "active"
 
 
 def is_credit(kind_text: str, open_minor: int) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from .layouts import FieldError, JOINED, Layout, is_credit, read_date, read_money, read_terms
+from .layouts import FieldError, JOINED, Layout, is_credit, read_date, read_money, read_status, read_terms
 from ..ledger.ledger import Ledger
 from ..model import ACCOUNT_NAMES, Customer, Invoice, JournalLine, Problem, Settings
 from ..money import exponent, fmt
@@ -185,7 +185,8 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
                 next_seq += 1
             cid = f"C{next_seq:05d}"
         taken.add(cid)
-        record = Customer(cid, name, layout.terms_days if terms is None else terms, Decimal(0), cur, "active",
+        record = Customer(cid, name, layout.terms_days if terms is None else terms, Decimal(0), cur,
+                          read_status(cr.text(line, "status")),
                           cr.text(line, "email"), cr.text(line, "address"), cr.text(line, "postal_code"),
                           cr.text(line, "country"), limit, "", row)
         by_name[name] = (row, cid, cur, record)
