@@ -315,3 +315,12 @@ def test_quickbooks_desktop_customer_jobs_and_terms(tmp_path, capsys):
     names = {r["CustomerID"]: r["Name"] for r in tables(path)["tblCustomers"]}
     for as_of in (date(2027, 11, 15), date(2027, 12, 1), date(2027, 12, 15)):
         assert aging_tab(capsys, path, as_of, names) == aged_by_hand(items, as_of), as_of
+
+
+def test_the_check_says_when_the_export_states_no_figure(tmp_path, capsys):
+    path = book(tmp_path, "GBP")
+    code, s = cli(capsys, "import", path, "--customers", XERO / "contacts.csv", "--open-invoices",
+                  XERO / "invoices.csv", "--format", "xero")
+    assert code == 0
+    assert "Basket Case (BAS-110): booked GBP 618.40; the export states no balance for it" in s["check"]
+    assert s["check"][-1] == "total: booked GBP 11,564.40; the export states no total"

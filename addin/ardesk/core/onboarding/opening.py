@@ -13,8 +13,8 @@ and returns what to add and the problems found, each naming the file, row, colum
   ledger (same number, customer and amount) are not added again; a second import adds nothing.
   An item number already used for something else is refused.
 - The check: the open amount booked per customer and in total is compared with the export's own
-  figures (the customer list's balance column and the aging report's TOTAL line, where the
-  export has them; else the sum of its items) and the result is said either way.
+  figures (the customer list's balance column and the aging report's TOTAL line) and the result
+  is said either way; where the export states no figure, the check says that.
 """
 from __future__ import annotations
 
@@ -92,8 +92,12 @@ class _Reader:
         parts = [line[ix].strip() for ix, _ in self.cols.get(key, ()) if ix < len(line)]
         return ", ".join(p for p in parts if p) if key in JOINED else (parts[0] if parts else "")
 
+    def heading(self, key: str) -> str:
+        """The column heading a field was read from."""
+        return self.cols[key][0][1] if key in self.cols else key
+
     def bad(self, row: int, key: str, value: str, message: str) -> None:
-        column = self.cols[key][0][1] if key in self.cols else key
+        column = self.heading(key)
         self.problems.append(Problem(f"{value!r} {message}", self.f.source, row, column, value, STEP))
 
     def convert(self, row: int, line, key: str, conv, required: bool = False):
@@ -128,22 +132,91 @@ def _first_cell(line) -> str:
     return next((c.strip() for c in line if c.strip()), "")
 
 
+@dataclass
+class _Customers:
+    """The customer list as read, joined with the customers already on the workbook."""
+    existing: dict[str, Customer]
+    by_name: dict[str, tuple[int, str, str, Customer | None]] = field(default_factory=dict)  # (row, id, cur, new)
+    stated: dict[str, tuple[int, int]] = field(default_factory=dict)       # name -> (row, the export's balance)
+    name_by_id: dict[str, str] = field(default_factory=dict)               # the export's customer number -> name
+
+    def __post_init__(self) -> None:
+        self.existing_by_name = {c.name: c for c in self.existing.values()}
+
+    def find(self, text: str) -> str | None:
+        """The name an item's customer column refers to (a name or a number), None when unknown."""
+        name = self.name_by_id.get(text, text)
+        return name if name in self.by_name or name in self.existing_by_name or name in self.existing else None
+
+    def known(self, name: str) -> Customer:
+        return self.existing_by_name.get(name) or self.existing[name]
+
+    def id_of(self, name: str) -> str:
+        return self.by_name[name][1] if name in self.by_name else self.known(name).id
+
+    def currency_of(self, name: str) -> str:
+        return self.by_name[name][2] if name in self.by_name else self.known(name).currency
+
+
 def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: Layout,
                 existing: dict[str, Customer], ledger: Ledger, settings: Settings,
                 opening_date: date | None = None) -> ImportPlan:
     plan = ImportPlan()
     problems = plan.problems
     base = (layout.currency or settings.base_currency).upper()
-
-    # -- customers --------------------------------------------------------------------------
     cr = _Reader(customers_file, layout.customers, layout.required_customers, "customer list", problems)
-    by_name: dict[str, tuple[int, str, str, Customer | None]] = {}   # name -> (row, id, currency, new record)
-    stated: dict[str, tuple[int, int]] = {}                             # name -> (row, balance the export states)
+    customers = _read_customers(cr, layout, existing, base)
+    ir = _Reader(invoices_file, layout.invoices, layout.required_invoices, "list of open invoices", problems)
+    items, export_total, paid = _read_items(ir, layout, customers, customers_file.source)
+    if problems:
+        return plan
+
+    plan.customers = [rec for _row, _cid, _cur, rec in customers.by_name.values() if rec is not None]
+    opening = opening_date or _stated_as_of(invoices_file, ir.header_row, layout) or \
+        max((i.issue for i in items.values()), default=None)
+    plan.opening_date = opening
+    new_items = []
+    for it in items.values():
+        cid = customers.id_of(it.customer)
+        there = ledger.invoice_by_no.get(it.number)
+        if there is not None:           # imported before: the same item again is skipped, another refused
+            if (there.customer_id, there.total, there.currency) != (cid, it.open, it.currency):
+                problems.append(Problem(
+                    f"{it.number!r} is already in the ledger as {there.kind} of {there.customer_id} for "
+                    f"{there.currency} {fmt(there.total, exponent(there.currency))}, not {it.currency} "
+                    f"{fmt(it.open, exponent(it.currency))} for {cid}", invoices_file.source, it.row,
+                    ir.heading("number"), it.number, STEP))
+            continue
+        if opening is not None and it.issue > opening:
+            problems.append(Problem(f"{it.number} is issued on {it.issue}, after the opening date {opening}",
+                                    invoices_file.source, it.row, ir.heading("issue_date"), it.issue, STEP))
+            continue
+        new_items.append(Invoice(it.number, cid, it.issue, it.due, it.currency, it.open, 0, it.open,
+                                 "credit note" if it.credit else "invoice", PERIOD))
+    if new_items and settings.locked_through and opening <= settings.locked_through:
+        problems.append(Problem(f"the opening date {opening} is inside the locked period (locked through "
+                                f"{settings.locked_through})", "Settings", None, "LockedThrough",
+                                settings.locked_through, STEP))
+    if problems:
+        return plan
+    new_by_no = {i.number: i for i in new_items}
+    booked = {no: (ledger.invoice_by_no.get(no) or new_by_no[no]).total for no in items}
+    plan.checks = _check(items, booked, customers, export_total, cr, ir, layout, base, problems)
+    plan.counts = {"customers_added": len(plan.customers), "items_added": len(new_items),
+                   "items_already_there": len(items) - len(new_items), "paid_items_skipped": paid}
+    if problems:
+        plan.customers = []
+        return plan
+    plan.invoices = new_items
+    plan.journal = opening_entry(new_items, ledger, settings, opening) if new_items else []
+    return plan
+
+
+def _read_customers(cr: _Reader, layout: Layout, existing: dict[str, Customer], base: str) -> _Customers:
+    out = _Customers(existing)
     taken = {c.id for c in existing.values()}
-    existing_by_name = {c.name: c for c in existing.values()}
     next_seq = max((int(c.id[1:]) for c in existing.values() if c.id[:1] == "C" and c.id[1:].isdigit()), default=0)
     seen_ids: dict[str, int] = {}
-    name_by_id: dict[str, str] = {}                                     # the export's customer number -> name
     for row, line in (cr.lines() if cr.ok else ()):
         name = cr.text(line, "name")
         if not name or (layout.skip_prefix and name.startswith(layout.skip_prefix)) or \
@@ -159,8 +232,8 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
         if len(cur) != 3 or not cur.isalpha():
             cr.bad(row, "currency", cur, "is not an ISO 4217 currency code such as EUR")
             continue
-        if name in by_name:
-            cr.bad(row, "name", name, f"is a duplicate customer (first on row {by_name[name][0]})")
+        if name in out.by_name:
+            cr.bad(row, "name", name, f"is a duplicate customer (first on row {out.by_name[name][0]})")
             continue
         cid = cr.text(line, "id")
         if cid and cid in seen_ids:
@@ -168,16 +241,15 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
             continue
         if cid:
             seen_ids[cid] = row
-            name_by_id[cid] = name
+            out.name_by_id[cid] = name
         if balance is not None:
-            stated[name] = (row, balance)
-        known = existing.get(cid) if cid else None
-        known = known or existing_by_name.get(name)
-        if known is not None:
+            out.stated[name] = (row, balance)
+        known = (existing.get(cid) if cid else None) or out.existing_by_name.get(name)
+        if known is not None:           # on Customers already (same number or same name): not added again
             if known.name != name:
                 cr.bad(row, "id", cid, f"is customer {known.id} on Customers, named {known.name!r}, not {name!r}")
                 continue
-            by_name[name] = (row, known.id, known.currency, None)
+            out.by_name[name] = (row, known.id, known.currency, None)
             continue
         if not cid or cid in taken:
             next_seq += 1
@@ -189,19 +261,23 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
                           read_status(cr.text(line, "status")),
                           cr.text(line, "email"), cr.text(line, "address"), cr.text(line, "postal_code"),
                           cr.text(line, "country"), limit, "", row)
-        by_name[name] = (row, cid, cur, record)
+        out.by_name[name] = (row, cid, cur, record)
+    return out
 
-    # -- open items -----------------------------------------------------------------------------
-    ir = _Reader(invoices_file, layout.invoices, layout.required_invoices, "list of open invoices", problems)
+
+def _read_items(ir: _Reader, layout: Layout, customers: _Customers, customers_source: str
+                ) -> tuple[dict[str, _Item], tuple[int, str] | None, int]:
+    """The open items by number, the export's TOTAL line (row, amount as written) and how many paid
+    items were left out."""
     items: dict[str, _Item] = {}
-    export_total: tuple[int, str] | None = None            # (row, amount as written) of the export's TOTAL line
+    export_total = None
     paid = 0
     for row, line in (ir.lines() if ir.ok else ()):
         first = _first_cell(line)
         number = ir.text(line, "number")
         if layout.total_marker and first == layout.total_marker:
             try:        # read in the items' currency once they are known; checked to be an amount now
-                ir.convert(row, line, "open", lambda t: read_money(t, base, layout.decimal_comma), True)
+                ir.convert(row, line, "open", lambda t: read_money(t, "", layout.decimal_comma), True)
                 export_total = (row, ir.text(line, "open"))
             except FieldError:
                 pass
@@ -211,18 +287,13 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
         if not number:
             if ir.text(line, "issue_date"):
                 ir.bad(row, "number", "", "is required: every open item needs its number")
-            continue
-        customer = ir.text(line, "customer")
-        customer = name_by_id.get(customer, customer)     # an export that names customers by number
-        if customer in by_name:
-            cid_cur = by_name[customer][2]
-        elif customer in existing_by_name or customer in existing:
-            cid_cur = (existing_by_name.get(customer) or existing[customer]).currency
-        else:
-            ir.bad(row, "customer", customer, f"is not in {customers_file.source} nor on Customers")
+            continue                                        # section headings of a report
+        customer = customers.find(ir.text(line, "customer"))
+        if customer is None:
+            ir.bad(row, "customer", ir.text(line, "customer"), f"is not in {customers_source} nor on Customers")
             continue
         try:
-            cur = ir.convert(row, line, "currency", str.upper) or cid_cur
+            cur = ir.convert(row, line, "currency", str.upper) or customers.currency_of(customer)
             issue = ir.convert(row, line, "issue_date", lambda t: read_date(t, layout.date_format), True)
             due = ir.convert(row, line, "due_date", lambda t: read_date(t, layout.date_format), True)
             left = ir.convert(row, line, "open", lambda t: read_money(t, cur, layout.decimal_comma), True)
@@ -245,100 +316,54 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
             paid += 1
             continue
         items[number] = item
+    return items, export_total, paid
 
-    if problems:
-        return plan
 
-    # -- what is new, what is there already --------------------------------------------------------
-    def cid_of(name: str) -> str:
-        if name in by_name:
-            return by_name[name][1]
-        return (existing_by_name.get(name) or existing[name]).id
-
-    plan.customers = [rec for _row, _cid, _cur, rec in by_name.values() if rec is not None]
-    opening = opening_date or _stated_as_of(invoices_file, ir.header_row, layout) or \
-        max((i.issue for i in items.values()), default=None)
-    plan.opening_date = opening
-    new_items = []
-    for it in items.values():
-        cid = cid_of(it.customer)
-        there = ledger.invoice_by_no.get(it.number)
-        if there is not None:
-            if (there.customer_id, there.total, there.currency) != (cid, it.open, it.currency):
-                problems.append(Problem(
-                    f"{it.number!r} is already in the ledger as {there.kind} of {there.customer_id} for "
-                    f"{there.currency} {fmt(there.total, exponent(there.currency))}, not {it.currency} "
-                    f"{fmt(it.open, exponent(it.currency))} for {cid}", invoices_file.source, it.row,
-                    ir.cols["number"][0][1], it.number, STEP))
+def _check(items: dict[str, _Item], booked: dict[str, int], customers: _Customers,
+           export_total: tuple[int, str] | None, cr: _Reader, ir: _Reader, layout: Layout, base: str,
+           problems: list[Problem]) -> list[str]:
+    """Booked open amount per customer and in total against the export's own figures: one line each."""
+    lines: list[str] = []
+    per_customer: dict[str, int] = defaultdict(int)
+    for no, it in items.items():
+        per_customer[it.customer] += booked[no]
+    for name in sorted(set(per_customer) | set(customers.stated)):
+        cur = customers.currency_of(name)
+        got = per_customer.get(name, 0)
+        start = f"{name} ({customers.id_of(name)}): booked {cur} {fmt(got, exponent(cur))}"
+        if name not in customers.stated:
+            lines.append(f"{start}; the export states no balance for it")
             continue
-        if opening is not None and it.issue > opening:
-            problems.append(Problem(f"{it.number!r} is issued on {it.issue}, after the opening date {opening}",
-                                    invoices_file.source, it.row, ir.cols["issue_date"][0][1], it.number, STEP))
-            continue
-        new_items.append(Invoice(it.number, cid, it.issue, it.due, it.currency, it.open, 0, it.open,
-                                 "credit note" if it.credit else "invoice", PERIOD))
-    if new_items and settings.locked_through and opening <= settings.locked_through:
-        problems.append(Problem(f"the opening date {opening} is inside the locked period (locked through "
-                                f"{settings.locked_through})", "Settings", None, "LockedThrough",
-                                settings.locked_through, STEP))
-    if problems:
-        return plan
-    plan.invoices = new_items
-    plan.journal = opening_entry(new_items, ledger, settings, opening) if new_items else []
-
-    # -- the check ----------------------------------------------------------------------------------
-    booked: dict[str, int] = defaultdict(int)
-    new_by_no = {i.number: i for i in new_items}
-    for it in items.values():
-        booked[it.customer] += (ledger.invoice_by_no.get(it.number) or new_by_no[it.number]).total
-    from_items: dict[str, int] = defaultdict(int)
-    for it in items.values():
-        from_items[it.customer] += it.open
-    for name in sorted(set(booked) | set(stated)):
-        cur = by_name[name][2] if name in by_name else base
-        got = booked.get(name, 0)
-        row, want = stated.get(name, (None, from_items.get(name, 0)))
-        source = "the customer list's balance" if name in stated else "the sum of its items in the export"
-        line = f"{name} ({cid_of(name)}): booked {cur} {fmt(got, exponent(cur))}, " \
-               f"{source} {cur} {fmt(want, exponent(cur))}"
+        row, want = customers.stated[name]
+        line = f"{start}, the customer list's balance {cur} {fmt(want, exponent(cur))}"
         if got == want:
-            plan.checks.append(line + ": equal")
-        else:
-            plan.checks.append(line + f": DIFFERENCE {fmt(got - want, exponent(cur))}")
-            problems.append(Problem(f"customer {name}: the items booked come to {fmt(got, exponent(cur))} but "
-                                    f"{source} is {fmt(want, exponent(cur))}", customers_file.source if name in stated
-                                    else invoices_file.source, row, cr.cols["balance"][0][1] if name in stated else "",
-                                    fmt(want, exponent(cur)), STEP))
-    currencies = {it.currency for it in items.values()}
-    total = sum(booked.values())
-    if export_total is not None:
-        row, text = export_total
-        tc = next(iter(currencies)) if len(currencies) == 1 else base
-        want = read_money(text, tc, layout.decimal_comma)
-        if len(currencies) > 1:
-            plan.checks.append(f"the export's TOTAL line spans {', '.join(sorted(currencies))}: "
-                               "compared per customer only")
-        elif total == want:
-            plan.checks.append(f"total: booked {tc} {fmt(total, exponent(tc))}, the export's TOTAL line "
-                               f"{tc} {fmt(want, exponent(tc))}: equal")
-        else:
-            plan.checks.append(f"total: booked {tc} {fmt(total, exponent(tc))}, the export's TOTAL line "
-                               f"{fmt(want, exponent(tc))}: DIFFERENCE {fmt(total - want, exponent(tc))}")
-            problems.append(Problem(f"the items booked come to {fmt(total, exponent(tc))} but the export's "
-                                    f"TOTAL line says {fmt(want, exponent(tc))}", invoices_file.source, row,
-                                    ir.cols["open"][0][1], fmt(want, exponent(tc)), STEP))
+            lines.append(line + ": equal")
+            continue
+        lines.append(line + f": DIFFERENCE {fmt(got - want, exponent(cur))}")
+        problems.append(Problem(f"customer {name}: the items booked come to {fmt(got, exponent(cur))} but the "
+                                f"customer list's balance is {fmt(want, exponent(cur))}", cr.f.source, row,
+                                cr.heading("balance"), fmt(want, exponent(cur)), STEP))
+    currencies = sorted({it.currency for it in items.values()})
+    totals = {c: sum(booked[no] for no, it in items.items() if it.currency == c) for c in currencies}
+    booked_text = ", ".join(f"{c} {fmt(v, exponent(c))}" for c, v in totals.items()) or "nothing"
+    if export_total is None:
+        lines.append(f"total: booked {booked_text}; the export states no total")
+    elif len(currencies) > 1:
+        lines.append(f"total: booked {booked_text}; the export's TOTAL line spans currencies: compared per "
+                     "customer only")
     else:
-        per_cur = defaultdict(int)
-        for it in items.values():
-            per_cur[it.currency] += it.open
-        for c, v in sorted(per_cur.items()):
-            plan.checks.append(f"total {c}: booked {fmt(v, exponent(c))}, the export's items "
-                               f"{fmt(v, exponent(c))}: equal")
-    plan.counts = {"customers_added": len(plan.customers), "items_added": len(new_items),
-                   "items_already_there": len(items) - len(new_items), "paid_items_skipped": paid}
-    if problems:
-        plan.customers, plan.invoices, plan.journal = [], [], []
-    return plan
+        row, text = export_total
+        tc = currencies[0] if currencies else base
+        want, got = read_money(text, tc, layout.decimal_comma), totals.get(tc, 0)
+        line = f"total: booked {tc} {fmt(got, exponent(tc))}, the export's TOTAL line {tc} {fmt(want, exponent(tc))}"
+        if got == want:
+            lines.append(line + ": equal")
+        else:
+            lines.append(line + f": DIFFERENCE {fmt(got - want, exponent(tc))}")
+            problems.append(Problem(f"the items booked come to {fmt(got, exponent(tc))} but the export's TOTAL "
+                                    f"line says {fmt(want, exponent(tc))}", ir.f.source, row, ir.heading("open"),
+                                    text, STEP))
+    return lines
 
 
 def opening_entry(invoices: list[Invoice], ledger: Ledger, settings: Settings, when: date) -> list[JournalLine]:
