@@ -1,5 +1,5 @@
 """Metric definitions checked against published worked values and the defects they once had."""
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal as D
 
 from ardesk import app

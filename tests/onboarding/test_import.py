@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
-import pytest
 
 from ardesk.cli import main
 from ardesk.io.fileadapter import FileWorkbook

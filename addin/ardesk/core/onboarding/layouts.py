@@ -28,7 +28,7 @@ Generic: a mapping file names the columns for the same fields, the date format a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..money import MoneyError, exponent, parse_amount
@@ -55,7 +55,6 @@ class Layout:
     as_of_format: str = ""
     required_customers: tuple[str, ...] = ("name",)
     required_invoices: tuple[str, ...] = ("number", "customer", "issue_date", "due_date", "open")
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 QUICKBOOKS = Layout(
