@@ -96,6 +96,7 @@ def aged_by_hand(items: dict, as_of: date) -> dict[str, list[D]]:
 def aging_tab(capsys, path: Path, as_of: date, key_by_id: dict[str, str]) -> dict[str, list[D]]:
     code, s = cli(capsys, "report", path, "--as-of", as_of.isoformat())
     assert code == 0, s["problems"]
+    assert s["subledger_equals_control"] and s["journal_balanced"]        # at past dates too
     rows = tables(path)["tblAging"]
     labels = ("Current", "1-30", "31-60", "61-90", "Over 90")
     return {key_by_id[r["CustomerID"]]: [D(str(r[k])) for k in labels] for r in rows if r["CustomerID"] != "TOTAL"}
@@ -116,12 +117,14 @@ def test_quickbooks_import_twice_and_aging_at_past_dates(tmp_path, capsys):
     inv = {r["InvoiceNo"]: r for r in t["tblInvoices"]}
     assert inv["1038"]["IssueDate"] == date(2026, 6, 20) and inv["1038"]["DueDate"] == date(2026, 7, 20)
     assert inv["1038"]["Total"] == 1000.0 and inv["1040"]["Kind"] == "credit note" and inv["1040"]["Total"] == -50.0
-    # one opening entry: AR per customer, the opening-balance account (Settings) for the total
+    # one opening entry: per item, Dr AR (its customer) and Cr the opening-balance account (Settings),
+    # dated the item's issue date
     journal = t["tblJournal"]
-    assert {r["EntryID"] for r in journal} == {"JE-0000001"}
-    assert {r["Date"] for r in journal} == {date(2026, 6, 30)}
+    assert {r["EntryID"] for r in journal} == {"JE-0000001"} and len(journal) == 26
     ob = [r for r in journal if r["Account"] == "3900"]
-    assert len(ob) == 1 and D(str(ob[0]["Credit"])) == D("5011.74")
+    assert sum(D(str(r["Credit"] or 0)) - D(str(r["Debit"] or 0)) for r in ob) == D("5011.74")
+    amy = [(r["Date"], r["Account"], r["CustomerID"], r["Debit"]) for r in journal if r["DocNo"] == "1038"]
+    assert amy == [(date(2026, 6, 20), "1100", "C00001", 1000.0), (date(2026, 6, 20), "3900", "", "")]
     assert sum(D(str(r["Debit"] or 0)) for r in journal) == sum(D(str(r["Credit"] or 0)) for r in journal)
 
     before = sha(path)

@@ -6,9 +6,11 @@ and returns what to add and the problems found, each naming the file, row, colum
 - Every open item keeps its own number, issue date, due date and open amount; it is booked as an
   invoice (or, when it reduces what the customer owes, a credit note) whose total is that open
   amount, period ``opening``.  Paid items (nothing open) are not brought in.
-- One opening entry, dated the opening date, debits AR per customer and currency with what the
-  imported items leave open and credits the opening-balance account (Settings) with the same: it
-  balances per currency.
+- One opening entry debits AR (the customer) and credits the opening-balance account (Settings)
+  with each item's open amount, the pair dated the item's issue date: the entry balances per
+  currency on every date and the AR control equals the subledger at every date.  The opening date
+  (the report's "As of" date, or the latest issue date) is the day the export was taken: an item
+  issued after it is refused.
 - Idempotent: a customer already on Customers (same ID, or same name) and an item already in the
   ledger (same number, customer and amount) are not added again; a second import adds nothing.
   An item number already used for something else is refused.
@@ -193,10 +195,11 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
             continue
         new_items.append(Invoice(it.number, cid, it.issue, it.due, it.currency, it.open, 0, it.open,
                                  "credit note" if it.credit else "invoice", PERIOD))
-    if new_items and settings.locked_through and opening <= settings.locked_through:
-        problems.append(Problem(f"the opening date {opening} is inside the locked period (locked through "
-                                f"{settings.locked_through})", "Settings", None, "LockedThrough",
-                                settings.locked_through, STEP))
+    locked = [i for i in new_items if settings.locked_through and i.issue_date <= settings.locked_through]
+    if locked:
+        problems.append(Problem(f"{len(locked)} item(s) are issued inside the locked period (locked through "
+                                f"{settings.locked_through}), the first {locked[0].number} on {locked[0].issue_date}",
+                                "Settings", None, "LockedThrough", settings.locked_through, STEP))
     if problems:
         return plan
     new_by_no = {i.number: i for i in new_items}
@@ -208,7 +211,7 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
         plan.customers = []
         return plan
     plan.invoices = new_items
-    plan.journal = opening_entry(new_items, ledger, settings, opening) if new_items else []
+    plan.journal = opening_entry(new_items, ledger, settings) if new_items else []
     return plan
 
 
@@ -366,27 +369,17 @@ def _check(items: dict[str, _Item], booked: dict[str, int], customers: _Customer
     return lines
 
 
-def opening_entry(invoices: list[Invoice], ledger: Ledger, settings: Settings, when: date) -> list[JournalLine]:
-    """One entry: Dr AR per customer and currency, Cr the opening-balance account per currency."""
-    ar: dict[tuple[str, str], int] = defaultdict(int)
-    for inv in invoices:
-        ar[(inv.currency, inv.customer_id)] += inv.total
-    per_cur: dict[str, int] = defaultdict(int)
-    for (cur, _cid), v in ar.items():
-        per_cur[cur] += v
+def opening_entry(invoices: list[Invoice], ledger: Ledger, settings: Settings) -> list[JournalLine]:
+    """One entry: for each item, Dr AR (the customer) and Cr the opening-balance account with its open
+    amount, both lines dated the item's issue date, so the AR control equals the subledger at every
+    date, past ones included, and the entry balances per currency on every date."""
     entry = ledger.next_id("JE")
     acct = settings.accounts
     out: list[JournalLine] = []
-
-    def line(role: str, amount: int, cur: str, cid: str, debit_side: bool) -> None:
-        if amount:
-            d, c = (abs(amount), 0) if (amount > 0) == debit_side else (0, abs(amount))
-            out.append(JournalLine(entry, len(out) + 1, when, acct[role], d, c, cur, cid, "opening", PERIOD,
-                                   "opening balance brought in by import", ACCOUNT_NAMES[role]))
-    for (cur, cid), v in sorted(ar.items()):
-        line("AR", v, cur, cid, True)
-    for cur, v in sorted(per_cur.items()):
-        line("OpeningBalance", v, cur, "", False)
+    for inv in sorted(invoices, key=lambda i: (i.issue_date, i.number)):
+        for role, cid, debit_side in (("AR", inv.customer_id, True), ("OpeningBalance", "", False)):
+            d, c = (abs(inv.total), 0) if (inv.total > 0) == debit_side else (0, abs(inv.total))
+            out.append(JournalLine(entry, len(out) + 1, inv.issue_date, acct[role], d, c, inv.currency, cid,
+                                   "opening", inv.number, f"opening balance of {inv.kind} {inv.number}",
+                                   ACCOUNT_NAMES[role]))
     return out
-
-
