@@ -326,3 +326,16 @@ def test_the_check_says_when_the_export_states_no_figure(tmp_path, capsys):
     assert code == 0
     assert "Basket Case (BAS-110): booked GBP 618.40; the export states no balance for it" in s["check"]
     assert s["check"][-1] == "total: booked GBP 11,564.40; the export states no total"
+
+
+def test_items_in_a_locked_period_are_refused(tmp_path, capsys):
+    path = book(tmp_path, "USD")
+    ch = Changes()
+    ch.names["LockedThrough"] = date(2026, 3, 31)
+    FileWorkbook(path).write(ch, backup=False)
+    code, s = cli(capsys, "import", path, "--customers", QB / "customers.csv", "--open-invoices",
+                  QB / "ar_aging_detail.csv", "--format", "quickbooks")
+    assert code == 1
+    assert s["problems"] == ["Settings, LockedThrough [datetime.date(2026, 3, 31)]: 3 item(s) are issued inside "
+                             "the locked period (locked through 2026-03-31), the first 1005 on 2026-01-09"]
+    assert not tables(path)["tblInvoices"]

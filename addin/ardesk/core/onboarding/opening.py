@@ -195,7 +195,8 @@ def plan_import(customers_file: ExportFile, invoices_file: ExportFile, layout: L
             continue
         new_items.append(Invoice(it.number, cid, it.issue, it.due, it.currency, it.open, 0, it.open,
                                  "credit note" if it.credit else "invoice", PERIOD))
-    locked = [i for i in new_items if settings.locked_through and i.issue_date <= settings.locked_through]
+    locked = sorted((i for i in new_items if settings.locked_through and i.issue_date <= settings.locked_through),
+                    key=lambda i: (i.issue_date, i.number))
     if locked:
         problems.append(Problem(f"{len(locked)} item(s) are issued inside the locked period (locked through "
                                 f"{settings.locked_through}), the first {locked[0].number} on {locked[0].issue_date}",
