@@ -6,9 +6,10 @@ and returns what to add and the problems found, each naming the file, row, colum
 - Every open item keeps its own number, issue date, due date and open amount; it is booked as an
   invoice (or, when it reduces what the customer owes, a credit note) whose total is that open
   amount, period ``opening``.  Paid items (nothing open) are not brought in.
-- One opening entry debits AR (the customer) and credits the opening-balance account (Settings)
-  with each item's open amount, the pair dated the item's issue date: the entry balances per
-  currency on every date and the AR control equals the subledger at every date.  The opening date
+- One opening entry debits AR (the customer) with each item's open amount, dated the item's issue
+  date, and credits the opening-balance account (Settings) with each day's total per currency:
+  the entry balances per currency on every date and the AR control equals the subledger at
+  every date.  The opening date
   (the report's "As of" date, or the latest issue date) is the day the export was taken: an item
   issued after it is refused.
 - Idempotent: a customer already on Customers (same ID, or same name) and an item already in the
@@ -371,16 +372,24 @@ def _check(items: dict[str, _Item], booked: dict[str, int], customers: _Customer
 
 
 def opening_entry(invoices: list[Invoice], ledger: Ledger, settings: Settings) -> list[JournalLine]:
-    """One entry: for each item, Dr AR (the customer) and Cr the opening-balance account with its open
-    amount, both lines dated the item's issue date, so the AR control equals the subledger at every
-    date, past ones included, and the entry balances per currency on every date."""
+    """One entry: Dr AR (the customer) with each item's open amount, dated its issue date, and Cr the
+    opening-balance account with each day's total per currency on that day.  So the entry balances
+    per currency on every date and the AR control equals the subledger at every date, past ones
+    included."""
     entry = ledger.next_id("JE")
     acct = settings.accounts
     out: list[JournalLine] = []
-    for inv in sorted(invoices, key=lambda i: (i.issue_date, i.number)):
-        for role, cid, debit_side in (("AR", inv.customer_id, True), ("OpeningBalance", "", False)):
-            d, c = (abs(inv.total), 0) if (inv.total > 0) == debit_side else (0, abs(inv.total))
-            out.append(JournalLine(entry, len(out) + 1, inv.issue_date, acct[role], d, c, inv.currency, cid,
-                                   "opening", inv.number, f"opening balance of {inv.kind} {inv.number}",
+
+    def line(role: str, amount: int, when: date, cur: str, cid: str, doc_no: str, memo: str, debit_side: bool):
+        if amount:
+            d, c = (abs(amount), 0) if (amount > 0) == debit_side else (0, abs(amount))
+            out.append(JournalLine(entry, len(out) + 1, when, acct[role], d, c, cur, cid, "opening", doc_no, memo,
                                    ACCOUNT_NAMES[role]))
+    per_day: dict[tuple[date, str], int] = defaultdict(int)
+    for inv in sorted(invoices, key=lambda i: (i.issue_date, i.number)):
+        line("AR", inv.total, inv.issue_date, inv.currency, inv.customer_id, inv.number,
+             f"opening balance of {inv.kind} {inv.number}", True)
+        per_day[(inv.issue_date, inv.currency)] += inv.total
+    for (when, cur), total in sorted(per_day.items()):
+        line("OpeningBalance", total, when, cur, "", PERIOD, f"opening balances of items issued {when}", False)
     return out
