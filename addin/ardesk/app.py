@@ -450,6 +450,7 @@ def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
         r.notes += suspense_notes(ledger)
         r.notes += cashapp.review_notes(r.cash, r.changes)
         ch = r.changes
+        _posted_receipt_formats(r.books.receipts, ch)
         ch.append("tblInvoices", [out_rows.invoice_row(i) for i in r.invoices])
         ch.append("tblInvoiceLines", [out_rows.line_row(ln) for i in r.invoices for ln in i.lines])
         ch.append("tblPayments", [out_rows.payment_row(p) for p in r.payments])
@@ -461,6 +462,15 @@ def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
     summary["problems"] = [str(p) for p in r.problems]
     summary["notes"] = [str(p) for p in r.notes]
     summary["rows_added"] = r.changes.summary()
+
+
+def _posted_receipt_formats(receipts: list, changes: Changes) -> None:
+    """A receipt row stamped as posted shows its amount with the booked currency's decimals
+    (1000.6 typed for JPY shows 1,001, as booked); what the clerk typed is left as typed."""
+    by_row = {rc.row: rc for rc in receipts}
+    for rownum, column, _value in changes.updates.get("tblReceipts", ()):
+        if column == "PaymentID" and rownum in by_row:
+            changes.number_format("tblReceipts", rownum, "Amount", schema.money_format(by_row[rownum].currency))
 
 
 def _ar_by_currency(ledger: Ledger) -> dict[str, int]:

@@ -37,3 +37,17 @@ def test_billing_button_formats_bhd_and_jpy_invoices(tmp_path):
     assert by_cur["BHD"][total].number_format == BHD and by_cur["BHD"][total].value == 12.963
     assert by_cur["JPY"][total].number_format == JPY
     assert by_cur["EUR"][total].number_format == "#,##0.00;[Red]-#,##0.00"
+
+
+def test_receive_button_shows_a_posted_jpy_receipt_as_booked(tmp_path):
+    path = create_workbook(tmp_path / "book.xlsx")
+    ch = Changes()
+    ch.append("tblCustomers", [("C2", "Osaka Foods", None, None, None, None, 30, D(0), "JPY", None, "active", None)])
+    #                        Date Method Payer CustomerID Reference CheckNo Amount Currency PaymentID
+    ch.append("tblReceipts", [(date(2026, 7, 20), "transfer", "Osaka Foods", "C2", "", None, 1000.6, "JPY", None)])
+    FileWorkbook(path).write(ch, backup=False)
+    result, actions, _alerts = click(path, "ardeskImportBank", bank_files=[])     # the typed receipt only
+    assert result is not None and not result.problems and result.summary["receipts_posted"] == 1
+    ws = openpyxl.load_workbook(path)["Receipts"]
+    assert ws["G2"].value == 1000.6 and ws["G2"].number_format == JPY and ws["I2"].value
+    assert openpyxl.load_workbook(path)["Payments"]["I2"].number_format == JPY

@@ -81,6 +81,10 @@ def test_libreoffice_shows_bhd_and_jpy_as_booked(tmp_path):
     assert jpy[7:10] == ["5,000", "0", "5,000"]
     pay = [r for r in sheets["Payments"][1:] if r and r[0]]
     assert [(r[8], r[9]) for r in pay] == [("1,001", "JPY")]       # 1000.6 typed, 1,001 booked and shown
+    typed = [r for r in sheets["Receipts"][1:] if r and r[0]]
+    assert [(r[6], r[7]) for r in typed] == [("1,001", "JPY")]     # the posted receipt row shows it too
+    import openpyxl
+    assert openpyxl.load_workbook(path)["Receipts"]["G2"].value == 1000.6       # as the clerk typed it
     journal = [r for r in sheets["Journal"][1:] if r and r[0]]
     assert {(r[5] or r[6], r[7]) for r in journal} >= {("12.963", "BHD"), ("12.346", "BHD"), ("0.617", "BHD"),
                                                        ("1,001", "JPY")}

@@ -236,6 +236,13 @@ class XlwingsWorkbook:
                         run = []
                     if rownum is not None:
                         run.append(rownum)
+        for name, cells in changes.formats.items():
+            sheet, table = self._table(name)
+            r0, c0, _r1, c1 = self._extent(table)
+            header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            for rownum, column, fmt in cells:
+                col = c0 + header.index(column)
+                p.formats.append((sheet, rownum, col, rownum, col, fmt))
         for name, (header, rows) in changes.replace.items():
             sheet, table = self._table(name)
             r0, c0, r1, c1 = self._extent(table)

@@ -221,6 +221,12 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
             if not r0 < rownum <= r1:
                 raise WorkbookError(f"{name}: row {rownum} is outside the table ({t.ref})")
             _set(ws.cell(row=rownum, column=c0 + header.index(column)), value)
+    for name, cells in changes.formats.items():
+        ws, t = _table(wb, name)
+        c0, r0, c1, _r1 = parse_ref(t.ref)
+        header = [ws.cell(row=r0, column=c).value for c in range(c0, c1 + 1)]
+        for rownum, column, fmt in cells:
+            ws.cell(row=rownum, column=c0 + header.index(column)).number_format = fmt
     for name, (header, rows) in changes.replace.items():
         _replace_table(wb, name, header, rows)
     for name, text in changes.titles.items():
