@@ -340,3 +340,10 @@ def test_items_in_a_locked_period_are_refused(tmp_path, capsys):
     assert s["problems"] == ["Settings, LockedThrough [datetime.date(2026, 3, 31)]: 3 item(s) are issued inside "
                              "the locked period (locked through 2026-03-31), the first 1005 on 2026-01-09"]
     assert not tables(path)["tblInvoices"]
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_by_its_semicolons(tmp_path):
+    from ardesk.io.exports import read_export
+    f = tmp_path / "offen.csv"
+    f.write_text("Beleg;Kunde;Offen\nA1;K1;1,50\nA2;K2;\"2,75\"\n", encoding="cp1252")
+    assert read_export(f).lines == (("Beleg", "Kunde", "Offen"), ("A1", "K1", "1,50"), ("A2", "K2", "2,75"))

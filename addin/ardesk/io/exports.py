@@ -1,7 +1,7 @@
 """Reading another system's exports from disk (CSV or XLSX) as lines of text, and mapping files.
 
 CSV: UTF-8 (with or without a byte-order mark; Windows-1252 when it is not UTF-8), comma,
-semicolon or tab separated as the first lines show.  XLSX: the first sheet, each cell as the
+semicolon or tab separated (found from the first lines), double quotes around fields.  XLSX: the first sheet, each cell as the
 text it shows for dates (YYYY-MM-DD) and the shortest decimal for numbers.
 """
 from __future__ import annotations
@@ -30,12 +30,18 @@ def read_export(path: str | Path) -> ExportFile:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return ExportFile(path.name, tuple(tuple(r) for r in csv.reader(io.StringIO(text), dialect)))
+    sample = [line for line in text.splitlines()[:30] if line.strip()]
+    return ExportFile(path.name, tuple(tuple(r) for r in csv.reader(io.StringIO(text), delimiter=_separator(sample))))
+
+
+def _separator(lines: list[str]) -> str:
+    """The separator that cuts most of the first lines into the same number of fields (the more
+    fields the better): a semicolon file with decimal commas is still read by its semicolons."""
+    def score(sep: str) -> tuple[int, int]:
+        counts = [len(r) for r in csv.reader(lines, delimiter=sep)]
+        common = max(set(counts), key=lambda n: (counts.count(n), n), default=1)
+        return (counts.count(common) if common > 1 else 0, common)
+    return max(",;\t", key=score)
 
 
 def _cell_text(v) -> str:
