@@ -1,19 +1,23 @@
 """The workbook port over an .xlsx/.xlsm file on disk.
 
 Reads go through python-calamine (a Rust reader, many times faster than
-openpyxl for big ledgers); the file is only opened with openpyxl when a run
-has something to write.  Writing is all-or-nothing:
+openpyxl for big ledgers).  Writes go through :mod:`ardesk.io.package`, which
+edits the file as a package of parts: only the sheets, tables and styles a
+run changes are rewritten, and every other part (charts, pivot tables,
+images, comments, VBA, a custom ribbon, parts ardesk does not know) is
+copied as it was read.  Writing is all-or-nothing:
 
-1. refuse up front when the file holds parts openpyxl cannot carry (charts,
-   images, form controls, pivot tables, dynamic-array metadata...), naming them;
-2. load with openpyxl, apply every change, save to a temporary file in the
-   same folder, flush and fsync it;
+1. apply every change to the package in memory, refusing (naming it) what
+   would be damaged, such as one of ardesk's tables converted to a range;
+2. save to a temporary file in the same folder, flush and fsync it;
 3. check that the saved file still has every kind of part the original had,
    and that nobody changed the original meanwhile;
 4. copy the original to ``NAME.bak.xlsx`` and atomically rename the temporary
    file over the original.
 
 Any failure before step 4 leaves the workbook byte-for-byte as it was.
+:func:`apply_changes` does the same changes through openpyxl; the tests keep
+it as the oracle the package writer is compared with.
 """
 from __future__ import annotations
 
@@ -30,29 +34,9 @@ from xml.etree import ElementTree
 
 from .. import schema
 from ..schema import row_number_formats
+from .package import Package, write_package
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, parse_ref
 
-# Part families openpyxl does not read back, so a save would silently drop them.
-UNSUPPORTED = {
-    "xl/charts/": "charts",
-    "xl/chartsheets/": "chart sheets",
-    "xl/drawings/": "drawings (images, shapes, charts)",
-    "xl/media/": "images",
-    "xl/ctrlProps/": "form controls",
-    "xl/activeX/": "ActiveX controls",
-    "xl/pivotTables/": "pivot tables",
-    "xl/pivotCache/": "pivot caches",
-    "xl/slicers/": "slicers",
-    "xl/slicerCaches/": "slicer caches",
-    "xl/timelines/": "timelines",
-    "xl/embeddings/": "embedded objects",
-    "xl/metadata.xml": "dynamic-array formulas",
-    "xl/richData/": "rich data types",
-    "customUI/": "a custom ribbon",
-    "xl/model/": "a data model",
-    "xl/queryTables/": "queries",
-    "xl/connections.xml": "data connections",
-}
 # Parts openpyxl rewrites under other names or may drop harmlessly.
 IGNORED = ("docProps/", "xl/calcChain.xml", "xl/printerSettings/", "xl/sharedStrings.xml", "[trash]/")
 
@@ -61,16 +45,6 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 def _family(part: str) -> str:
     return re.sub(r"\d+", "#", part)
-
-
-def unsupported_parts(path: Path) -> list[str]:
-    with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-    found = []
-    for prefix, what in UNSUPPORTED.items():
-        if any(n.startswith(prefix) for n in names):
-            found.append(f"{what} ({prefix})")
-    return found
 
 
 def defined_names(path: Path) -> dict[str, tuple[str, str]]:
@@ -161,21 +135,13 @@ class FileWorkbook:
     def write(self, changes: Changes, *, backup: bool = True) -> None:
         if changes.is_empty():
             return
-        bad = unsupported_parts(self.path)
-        if bad:
-            raise WorkbookError(
-                f"{self.path.name} contains {', '.join(bad)}, which the file adapter cannot keep when it saves; "
-                "nothing was written. Run this step from the ardesk ribbon in Excel, or keep those objects in "
-                "another workbook.")
         lock = self.path.with_name("~$" + self.path.name)
         if lock.exists():
             raise WorkbookError(f"{self.path.name} is open in Excel ({lock.name} exists); close it, or use the "
                                 "ardesk ribbon inside Excel. Nothing was written.")
-        from openpyxl import load_workbook
-        keep_vba = self.path.suffix.lower() in (".xlsm", ".xlam")
-        wb = load_workbook(self.path, keep_vba=keep_vba)
-        apply_changes(wb, changes, self._names)
-        save_atomic(wb, self.path, backup=backup, original_stamp=self._stamp)
+        with Package(self.path) as pkg:
+            write_package(pkg, changes, self._names)
+            save_atomic(pkg, self.path, backup=backup, original_stamp=self._stamp)
         st = self.path.stat()
         self._stamp = (st.st_mtime_ns, st.st_size)
         self._book = None

@@ -1,0 +1,259 @@
+"""Cells written into a worksheet part without building a tree of the sheet.
+
+ECMA-376 Part 1, §18.3.1.80 sheetData: rows (§18.3.1.73) in ascending order,
+each holding cells (§18.3.1.4) in column order.  A run changes few rows of a
+big sheet, mostly at its end (ledger rows appended), so :class:`SheetEdit`
+finds the first row it touches from the end of ``sheetData`` backwards,
+copies everything before it as the bytes it read, and rewrites only the rows
+from there on, merging its cells into rows that exist and keeping every cell
+it does not set (a clerk's note beside a table stays).
+
+New cells hold text as inline strings (§18.3.1.53 ``is``, ``t="inlineStr"``),
+so the shared-string table (§18.4) is never rewritten; numbers are written
+exactly as the Decimal reads (never through a float); dates are serial days
+of the 1900 date system (§18.17.4.1) with a date number format.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterator
+
+from ...schema import EPOCH
+from ..port import WorkbookError, column_letter, parse_ref
+from .opc import attributes
+
+_SHEETDATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
+_ROW_START = re.compile(rb"<(?:\w+:)?row\b[^>]*?>")
+_CELL_REF = re.compile(rb'\sr="\$?([A-Z]+)\$?(\d+)"')
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+BACKWARD_BUDGET = 200_000   # rows scanned backwards before the sheet is read from its start instead
+
+
+def col_number(letters: bytes | str) -> int:
+    n = 0
+    for ch in letters if isinstance(letters, str) else letters.decode():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _escape(text: str) -> bytes:
+    """Text for a <t> element: XML escaping, and ST_Xstring escaping (§22.9.2.19) of control characters."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text.encode("utf-8")
+
+
+def serial(v: date | datetime) -> str:
+    if isinstance(v, datetime):
+        delta = v - datetime(EPOCH.year, EPOCH.month, EPOCH.day, tzinfo=v.tzinfo)
+        return repr(delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400)
+    return str((v - EPOCH).days)
+
+
+def cell_xml(ref: str, value: Any, style: int | None, p: bytes = b"") -> bytes:
+    """One <c> element for ``value`` (None: no cell).  Text is never a formula."""
+    s = b"" if not style else b' s="%d"' % style
+    r = ref.encode()
+    if isinstance(value, bool):
+        return b'<%sc r="%s"%s t="b"><%sv>%d</%sv></%sc>' % (p, r, s, p, value, p, p)
+    if isinstance(value, (int, Decimal)):
+        text = format(value, "f") if isinstance(value, Decimal) else str(value)
+        return b'<%sc r="%s"%s><%sv>%s</%sv></%sc>' % (p, r, s, p, text.encode(), p, p)
+    if isinstance(value, float):
+        return b'<%sc r="%s"%s><%sv>%s</%sv></%sc>' % (p, r, s, p, repr(value).encode(), p, p)
+    if isinstance(value, (date, datetime)):
+        return b'<%sc r="%s"%s><%sv>%s</%sv></%sc>' % (p, r, s, p, serial(value).encode(), p, p)
+    text = str(value)
+    space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+    return b'<%sc r="%s"%s t="inlineStr"><%sis><%st%s>%s</%st></%sis></%sc>' % (
+        p, r, s, p, p, space, _escape(text), p, p, p)
+
+
+class Cell:
+    """A value to put in a cell.  ``style`` None keeps the style the cell had; ``fresh`` cells must land
+    on an empty cell (rows appended below a table)."""
+    __slots__ = ("value", "style", "fresh")
+
+    def __init__(self, value: Any, style: int | None = None, fresh: bool = False):
+        self.value, self.style, self.fresh = value, style, fresh
+
+
+def has_value(cell: bytes) -> bool:
+    return b"<v>" in cell or b"<v " in cell or b"<is>" in cell or b":v>" in cell or b":is>" in cell or b"<f" in cell
+
+
+class SheetEdit:
+    """Edits to one worksheet part: ``edits[row][col]`` is a Cell to write or None to empty the cell."""
+
+    def __init__(self, part: str, sheet: str, data: bytes):
+        self.part, self.sheet, self.data = part, sheet, data
+        m = _SHEETDATA.search(data)
+        if m is None:
+            raise WorkbookError(f"sheet {sheet!r} ({part}) has no sheetData")
+        self.prefix = m.group(1) or b""
+        self.body_start = m.end()
+        if m.group(2):       # <sheetData/>
+            self.body_end = m.end()
+            self.closing = b"</" + self.prefix + b"sheetData>"
+            self.self_closed = m
+        else:
+            self.body_end = data.rfind(b"</" + self.prefix + b"sheetData>")
+            self.closing = b""
+            self.self_closed = None
+        self.edits: dict[int, dict[int, Cell | None]] = {}
+        self.formula_overwritten = False
+
+    def set(self, row: int, col: int, cell: Cell | None) -> None:
+        self.edits.setdefault(row, {})[col] = cell
+
+    # -- reading rows --------------------------------------------------------
+    def _rows_from(self, pos: int) -> Iterator[tuple[int, int, int]]:
+        """(row number, start, end) of each row element from byte ``pos`` to the end of sheetData."""
+        data, end, last = self.data, self.body_end, 0
+        row_tag = b"<" + self.prefix + b"row"
+        close = b"</" + self.prefix + b"row>"
+        while True:
+            start = data.find(row_tag, pos, end)
+            if start < 0:
+                return
+            m = _ROW_START.match(data, start)
+            tag = m.group()
+            r = attributes(tag).get(b"r")
+            num = int(r) if r else last + 1
+            stop = m.end() if tag.endswith(b"/>") else data.index(close, m.end()) + len(close)
+            yield num, start, stop
+            last, pos = num, stop
+
+    def _first_row_at_or_after(self, lo: int) -> int:
+        """Byte position of the first row numbered ``lo`` or more (the end of sheetData if none)."""
+        data, pos = self.data, self.body_end
+        row_tag = b"<" + self.prefix + b"row"
+        for _ in range(BACKWARD_BUDGET):
+            start = data.rfind(row_tag, self.body_start, pos)
+            if start < 0:
+                return pos
+            m = _ROW_START.match(data, start)
+            if m is None:               # e.g. <rowX...>: not a row element
+                pos = start
+                continue
+            r = attributes(m.group()).get(b"r")
+            if r is None:
+                break
+            if int(r) < lo:
+                return pos
+            pos = start
+        for num, start, _ in self._rows_from(self.body_start):
+            if num >= lo:
+                return start
+        return self.body_end
+
+    def row_cells(self, rownum: int) -> dict[int, bytes]:
+        """The cells of one existing row, by column number (empty when the row is not there)."""
+        pos = self._first_row_at_or_after(rownum)
+        for num, start, stop in self._rows_from(pos):
+            if num == rownum:
+                return dict(self._cells(self.data[start:stop], num))
+            break
+        return {}
+
+    def _cells(self, row: bytes, rownum: int) -> Iterator[tuple[int, bytes]]:
+        p = self.prefix
+        pos, col = row.index(b">") + 1, 0
+        open_c, close_c = b"<" + p + b"c", b"</" + p + b"c>"
+        while True:
+            start = row.find(open_c, pos)
+            if start < 0:
+                return
+            nxt = row[start + len(open_c):start + len(open_c) + 1]
+            if nxt not in (b" ", b">", b"/"):
+                pos = start + 1
+                continue
+            tag_end = row.index(b">", start) + 1
+            stop = tag_end if row[tag_end - 2:tag_end] == b"/>" else row.index(close_c, tag_end) + len(close_c)
+            m = _CELL_REF.search(row, start, tag_end)
+            col = col_number(m.group(1)) if m else col + 1
+            yield col, row[start:stop]
+            pos = stop
+
+    # -- writing -------------------------------------------------------------------
+    def _merge(self, rownum: int, old: bytes | None, cells: dict[int, Cell | None]) -> bytes:
+        p = self.prefix
+        if old is None:
+            start, existing = b"<%srow r=\"%d\">" % (p, rownum), {}
+        else:
+            tag = _ROW_START.match(old).group()
+            start = re.sub(rb'\sspans="[^"]*"', b"", tag).replace(b"/>", b">")
+            if b' r="' not in start:
+                start = start.replace(b"row", b'row r="%d"' % rownum, 1)
+            existing = dict(self._cells(old, rownum))
+        for col, cell in cells.items():
+            before = existing.get(col)
+            if before is not None and b"<" + p + b"f" in before:
+                self.formula_overwritten = True
+            ref = f"{column_letter(col)}{rownum}"
+            if cell is not None and cell.fresh and before is not None and has_value(before):
+                raise WorkbookError(f"sheet {self.sheet!r}, cell {ref} below the table holds a value that new rows "
+                                    "would overwrite; move it, then run again. Nothing was written.")
+            if cell is None or cell.value is None:
+                if before is None:
+                    continue
+                style = attributes(before[:before.index(b">")]).get(b"s")
+                if style and cell is None:
+                    existing[col] = b'<%sc r="%s" s="%s"/>' % (p, ref.encode(), style)
+                else:
+                    existing.pop(col)
+                continue
+            style = cell.style
+            if style is None and before is not None:
+                s = attributes(before[:before.index(b">")]).get(b"s")
+                style = int(s) if s else None
+            existing[col] = cell_xml(ref, cell.value, style, p)
+        body = b"".join(existing[c] for c in sorted(existing))
+        return start + body + b"</" + p + b"row>"
+
+    def render(self) -> list[bytes | memoryview]:
+        """The new part, as pieces: the untouched beginning (as read), the rewritten rows, the rest."""
+        if not self.edits:
+            return [self.data]
+        data = memoryview(self.data)
+        lo = min(self.edits)
+        pos = self._first_row_at_or_after(lo)
+        pending = sorted(self.edits)
+        out: list[bytes] = []
+        i = 0
+        for num, start, stop in self._rows_from(pos):
+            while i < len(pending) and pending[i] < num:
+                out.append(self._merge(pending[i], None, self.edits[pending[i]]))
+                i += 1
+            if i < len(pending) and pending[i] == num:
+                out.append(self._merge(num, self.data[start:stop], self.edits[num]))
+                i += 1
+            else:
+                out.append(self.data[start:stop])
+        for r in pending[i:]:
+            out.append(self._merge(r, None, self.edits[r]))
+        segment = b"".join(out)
+        head_end, after = pos, self.body_end
+        if self.self_closed is not None:       # <sheetData/> opens to hold the rows
+            m = self.self_closed
+            head_end, after = m.start(), m.end()
+            segment = m.group()[:-2].rstrip() + b">" + segment + self.closing
+        dim = _DIMENSION.search(self.data, 0, self.body_start)
+        if dim is None:
+            return [data[:head_end], segment, data[after:]]
+        return [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end], segment, data[after:]]
+
+    def _dimension(self, tag: bytes) -> bytes:
+        """§18.3.1.35 dimension: widened to cover every cell written."""
+        ref = attributes(tag).get(b"ref", b"A1").decode()
+        c0, r0, c1, r1 = parse_ref(ref)
+        rows = [r for r, cells in self.edits.items() if any(c is not None for c in cells.values())]
+        cols = [c for cells in self.edits.values() for c, v in cells.items() if v is not None]
+        if rows:
+            r0, r1 = min(r0, min(rows)), max(r1, max(rows))
+            c0, c1 = min(c0, min(cols)), max(c1, max(cols))
+        new = f"{column_letter(c0)}{r0}:{column_letter(c1)}{r1}".encode()
+        return re.sub(rb'ref="[^"]*"', b'ref="' + new + b'"', tag)
