@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ...schema import EPOCH
 from ..port import WorkbookError, column_letter, parse_ref
@@ -39,11 +39,19 @@ def col_number(letters: bytes | str) -> int:
     return n
 
 
-def _escape(text: str) -> bytes:
+_SPECIAL = re.compile("[&<>_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _escape_text(text: str) -> str:
     """Text for a <t> element: XML escaping, and ST_Xstring escaping (§22.9.2.19) of control characters."""
+    if _SPECIAL.search(text) is None:
+        return text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text.encode("utf-8")
+    return _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def _escape(text: str) -> bytes:
+    return _escape_text(text).encode("utf-8")
 
 
 def serial(v: date | datetime) -> str:
@@ -104,10 +112,30 @@ class SheetEdit:
             self.closing = b""
             self.self_closed = None
         self.edits: dict[int, dict[int, Cell | None]] = {}
+        self.blocks: list[tuple[int, int, Sequence[tuple], Sequence[Sequence[int | None]]]] = []
         self.formula_overwritten = False
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.edits or self.blocks)
 
     def set(self, row: int, col: int, cell: Cell | None) -> None:
         self.edits.setdefault(row, {})[col] = cell
+
+    def append(self, first_row: int, first_col: int, rows: Sequence[tuple],
+               styles: Sequence[Sequence[int | None]]) -> None:
+        """Rows for ``first_row`` on, each cell with its style; they must land on empty cells."""
+        if rows:
+            self.blocks.append((first_row, first_col, rows, styles))
+
+    def _block_row_as_cells(self, rownum: int) -> None:
+        """Move one appended row into ``edits`` (it meets a row the sheet already has)."""
+        for first, c0, rows, styles in self.blocks:
+            if first <= rownum < first + len(rows):
+                row, st = rows[rownum - first], styles[rownum - first]
+                cells = self.edits.setdefault(rownum, {})
+                for j, v in enumerate(row):
+                    cells.setdefault(c0 + j, Cell(v, st[j], fresh=True))
 
     # -- reading rows --------------------------------------------------------
     def _rows_from(self, pos: int) -> Iterator[tuple[int, int, int]]:
@@ -216,15 +244,19 @@ class SheetEdit:
 
     def render(self) -> list[bytes | memoryview]:
         """The new part, as pieces: the untouched beginning (as read), the rewritten rows, the rest."""
-        if not self.edits:
+        if not self.touched:
             return [self.data]
         data = memoryview(self.data)
-        lo = min(self.edits)
+        lo = min([*self.edits, *(b[0] for b in self.blocks)])
         pos = self._first_row_at_or_after(lo)
-        pending = sorted(self.edits)
+        existing = list(self._rows_from(pos))
+        in_blocks = {num for num, _, _ in existing} | set(self.edits)
+        for num in sorted(in_blocks):
+            self._block_row_as_cells(num)
         out: list[bytes] = []
+        pending = sorted(self.edits)
         i = 0
-        for num, start, stop in self._rows_from(pos):
+        for num, start, stop in existing:
             while i < len(pending) and pending[i] < num:
                 out.append(self._merge(pending[i], None, self.edits[pending[i]]))
                 i += 1
@@ -233,8 +265,12 @@ class SheetEdit:
                 i += 1
             else:
                 out.append(self.data[start:stop])
-        for r in pending[i:]:
-            out.append(self._merge(r, None, self.edits[r]))
+        rest = {r: self._merge(r, None, self.edits[r]) for r in pending[i:]}
+        for first, c0, rows, styles in sorted(self.blocks, key=lambda b: b[0]):
+            for r in sorted(k for k in rest if k < first):
+                out.append(rest.pop(r))
+            out.append(self._fresh_rows(first, c0, rows, styles, rest, set(pending[:i])))
+        out += [rest[r] for r in sorted(rest)]
         segment = b"".join(out)
         head_end, after = pos, self.body_end
         if self.self_closed is not None:       # <sheetData/> opens to hold the rows
@@ -246,12 +282,50 @@ class SheetEdit:
             return [data[:head_end], segment, data[after:]]
         return [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end], segment, data[after:]]
 
+    def _fresh_rows(self, first: int, c0: int, rows: Sequence[tuple], styles: Sequence[Sequence[int | None]],
+                    merged: dict[int, bytes], done: set[int]) -> bytes:
+        """Rows where the sheet has none: written straight from the values (the appended ledger rows);
+        a row merged with other edits is taken from ``merged``, one already written (``done``) left out."""
+        p = self.prefix.decode()
+        letters = [column_letter(c0 + j) for j in range(max((len(r) for r in rows), default=0))]
+        out = []
+        add = out.append
+        for i, row in enumerate(rows):
+            r = first + i
+            if r in done:
+                continue
+            if r in merged:
+                add(merged.pop(r).decode("utf-8"))
+                continue
+            add(f'<{p}row r="{r}">')
+            st = styles[i]
+            for j, v in enumerate(row):
+                if v is None:
+                    continue
+                s = f' s="{st[j]}"' if st[j] else ""
+                t = type(v)
+                if t is str:
+                    text = _escape_text(v)
+                    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+                    add(f'<{p}c r="{letters[j]}{r}"{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>')
+                elif t is Decimal:
+                    add(f'<{p}c r="{letters[j]}{r}"{s}><{p}v>{v:f}</{p}v></{p}c>')
+                elif t is int:
+                    add(f'<{p}c r="{letters[j]}{r}"{s}><{p}v>{v}</{p}v></{p}c>')
+                else:
+                    add(cell_xml(f"{letters[j]}{r}", v, st[j], self.prefix).decode())
+            add(f"</{p}row>")
+        return "".join(out).encode("utf-8")
+
     def _dimension(self, tag: bytes) -> bytes:
         """§18.3.1.35 dimension: widened to cover every cell written."""
         ref = attributes(tag).get(b"ref", b"A1").decode()
         c0, r0, c1, r1 = parse_ref(ref)
         rows = [r for r, cells in self.edits.items() if any(c is not None for c in cells.values())]
         cols = [c for cells in self.edits.values() for c, v in cells.items() if v is not None]
+        for first, c0, block, _ in self.blocks:
+            rows += [first, first + len(block) - 1]
+            cols += [c0, c0 + max(len(r) for r in block) - 1]
         if rows:
             r0, r1 = min(r0, min(rows)), max(r1, max(rows))
             c0, c1 = min(c0, min(cols)), max(c1, max(cols))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 from xml.etree import ElementTree
@@ -43,7 +44,12 @@ RowFormats = Callable[[str, Sequence[str], Sequence[Any]], Sequence[str | None]]
 
 
 def schema_formats(table: str, header: Sequence[str], row: Sequence[Any]) -> Sequence[str | None]:
-    return schema.number_formats(table, header)
+    return _column_formats(table, tuple(header))
+
+
+@lru_cache(maxsize=256)
+def _column_formats(table: str, header: tuple[str, ...]) -> tuple[str | None, ...]:
+    return tuple(schema.number_formats(table, header))
 
 
 @dataclass
@@ -167,13 +173,19 @@ class PackageWriter:
             cells = edit.row_cells(r1)
             if not any(b"<v" in x or b"<is>" in x or b":v" in x for c, x in cells.items() if c0 <= c <= c1):
                 last = r0
-        for i, row in enumerate(rows, start=1):
+        styles = []
+        by_formats: dict[tuple, list[int | None]] = {}
+        for row in rows:
             if len(row) != width:
                 raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
-            fmts = self.formats(name, t.columns, row)
-            rownum = last + i
-            for j, v in enumerate(row):
-                edit.set(rownum, c0 + j, Cell(v, self._style(fmts[j], v) if v is not None else None, fresh=True))
+            fmts = tuple(self.formats(name, t.columns, row))
+            if any(f is None and isinstance(v, date) for f, v in zip(fmts, row)):
+                styles.append([self._style(f, v) for f, v in zip(fmts, row)])
+                continue
+            if fmts not in by_formats:
+                by_formats[fmts] = [self._style(f, None) for f in fmts]
+            styles.append(by_formats[fmts])
+        edit.append(last + 1, c0, rows, styles)
         self._set_ref(t, f"{column_letter(c0)}{r0}:{column_letter(c1)}{last + len(rows)}")
 
     def _update(self, name: str, cells: Sequence[tuple[int, str, Any]]) -> None:
@@ -229,13 +241,13 @@ class PackageWriter:
 
     def _finish(self) -> None:
         for part, edit in self._sheets.items():
-            if not edit.edits:
+            if not edit.touched:
                 continue
             pieces = edit.render()
             self.pkg.replace(part, lambda pieces=pieces: iter(pieces))
         if any(e.formula_overwritten for e in self._sheets.values()):
             self._drop_calc_chain()
-        if any(e.edits for e in self._sheets.values()):
+        if any(e.touched for e in self._sheets.values()):
             self._full_calc_on_load()
 
     def _drop_calc_chain(self) -> None:
