@@ -33,6 +33,15 @@ class OpenpyxlWorkbook(FileWorkbook):
         self._book = None
 
 
+@pytest.fixture(scope="module", autouse=True)
+def small_stream_chunks():
+    """Stream sheets in chunks of a few bytes, so rows and tags are cut at every place a chunk can end."""
+    from ardesk.io.package import sheet
+    size, sheet.STREAM_CHUNK = sheet.STREAM_CHUNK, 61
+    yield
+    sheet.STREAM_CHUNK = size
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     return create_workbook(tmp_path_factory.mktemp("oracle") / "template.xlsx")

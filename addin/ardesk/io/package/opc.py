@@ -16,7 +16,7 @@ import posixpath
 import re
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 from xml.etree import ElementTree
 
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -83,9 +83,11 @@ class Package:
             self._read[part] = self._zip.read(part)
         return self._read[part]
 
-    def forget(self, part: str) -> None:
-        """Drop a read part from memory (big sheets are read once, then streamed out)."""
-        self._read.pop(part, None)
+    def open(self, part: str) -> BinaryIO:
+        """A part as a stream of its stored bytes, for parts too big to hold whole."""
+        if part not in self._infos or part in self._removed:
+            raise PackageError(f"{self.path.name}: the part {part} is missing")
+        return self._zip.open(part)
 
     def replace(self, part: str, content: Content) -> None:
         self._new[part] = content

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 from ...schema import EPOCH
 from ..port import WorkbookError, column_letter, parse_ref
@@ -29,6 +29,7 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
 _ROW_START = re.compile(rb"<(?:\w+:)?row\b[^>]*?>")
 _CELL_REF = re.compile(rb'\sr="\$?([A-Z]+)\$?(\d+)"')
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+STREAM_CHUNK = 4 << 20     # bytes of a streamed sheet held at a time
 BACKWARD_BUDGET = 200_000   # rows scanned backwards before the sheet is read from its start instead
 
 
@@ -96,11 +97,27 @@ def has_value(cell: bytes) -> bool:
 class SheetEdit:
     """Edits to one worksheet part: ``edits[row][col]`` is a Cell to write or None to empty the cell."""
 
-    def __init__(self, part: str, sheet: str, data: bytes):
-        self.part, self.sheet, self.data = part, sheet, data
+    def __init__(self, part: str, sheet: str, opener: Callable[[], BinaryIO]):
+        self.part, self.sheet, self._open = part, sheet, opener
+        self._data: bytes | None = None
+        self.edits: dict[int, dict[int, Cell | None]] = {}
+        self.blocks: list[tuple[int, int, Sequence[tuple], Sequence[Sequence[int | None]]]] = []
+        self.formula_overwritten = False
+        self.dimension_done = False
+
+    @property
+    def data(self) -> bytes:
+        """The whole part, read on first use (a big sheet whose edits all lie at its end is streamed instead)."""
+        if self._data is None:
+            with self._open() as fh:
+                self._frame(fh.read())
+        return self._data
+
+    def _frame(self, data: bytes) -> None:
         m = _SHEETDATA.search(data)
         if m is None:
-            raise WorkbookError(f"sheet {sheet!r} ({part}) has no sheetData")
+            raise WorkbookError(f"sheet {self.sheet!r} ({self.part}) has no sheetData")
+        self._data = data
         self.prefix = m.group(1) or b""
         self.body_start = m.end()
         if m.group(2):       # <sheetData/>
@@ -111,9 +128,6 @@ class SheetEdit:
             self.body_end = data.rfind(b"</" + self.prefix + b"sheetData>")
             self.closing = b""
             self.self_closed = None
-        self.edits: dict[int, dict[int, Cell | None]] = {}
-        self.blocks: list[tuple[int, int, Sequence[tuple], Sequence[Sequence[int | None]]]] = []
-        self.formula_overwritten = False
 
     @property
     def touched(self) -> bool:
@@ -242,6 +256,64 @@ class SheetEdit:
         body = b"".join(existing[c] for c in sorted(existing))
         return start + body + b"</" + p + b"row>"
 
+    def pieces(self) -> Iterator[bytes | memoryview]:
+        """The new part, in pieces: streamed from the old one when it has not been read whole."""
+        if self._data is not None or not self.touched:
+            yield from self.render()
+        else:
+            yield from self._stream()
+
+    def _stream(self) -> Iterator[bytes | memoryview]:
+        """Copy the rows before the first edited one as they come out of the zip, holding one chunk at a
+        time; only the rest of the part (the last rows and what follows sheetData) is held and rewritten."""
+        lo = min([*self.edits, *(b[0] for b in self.blocks)])
+        with self._open() as fh:
+            buf = b""
+            while (m := _SHEETDATA.search(buf)) is None:
+                chunk = fh.read(STREAM_CHUNK)
+                if not chunk:
+                    raise WorkbookError(f"sheet {self.sheet!r} ({self.part}) has no sheetData")
+                buf += chunk
+            if m.group(2):                      # <sheetData/>: nothing to stream past
+                self._frame(buf + fh.read())
+                yield from self.render()
+                return
+            prefix = m.group(1) or b""
+            dim = _DIMENSION.search(buf, 0, m.start())
+            if dim is not None:
+                yield buf[:dim.start()]
+                yield self._dimension(dim.group())
+                yield buf[dim.end():m.end()]
+            else:
+                yield buf[:m.end()]
+            buf = buf[m.end():]
+            row_tag, end_tag = b"<" + prefix + b"row", b"</" + prefix + b"sheetData>"
+            while True:
+                end = buf.find(end_tag)
+                last = buf.rfind(row_tag, 0, len(buf) if end < 0 else end)
+                tag = _ROW_START.match(buf, last) if last >= 0 else None
+                r = attributes(tag.group()).get(b"r") if tag else None
+                if tag is not None and r is None:
+                    break                       # rows without numbers: count them from the start below
+                if end < 0 and (tag is None or int(r) < lo):
+                    if tag is not None and last > 0:
+                        yield buf[:last]        # every row before the last one seen comes before lo
+                        buf = buf[last:]
+                    chunk = fh.read(STREAM_CHUNK)
+                    if not chunk:
+                        raise WorkbookError(f"sheet {self.sheet!r} ({self.part}) ends inside sheetData")
+                    buf += chunk
+                    continue
+                break
+            rest = buf + fh.read()
+        opening = b"<" + prefix + b"sheetData>"
+        self._frame(opening + rest)
+        self.dimension_done = True
+        out = self.render()
+        first = out[0]
+        yield first[len(opening):]
+        yield from out[1:]
+
     def render(self) -> list[bytes | memoryview]:
         """The new part, as pieces: the untouched beginning (as read), the rewritten rows, the rest."""
         if not self.touched:
@@ -277,7 +349,7 @@ class SheetEdit:
             m = self.self_closed
             head_end, after = m.start(), m.end()
             segment = m.group()[:-2].rstrip() + b">" + segment + self.closing
-        dim = _DIMENSION.search(self.data, 0, self.body_start)
+        dim = None if self.dimension_done else _DIMENSION.search(self.data, 0, self.body_start)
         if dim is None:
             return [data[:head_end], segment, data[after:]]
         return [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end], segment, data[after:]]

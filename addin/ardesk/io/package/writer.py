@@ -118,7 +118,7 @@ class PackageWriter:
 
     def sheet(self, t: TablePart) -> SheetEdit:
         if t.sheet_part not in self._sheets:
-            self._sheets[t.sheet_part] = SheetEdit(t.sheet_part, t.sheet, self.pkg.read(t.sheet_part))
+            self._sheets[t.sheet_part] = SheetEdit(t.sheet_part, t.sheet, lambda: self.pkg.open(t.sheet_part))
         return self._sheets[t.sheet_part]
 
     def sheet_by_name(self, sheet: str) -> SheetEdit:
@@ -127,7 +127,7 @@ class PackageWriter:
             raise WorkbookError(f"{self.pkg.path.name}: there is no sheet {sheet!r}")
         part = parts[sheet]
         if part not in self._sheets:
-            self._sheets[part] = SheetEdit(part, sheet, self.pkg.read(part))
+            self._sheets[part] = SheetEdit(part, sheet, lambda: self.pkg.open(part))
         return self._sheets[part]
 
     def _style(self, code: str | None, value: Any) -> int | None:
@@ -243,8 +243,7 @@ class PackageWriter:
         for part, edit in self._sheets.items():
             if not edit.touched:
                 continue
-            pieces = edit.render()
-            self.pkg.replace(part, lambda pieces=pieces: iter(pieces))
+            self.pkg.replace(part, edit.pieces)
         if any(e.formula_overwritten for e in self._sheets.values()):
             self._drop_calc_chain()
         if any(e.touched for e in self._sheets.values()):
