@@ -221,3 +221,15 @@ def test_changed_aging_buckets_reshape_the_aging_table(demo, capsys):
     assert header == ["CustomerID", "Name", "Currency", "Current", "1-15", "16-45", "Over 45", "Total"]
     assert t.ref.startswith("A4:J")                     # then AvgDaysToPay, AvgDaysLate
     assert ws["A2"].value.startswith("Aging as of 2026-10-31")
+
+
+def test_every_tab_prints_one_page_wide_with_its_header_and_page_numbers(tmp_path):
+    wb = openpyxl.load_workbook(create_workbook(tmp_path / "t.xlsx"))
+    for ws in wb.worksheets:
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.oddFooter.left.text == "&A" and ws.oddFooter.right.text == "Page &P of &N", ws.title
+        header = 4 if ws.title in ("Aging", "Summary", "Reconciliation") else 1
+        assert ws.print_title_rows == f"$1:${header}", ws.title
+    assert wb["Aging"].page_setup.orientation == "landscape" and wb["Review"].page_setup.orientation == "landscape"
+    assert wb["Audit"].page_setup.orientation == "landscape" and wb["Deposits"].page_setup.orientation == "portrait"

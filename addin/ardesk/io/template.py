@@ -27,6 +27,7 @@ TITLE_FONT = Font(bold=True, size=14, color="1F4E78")
 NOTE_FONT = Font(italic=True, color="595959")
 FIXED_TIME = datetime(2026, 1, 1)
 LAST_ROW = 1048576
+WIDE_PAGE = 110   # column widths (characters) above which a tab prints landscape
 
 def setting_cell(name: str) -> str:
     """The Settings cell (e.g. 'B5') that a defined name points to."""
@@ -65,6 +66,25 @@ def add_table(ws, tdef: TableDef, header: tuple[str, ...] | None = None) -> None
         kind = col.kind if col else MONEY
         dim.number_format = NUMBER_FORMATS[kind]
     ws.freeze_panes = ws.cell(row=anchor_row + 1, column=1)
+    widths = sum((tdef.column(n).width if n in tdef.header else 12) for n in header)
+    print_setup(ws, anchor_row, widths)
+
+
+def print_setup(ws, header_row: int, widths: float) -> None:
+    """Every tab prints fit to one page wide (landscape when its columns are wide), with its header
+    rows repeated on each page and the sheet name and page numbers in the footer."""
+    wide = widths > WIDE_PAGE
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"1:{header_row}"
+    ws.print_options.gridLines = False
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.evenFooter.left.text = "&A"
+    ws.evenFooter.right.text = "Page &P of &N"
 
 
 def _validations(ws, tdef: TableDef) -> None:
@@ -111,6 +131,7 @@ def _settings_sheet(wb: Workbook) -> None:
     ws.column_dimensions["B"].width = 26
     ws.column_dimensions["C"].width = 70
     ws.freeze_panes = "A2"
+    print_setup(ws, 1, 40 + 26 + 70)
     basis = DataValidation(type="list", formula1='"due,invoice"')
     basis.add(setting_cell("AgingBasis"))
     ws.add_data_validation(basis)
