@@ -82,7 +82,7 @@ class Books:
     problems: list[Problem]
 
 
-OPTIONAL_TABLES = ("tblPaidInvoices",)      # report tabs a workbook made by an older ardesk lacks
+OPTIONAL_TABLES = ("tblPaidInvoices", "tblAgingTotals", "tblTrends")  # report tabs older workbooks lack
 
 
 def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
@@ -325,6 +325,12 @@ def step_report(r: Run) -> None:
     else:
         r.notes.append(Problem("this workbook predates the Paid invoices tab: create a new one with `ardesk init` "
                                "and copy the tabs over to get it", "", None, "", None, "report", blocking=False))
+    if "tblAgingTotals" in r.books.tables:
+        r.replace_if_changed("tblAgingTotals", *reports.aging_total_rows(aging))
+        r.changes.titles["tblAgingTotals"] = f"Open items by days past due, as of {end}"
+    if "tblTrends" in r.books.tables:
+        r.replace_if_changed("tblTrends", schema.TRENDS.header, reports.trend_rows(r.ledger, s, end))
+        r.changes.titles["tblTrends"] = f"The 12 months to {end:%Y-%m}, in {s.base_currency}"
 
 
 # Each step's function; a command runs its steps (STEPS) in this order, stopping at the first problem.

@@ -295,6 +295,21 @@ RECONCILIATION = TableDef("tblReconciliation", "Reconciliation", (
     C("Note", TEXT, width=70),
 ), "report", anchor="A4")
 
+AGING_TOTALS = TableDef("tblAgingTotals", "AgingTotals", (
+    C("Currency", TEXT, width=9),
+    # bucket columns are added from Settings, as on Aging
+    C("Total", MONEY, width=12),
+), "report", anchor="A4", note="Open items by days past due, one row per currency; the aging chart draws it.")
+
+TRENDS = TableDef("tblTrends", "Trends", (
+    C("Month", TEXT, width=9),
+    C("Currency", TEXT, width=9),
+    C("Invoiced", MONEY, width=14),
+    C("Collected", MONEY, width=14),
+    C("ClosingAR", MONEY, width=14, note="AR control account at the month's end"),
+    C("DSO", DECIMAL, width=8, note="standard: closing AR x days / credit sales"),
+), "report", anchor="A4", note="The last 12 months in the base currency; the invoiced/collected and DSO charts draw it.")
+
 REVIEW_DECISIONS = ("confirm", "assign", "suspense")
 REVIEW = TableDef("tblReview", "Review", (
     C("Fingerprint", ID, True, width=24),
@@ -350,11 +365,13 @@ SETTLEMENTS = TableDef("tblSettlements", "Settlements", (
 
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
-    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS, PAID_INVOICES)}
+    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS, PAID_INVOICES,
+    AGING_TOTALS, TRENDS)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
-               "Reconciliation", "Audit", "Review", "Deposits", "Settlements", "PaidInvoices")
+               "Reconciliation", "Audit", "Review", "Deposits", "Settlements", "PaidInvoices", "AgingTotals",
+               "Trends")
 
 
 @dataclass(frozen=True)

@@ -229,7 +229,28 @@ def test_every_tab_prints_one_page_wide_with_its_header_and_page_numbers(tmp_pat
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
         assert ws.page_setup.fitToHeight == 0, ws.title
         assert ws.oddFooter.left.text == "&A" and ws.oddFooter.right.text == "Page &P of &N", ws.title
-        header = 4 if ws.title in ("Aging", "Summary", "Reconciliation") else 1
+        header = 4 if ws.title in ("Aging", "Summary", "Reconciliation", "AgingTotals", "Trends") else 1
         assert ws.print_title_rows == f"$1:${header}", ws.title
     assert wb["Aging"].page_setup.orientation == "landscape" and wb["Review"].page_setup.orientation == "landscape"
     assert wb["Audit"].page_setup.orientation == "landscape" and wb["Deposits"].page_setup.orientation == "portrait"
+
+
+def test_report_charts_are_drawn_from_the_tables_a_run_fills(demo):
+    """The three charts init makes point at the report tables' cells, and month-end filled those cells."""
+    import re
+    from python_calamine import CalamineWorkbook
+    with zipfile.ZipFile(demo) as z:
+        charts = {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
+    refs = sorted(ref for xml in charts.values() for ref in re.findall(r"<(?:c:)?f>([^<]+)</(?:c:)?f>", xml))
+    titles = " ".join(re.findall(r"<a:t>([^<]+)</a:t>", " ".join(charts.values())))
+    assert "Open items by days past due and currency" in titles
+    assert "Invoiced and collected by month" in titles and "DSO by month" in titles
+    assert "'Trends'!$C$5:$C$16" in refs and "'Trends'!$F$5:$F$16" in refs and "'Trends'!$A$5:$A$16" in refs
+    assert "'AgingTotals'!$B$5:$F$5" in refs and "'AgingTotals'!$B$4:$F$4" in refs
+    wb = CalamineWorkbook.from_path(str(demo), load_tables=True)
+    trends = wb.get_table_by_name("tblTrends").to_python()
+    assert len(trends) == 12 and trends[-1][0] == "2026-10" and trends[-1][2] > 0 and trends[-1][5] > 0
+    aging = {r[0]: r for r in wb.get_table_by_name("tblAgingTotals").to_python()}
+    by_customer = [r for r in wb.get_table_by_name("tblAging").to_python() if r[0] == "TOTAL"]
+    assert {r[2]: r[-1] for r in by_customer} == {c: r[-1] for c, r in aging.items()}
+    assert trends[-1][4] == aging["EUR"][-1]          # AR control at month end = open items

@@ -87,7 +87,7 @@ def test_month_end_rewrites_only_what_it_changed(rich, capsys):
     with Package(rich) as pkg:
         tables = table_parts(pkg)
     touched = {"tblInvoices", "tblInvoiceLines", "tblJournal", "tblAllocations", "tblAudit", "tblAging",
-               "tblSummary", "tblReconciliation", "tblExceptions"}
+               "tblSummary", "tblReconciliation", "tblExceptions", "tblAgingTotals", "tblTrends"}
     allowed = ({tables[t].sheet_part for t in touched} | {tables[t].part for t in touched}
                | {"xl/worksheets/sheet1.xml", "xl/styles.xml"})      # Settings: the next invoice number
     assert changed <= allowed, changed - allowed

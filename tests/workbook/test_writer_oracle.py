@@ -98,8 +98,8 @@ def runs(draw):
             kinds = [c.kind for c in tdef.columns[:-1]] + [schema.MONEY] * extra + [tdef.columns[-1].kind]
             rows = draw(st.lists(st.tuples(*(value(k) for k in kinds)), max_size=4))
             ch.replace[tdef.name] = (header, rows)
-            if draw(st.booleans()):
-                ch.titles[tdef.name] = draw(TEXT)
+            if draw(st.booleans()):      # ardesk's own titles; the openpyxl path would make "=..." a formula
+                ch.titles[tdef.name] = draw(TEXT.filter(lambda t: not t.startswith("=")))
         if draw(st.booleans()):
             ch.names["NextInvoiceNumber"] = draw(st.integers(1, 10**6))
             ch.names["AsOfDate"] = draw(st.dates(date(2020, 1, 1), date(2030, 1, 1)))

@@ -141,6 +141,52 @@ def aging_header(buckets: tuple[str, ...]) -> tuple[str, ...]:
     return ("CustomerID", "Name", "Currency", *buckets, "Total", "AvgDaysToPay", "AvgDaysLate")
 
 
+def aging_totals_header(buckets: tuple[str, ...]) -> tuple[str, ...]:
+    return ("Currency", *buckets, "Total")
+
+
+CHART_CURRENCIES = 6   # rows of AgingTotals the aging chart draws (one series per currency)
+TREND_MONTHS = 12
+
+
+def _text_categories(chart, ref) -> None:
+    """Category labels that are text (months, bucket names) as a string reference (§21.2.2.215 strRef)."""
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(ref)))
+
+
+def _charts(wb: Workbook, buckets: int) -> None:
+    """Native charts over the report tables' cells, so Excel redraws them when a run refills the tables
+    (DrawingML charts, ECMA-376 Part 1 §21.2)."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+    ws = wb["AgingTotals"]
+    first, last = 5, 4 + CHART_CURRENCIES
+    aging = BarChart()
+    aging.type, aging.grouping = "col", "clustered"
+    aging.title, aging.y_axis.title = "Open items by days past due and currency", "amount"
+    aging.add_data(Reference(ws, min_col=1, max_col=1 + buckets, min_row=first, max_row=last), from_rows=True,
+                   titles_from_data=True)
+    _text_categories(aging, Reference(ws, min_col=2, max_col=1 + buckets, min_row=4, max_row=4))
+    aging.width, aging.height = 22, 10
+    ws.add_chart(aging, f"{column_letter(buckets + 4)}4")
+    ws = wb["Trends"]
+    months = Reference(ws, min_col=1, min_row=5, max_row=4 + TREND_MONTHS)
+    flows = BarChart()
+    flows.type, flows.grouping = "col", "clustered"
+    flows.title, flows.y_axis.title = "Invoiced and collected by month", "base currency"
+    flows.add_data(Reference(ws, min_col=3, max_col=4, min_row=4, max_row=4 + TREND_MONTHS), titles_from_data=True)
+    _text_categories(flows, months)
+    flows.width, flows.height = 22, 9
+    ws.add_chart(flows, "H4")
+    dso = LineChart()
+    dso.title, dso.y_axis.title = "DSO by month", "days"
+    dso.add_data(Reference(ws, min_col=6, min_row=4, max_row=4 + TREND_MONTHS), titles_from_data=True)
+    _text_categories(dso, months)
+    dso.width, dso.height = 22, 8
+    ws.add_chart(dso, "H23")
+
+
 def build_template() -> Workbook:
     from ..core.reports.aging import bucket_labels, parse_buckets
     wb = Workbook()
@@ -149,7 +195,9 @@ def build_template() -> Workbook:
     for sheet in schema.SHEET_ORDER[1:]:
         ws = wb.create_sheet(sheet)
         tdef = by_sheet[sheet]
-        header = aging_header(bucket_labels(parse_buckets("30,60,90"))) if tdef is schema.AGING else None
+        buckets = bucket_labels(parse_buckets("30,60,90"))
+        header = {schema.AGING.name: aging_header(buckets),
+                  schema.AGING_TOTALS.name: aging_totals_header(buckets)}.get(tdef.name)
         if tdef.anchor != "A1":
             ws["A1"] = sheet
             ws["A1"].font = TITLE_FONT
@@ -159,6 +207,7 @@ def build_template() -> Workbook:
         if tdef.role == "input":
             _validations(ws, tdef)
         ws.sheet_properties.tabColor = {"input": "2E75B6", "ledger": "7F7F7F", "report": "70AD47"}[tdef.role]
+    _charts(wb, len(bucket_labels(parse_buckets("30,60,90"))))
     wb.properties.creator = "ardesk"
     wb.properties.title = "ardesk billing workbook"
     wb.properties.created = FIXED_TIME

@@ -128,6 +128,37 @@ def cei_over(ledger: Ledger, currency: str, end: date, months: int, ending: int,
     return cei(opening, sales, ending, ending_current, months)
 
 
+def aging_total_rows(aging: Aging) -> tuple[tuple[str, ...], list[tuple]]:
+    """One row per currency with its open items by bucket: what the aging chart draws."""
+    header = ("Currency", *aging.labels, "Total")
+    rows = []
+    for cur, tot in sorted(aging.totals().items()):
+        e = exponent(cur)
+        rows.append((cur, *(to_decimal(v, e) for v in tot), to_decimal(sum(tot), e)))
+    return header, rows
+
+
+def trend_rows(ledger: Ledger, settings: Settings, last_day: date, months: int = 12) -> list[tuple]:
+    """The ``months`` months ending with the month of ``last_day``, in the base currency: invoiced
+    (credit sales), collected (receipts dated in the month), AR at the month's end and standard DSO."""
+    cur = settings.base_currency
+    e = exponent(cur)
+    sales = monthly_sales(ledger, cur)
+    collected: dict[date, int] = defaultdict(int)
+    for p in ledger.payments:
+        if p.currency == cur:
+            collected[date(p.date.year, p.date.month, 1)] += p.amount
+    last = date(last_day.year, last_day.month, 1)
+    rows = []
+    for first in (add_months(last, k) for k in range(1 - months, 1)):
+        end = month_end(first)
+        ar = ledger.account_balance(settings.account("AR"), end).get(cur, 0)
+        sold = sales.get(first, 0)
+        rows.append((f"{first:%Y-%m}", cur, to_decimal(sold, e), to_decimal(collected.get(first, 0), e),
+                     to_decimal(ar, e), dso_standard(ar, sold, (end - first).days + 1)))
+    return rows
+
+
 def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconciliation) -> list[tuple]:
     start, end = rec.start, rec.end
     rows: list[tuple] = []
