@@ -38,7 +38,7 @@ from ardesk.core.periods import parse_period
 from ardesk.core.cash.receipts import apply_credits, post_receipts
 from ardesk.io import rows as R
 from ardesk.io.fileadapter import FileWorkbook, apply_changes, defined_names
-from ardesk.io.port import Changes
+from ardesk.io.port import Changes, WorkbookError
 from ardesk.io.template import create_workbook
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -208,6 +208,9 @@ def main() -> None:
     class AlreadyRead:
         """The tables just read, so that parsing is timed alone."""
         def read_tables(self, names):
+            missing = [n for n in names if n not in raw]
+            if missing:
+                raise WorkbookError(f"no table {missing[0]}")
             return {n: raw[n] for n in names}
 
         def read_settings(self):
