@@ -87,7 +87,8 @@ def test_month_end_rewrites_only_what_it_changed(rich, capsys):
     with Package(rich) as pkg:
         tables = table_parts(pkg)
     touched = {"tblInvoices", "tblInvoiceLines", "tblJournal", "tblAllocations", "tblAudit", "tblAging",
-               "tblSummary", "tblReconciliation", "tblExceptions", "tblAgingTotals", "tblTrends"}
+               "tblSummary", "tblReconciliation", "tblExceptions", "tblAgingTotals", "tblTrends",
+               "tblPaidInvoices"}
     allowed = ({tables[t].sheet_part for t in touched} | {tables[t].part for t in touched}
                | {"xl/worksheets/sheet1.xml", "xl/styles.xml"})      # Settings: the next invoice number
     assert changed <= allowed, changed - allowed
@@ -169,17 +170,6 @@ def test_a_value_below_a_ledger_table_is_not_overwritten(tmp_path):
     assert sha(path) == before
 
 
-def currency_formats(table, header, row):
-    """A number format per row: the amount's decimals follow the row's currency."""
-    from ardesk.schema import number_formats
-    fmts = list(number_formats(table, header))
-    if "Currency" in header:
-        places = {"JPY": 0, "BHD": 3}.get(row[header.index("Currency")], 2)
-        money = "#,##0" + ("." + "0" * places if places else "")
-        fmts = [money if f == "#,##0.00;[Red]-#,##0.00" else f for f in fmts]
-    return fmts
-
-
 def test_number_format_can_follow_each_rows_currency(tmp_path):
     path = create_workbook(tmp_path / "t.xlsx")
     ch = Changes()
@@ -191,21 +181,21 @@ def test_number_format_can_follow_each_rows_currency(tmp_path):
     with zipfile.ZipFile(path) as z:
         styles_before = z.read("xl/styles.xml")
     with Package(path) as pkg:
-        write_package(pkg, ch, {}, formats=currency_formats)
+        write_package(pkg, ch, {})
         out = tmp_path / "out.xlsx"
         pkg.save(out)
     ws = openpyxl.load_workbook(out)["Payments"]
     assert [ws.cell(row=r, column=9).number_format for r in range(2, 6)] == [
-        "#,##0", "#,##0.000", "#,##0.00", "#,##0.000"]
+        "#,##0;[Red]-#,##0", "#,##0.000;[Red]-#,##0.000", "#,##0.00;[Red]-#,##0.00", "#,##0.000;[Red]-#,##0.000"]
     assert ws["I3"].value == 12.345 and ws["B2"].is_date
     with zipfile.ZipFile(out) as z:
         styles = z.read("xl/styles.xml")
-    assert styles != styles_before and styles.count(b'formatCode="#,##0.000"') == 1
+    assert styles != styles_before and styles.count(b'formatCode="#,##0.000;[Red]-#,##0.000"') == 1
     # a second run with the same formats finds them and leaves the styles part alone
     ch2 = Changes()
     ch2.append("tblPayments", [row + (Decimal("7.5"), "BHD", "fp5", None)])
     with Package(out) as pkg:
-        write_package(pkg, ch2, {}, formats=currency_formats)
+        write_package(pkg, ch2, {})
         assert "xl/styles.xml" not in pkg.changed()
 
 

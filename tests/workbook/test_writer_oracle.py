@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import openpyxl

@@ -81,6 +81,9 @@ def cell_xml(ref: str, value: Any, style: int | None, p: bytes = b"") -> bytes:
         p, r, s, p, p, space, _escape(text), p, p, p)
 
 
+KEEP = object()     # a Cell value: keep the value the cell holds, change only its style
+
+
 class Cell:
     """A value to put in a cell.  ``style`` None keeps the style the cell had; ``fresh`` cells must land
     on an empty cell (rows appended below a table)."""
@@ -236,6 +239,14 @@ class SheetEdit:
             if before is not None and b"<" + p + b"f" in before:
                 self.formula_overwritten = True
             ref = f"{column_letter(col)}{rownum}"
+            if cell is not None and cell.value is KEEP:
+                if before is None:
+                    existing[col] = b'<%sc r="%s" s="%d"/>' % (p, ref.encode(), cell.style)
+                else:
+                    tag_end = before.index(b">")
+                    tag = re.sub(rb'\ss="\d*"', b"", before[:tag_end]).rstrip(b"/")
+                    existing[col] = tag + b' s="%d"' % cell.style + before[tag_end - (before[tag_end - 1:tag_end] == b"/"):]
+                continue
             if cell is not None and cell.fresh and before is not None and has_value(before):
                 raise WorkbookError(f"sheet {self.sheet!r}, cell {ref} below the table holds a value that new rows "
                                     "would overwrite; move it, then run again. Nothing was written.")

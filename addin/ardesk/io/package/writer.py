@@ -25,13 +25,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 from xml.etree import ElementTree
 
 from ... import schema
 from ..port import Changes, WorkbookError, column_letter, parse_ref
 from .opc import Package, attributes, rels_name
-from .sheet import Cell, SheetEdit, _CELL_REF, col_number
+from .sheet import KEEP, Cell, SheetEdit, _CELL_REF, col_number
 from .styles import StyleBook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -39,17 +39,26 @@ R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 TABLE_REL = R + "/table"
 WORKSHEET_REL = R + "/worksheet"
 CALC_CHAIN_REL = R + "/calcChain"
-# the number formats of one row of a table: (table, header, row) -> a code or None per cell
-RowFormats = Callable[[str, Sequence[str], Sequence[Any]], Sequence[str | None]]
 
 
 def schema_formats(table: str, header: Sequence[str], row: Sequence[Any]) -> Sequence[str | None]:
-    return _column_formats(table, tuple(header))
+    """The schema's formats for one row (money in the row's currency: :func:`ardesk.schema.row_number_formats`)."""
+    header = tuple(header)
+    if "Currency" not in header:
+        return _row_formats(table, header, None)
+    i = header.index("Currency")
+    return _row_formats(table, header, str(row[i] or "") if i < len(row) else "")
 
 
-@lru_cache(maxsize=256)
-def _column_formats(table: str, header: tuple[str, ...]) -> tuple[str | None, ...]:
-    return tuple(schema.number_formats(table, header))
+@lru_cache(maxsize=1024)
+def _row_formats(table: str, header: tuple[str, ...], currency: str | None) -> tuple[str | None, ...]:
+    sample = [0] * len(header)              # a row with every cell filled, in ``currency``
+    if currency is not None:
+        sample[header.index("Currency")] = currency
+    out: list[str | None] = [None] * len(header)
+    for _first, _last, j, fmt in schema.row_number_formats(table, header, [tuple(sample)]):
+        out[j] = fmt
+    return tuple(out)
 
 
 @dataclass
@@ -96,9 +105,8 @@ def table_parts(pkg: Package) -> dict[str, TablePart]:
 
 
 class PackageWriter:
-    def __init__(self, pkg: Package, formats: RowFormats = schema_formats):
+    def __init__(self, pkg: Package):
         self.pkg = pkg
-        self.formats = formats
         self.styles = StyleBook(pkg)
         self._tables: dict[str, TablePart] | None = None
         self._sheets: dict[str, SheetEdit] = {}
@@ -145,6 +153,8 @@ class PackageWriter:
             self._append(name, rows)
         for name, cells in changes.updates.items():
             self._update(name, cells)
+        for name, cells in changes.formats.items():
+            self._restyle(name, cells)
         for name, (header, rows) in changes.replace.items():
             self._replace(name, tuple(header), rows)
         for name, text in changes.titles.items():
@@ -178,7 +188,7 @@ class PackageWriter:
         for row in rows:
             if len(row) != width:
                 raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
-            fmts = tuple(self.formats(name, t.columns, row))
+            fmts = tuple(schema_formats(name, t.columns, row))
             if any(f is None and isinstance(v, date) for f, v in zip(fmts, row)):
                 styles.append([self._style(f, v) for f, v in zip(fmts, row)])
                 continue
@@ -199,6 +209,22 @@ class PackageWriter:
                 raise WorkbookError(f"Sheet {t.sheet!r}: table {name} has no column {column!r}")
             edit.set(rownum, c0 + t.columns.index(column), Cell(value, self._style(None, value)))
 
+    def _restyle(self, name: str, cells: Sequence[tuple[int, str, str]]) -> None:
+        """Number formats of cells of existing rows; their values stay as they are."""
+        t = self.table(name)
+        edit = self.sheet(t)
+        c0, r0, c1, r1 = parse_ref(t.ref)
+        for rownum, column, fmt in cells:
+            if not r0 < rownum <= r1 or column not in t.columns:
+                raise WorkbookError(f"{name}: no cell at row {rownum}, column {column!r} ({t.ref})")
+            col = c0 + t.columns.index(column)
+            style = self.styles.index(fmt)
+            written = edit.edits.get(rownum, {}).get(col)
+            if written is not None and written.value is not KEEP:
+                written.style = style
+            else:
+                edit.set(rownum, col, Cell(KEEP, style))
+
     def _replace(self, name: str, header: tuple[str, ...], rows: Sequence[tuple]) -> None:
         t = self.table(name)
         edit = self.sheet(t)
@@ -215,7 +241,7 @@ class PackageWriter:
         for j, h in enumerate(header):
             edit.set(r0, c0 + j, Cell(h, header_style))
         for i, row in enumerate(rows, start=1):
-            fmts = self.formats(name, header, row)
+            fmts = schema_formats(name, header, row)
             for j, v in enumerate(row):
                 edit.set(r0 + i, c0 + j, Cell(v, self._style(fmts[j], v)))
         end_row = r0 + max(len(rows), 1)
@@ -285,7 +311,6 @@ def _attr(text: str) -> bytes:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;").encode()
 
 
-def write_package(pkg: Package, changes: Changes, names: dict[str, tuple[str, str]],
-                  formats: RowFormats = schema_formats) -> None:
+def write_package(pkg: Package, changes: Changes, names: dict[str, tuple[str, str]]) -> None:
     """Apply ``changes`` to ``pkg`` (nothing is written to disk until ``pkg.save``)."""
-    PackageWriter(pkg, formats).apply(changes, names)
+    PackageWriter(pkg).apply(changes, names)
