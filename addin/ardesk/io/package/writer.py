@@ -29,9 +29,9 @@ from typing import Any, Sequence
 from xml.etree import ElementTree
 
 from ... import schema
-from ..port import Changes, WorkbookError, column_letter, parse_ref
+from ..port import _CELL, Changes, WorkbookError, column_letter, parse_ref
 from .opc import Package, attributes, rels_name
-from .sheet import KEEP, Cell, SheetEdit, _CELL_REF, col_number
+from .sheet import KEEP, Cell, SheetEdit, col_number, has_value
 from .styles import StyleBook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -164,7 +164,7 @@ class PackageWriter:
             if loc is None:
                 raise WorkbookError(f"the setting {name} has no defined name in the workbook")
             sheet, ref = loc
-            m = _CELL_REF.search(b' r="' + ref.encode() + b'"')
+            m = _CELL.match(ref)
             style = self._style(None, value)
             self.sheet_by_name(sheet).set(int(m.group(2)), col_number(m.group(1)), Cell(value, style))
         self._finish()
@@ -181,7 +181,7 @@ class PackageWriter:
         last = r1
         if r1 == r0 + 1:          # an empty table keeps one blank row; fill it first
             cells = edit.row_cells(r1)
-            if not any(b"<v" in x or b"<is>" in x or b":v" in x for c, x in cells.items() if c0 <= c <= c1):
+            if not any(has_value(x) for c, x in cells.items() if c0 <= c <= c1):
                 last = r0
         styles = []
         by_formats: dict[tuple, list[int | None]] = {}
