@@ -192,10 +192,10 @@ def build_template() -> Workbook:
     wb = Workbook()
     _settings_sheet(wb)
     by_sheet = {t.sheet: t for t in schema.TABLES.values()}
+    buckets = bucket_labels(parse_buckets("30,60,90"))
     for sheet in schema.SHEET_ORDER[1:]:
         ws = wb.create_sheet(sheet)
         tdef = by_sheet[sheet]
-        buckets = bucket_labels(parse_buckets("30,60,90"))
         header = {schema.AGING.name: aging_header(buckets),
                   schema.AGING_TOTALS.name: aging_totals_header(buckets)}.get(tdef.name)
         if tdef.anchor != "A1":
@@ -207,7 +207,7 @@ def build_template() -> Workbook:
         if tdef.role == "input":
             _validations(ws, tdef)
         ws.sheet_properties.tabColor = {"input": "2E75B6", "ledger": "7F7F7F", "report": "70AD47"}[tdef.role]
-    _charts(wb, len(bucket_labels(parse_buckets("30,60,90"))))
+    _charts(wb, len(buckets))
     wb.properties.creator = "ardesk"
     wb.properties.title = "ardesk billing workbook"
     wb.properties.created = FIXED_TIME
