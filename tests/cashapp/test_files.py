@@ -10,7 +10,7 @@ import pytest
 
 from ardesk.cli import main
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+from bank.conftest import CORPUS  # tests/ is on the path: bank/ and cashapp/ are its packages
 UNBALANCED = {"mt940/abnamro.sta", "bai2/citi.bai2"}
 FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*")
                if p.is_file() and not p.name.startswith(("LICENSE", "README")))

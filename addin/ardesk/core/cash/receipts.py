@@ -2,10 +2,11 @@
 
 How a receipt is applied:
 
-1. The invoices the payer quoted (invoice number or RF reference), in the
-   order quoted, then the customer's other open invoices oldest due first,
-   each up to its open amount; only invoices issued on or before the receipt
-   date.  A partial payment leaves the rest of the last invoice open.
+1. The invoices the proposal names (quoted by number or RF reference, or
+   picked by an amount rule), in its order, each up to its open amount; a
+   proposal naming none pays the customer's open invoices oldest due first.
+   Only invoices issued on or before the receipt date.  A partial payment
+   leaves the rest of the last invoice open.
 2. Money left over is the customer's credit (a liability), applied to the
    customer's next invoices oldest first by :func:`apply_credits`.
 3. Of imported lines (bank, card processor) only a proposal at or above
@@ -109,9 +110,8 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
              settings: Settings | None = None) -> list[Allocation]:
     """Split a payment over open invoices, customer credit and suspense.
 
-    The invoices the proposal names come first, in its order, then the
-    customer's other open invoices oldest due first; what is left is customer
-    credit.  When the payment falls short of the named invoices by no more
+    The invoices the proposal names, in its order (none named: the customer's
+    open invoices oldest due first); what is left is customer credit.  When the payment falls short of the named invoices by no more
     than the write-off tolerance (ToleranceAbs *and* TolerancePct of their
     open total) and nothing went elsewhere, the shortfall is written off.
     """
@@ -130,10 +130,13 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
     named_open = {i.number: ledger.open_amount(i.number) for i in named}
 
     def targets():
-        yield from named
-        if remaining > 0:       # the customer's other open invoices only when the quoted ones are paid
-            yield from (i for i in ledger.open_invoices_of(cid, payment.currency, payment.date)
-                        if i.number not in named_open)
+        # A proposal that names invoices pays those and nothing else: what is left over is the
+        # customer's credit, never spread over invoices the payer did not name.  Only a proposal
+        # naming none (the payer is known, the amount fits no item) pays oldest due first.
+        if proposal.invoice_nos:
+            yield from named
+        else:
+            yield from ledger.open_invoices_of(cid, payment.currency, payment.date)
 
     remaining = payment.amount
     out: list[Allocation] = []
@@ -145,8 +148,7 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
         take = min(open_amt, remaining)
         if take <= 0:
             continue
-        quoted = inv.number in named_open
-        why = proposal.reason if quoted else f"{proposal.reason}; oldest open invoice first"
+        why = proposal.reason if proposal.invoice_nos else f"{proposal.reason}; oldest open invoice first"
         if take < open_amt:
             why += f"; partial, {fmt(open_amt - take, e)} left open"
         out.append(Allocation(ledger.next_id("AL"), payment.date, "applied", take, payment.currency, payment.id,
