@@ -288,7 +288,11 @@ def suspense_notes(ledger: Ledger) -> list[Problem]:
 
 
 def apply_credits(ledger: Ledger, settings: Settings) -> tuple[list[Allocation], list[JournalLine]]:
-    """Apply customers' credit balances to their open invoices, oldest credit to oldest invoice."""
+    """Apply customers' credit balances to their next invoices, oldest credit to oldest invoice.
+
+    A credit pays only invoices issued on or after the day it arose: money a payer sent for the
+    invoices they named is not moved onto older invoices they did not name.
+    """
     allocs: list[Allocation] = []
     journal: list[JournalLine] = []
     for (cid, cur), pool in sorted(ledger.credit_pool.items()):
@@ -299,7 +303,7 @@ def apply_credits(ledger: Ledger, settings: Settings) -> tuple[list[Allocation],
                 open_amt = ledger.open_amount(inv.number)
                 if open_amt <= 0:
                     break
-                if slot[2] <= 0:
+                if slot[2] <= 0 or inv.issue_date < slot[1]:
                     continue
                 take = min(open_amt, slot[2])
                 when = first_open_day(settings, max(inv.issue_date, slot[1]))
