@@ -250,8 +250,8 @@ class ReferenceIndex:
             seq = int(m0.group(2))
             while (m := _TAIL.match(upper, end)) is not None:
                 sep, digits = m.group(1), m.group(2)
-                if _YEAR.fullmatch(digits) and re.match(r"[\-/.]\d", upper[m.end():m.end() + 2]):
-                    break                         # a fuller number follows: the other passes read it
+                if int(digits) == year and re.match(r"[\-/.]\d", upper[m.end():m.end() + 2]):
+                    break                         # "2026-00714": a full number, read by the other passes
                 readings = {int(digits)}
                 if len(digits) < len(str(seq)):
                     readings.add(int(str(seq)[:-len(digits)] + digits))
