@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import getpass
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from .core.model import Problem, Settings
 from .core.money import exponent, to_decimal
 from .core.periods import parse_period
 from .core.cash import steps as cashapp
+from .core.cash.accounting import account_files
 from .core.cash.receipts import from_receipts, from_statement, suspense_notes
 from .core.ledger.journal import check_balanced
 from .core.ledger.reconcile import reconcile as reconcile_books, subledger
@@ -125,22 +127,44 @@ def _as_of(books: Books, period: str | None, as_of: date | None, today: date) ->
 
 
 def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency: str, *,
-                    strict_balances: bool = True, notes: list[Problem] | None = None
-                    ) -> tuple[list, list[Problem], list[str]]:
-    """Bank lines of every file; a broken file is a problem, an importer's remark a note."""
-    from .bank import BankFileError, read_statement
-    incoming, problems, formats = [], [], []
+                    strict_balances: bool = True, notes: list[Problem] | None = None, profile=None
+                    ) -> tuple[list, list[Problem], list[tuple[str, str, int]]]:
+    """Bank lines of every file; a broken file is a problem, an importer's remark a note.
+
+    Also returns (file, format, lines in it) per statement read, for the line accounting; a
+    refused file's lines are counted where the importer could count them.  A zip archive is
+    read member by member (:func:`ardesk.bank.read_statements`).
+    """
+    from .bank import BankFileError, ProfileError, read_statements
+    incoming, problems, files = [], [], []
     for p in paths:
         try:
-            st = read_statement(p, fmt_name, currency=currency, strict_balances=strict_balances)
-        except BankFileError as exc:
+            statements = read_statements(p, fmt_name, currency=currency, strict_balances=strict_balances,
+                                         profile=profile)
+        except (BankFileError, ProfileError) as exc:
             problems.append(_file_problem(p, str(exc)))
+            files.append((getattr(exc, "source", "") or Path(p).name, "refused", getattr(exc, "lines_read", 0)))
             continue
-        formats.append(st.format)
-        if notes is not None:
-            notes.extend(_file_problem(p, m, blocking=False) for m in st.problems)
-        incoming.extend(from_statement(st))
-    return incoming, problems, formats
+        for st in statements:
+            files.append((st.source, st.format, len(st.lines)))
+            if notes is not None:
+                notes.extend(_file_problem(p, m, blocking=False) for m in st.problems)
+            incoming.extend(from_statement(st))
+    return incoming, problems, files
+
+
+def settings_profile(value: str, folder: Path | None) -> tuple[dict | None, list[Problem]]:
+    """The clerk's CSV profiles from the file named on Settings (BankCsvProfile); a relative
+    path is taken from the workbook's folder."""
+    from .bank import ProfileError, load_profiles
+    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    if not path.is_absolute():
+        path = (folder or Path.cwd()) / path
+    try:
+        return load_profiles(path), []
+    except ProfileError as exc:
+        return None, [Problem(f"Bank CSV profile file: {exc}", "Settings", None, "BankCsvProfile", value,
+                              "receive")]
 
 
 def _file_problem(path: str | Path, message: str, blocking: bool = True) -> Problem:
@@ -148,7 +172,8 @@ def _file_problem(path: str | Path, message: str, blocking: bool = True) -> Prob
     return Problem(message, "", None, "", None, "receive", blocking=blocking)
 
 
-def read_processor_files(paths: Iterable[str | Path], notes: list[Problem]) -> tuple[list, list[Problem]]:
+def read_processor_files(paths: Iterable[str | Path], notes: list[Problem], files: list[tuple[str, str, int]]
+                         ) -> tuple[list, list[Problem]]:
     from .bank import BankFileError, read_processor
     reports, problems = [], []
     for p in paths:
@@ -156,9 +181,11 @@ def read_processor_files(paths: Iterable[str | Path], notes: list[Problem]) -> t
             rep = read_processor(p)
         except BankFileError as exc:
             problems.append(_file_problem(p, str(exc)))
+            files.append((exc.source or Path(p).name, "refused", exc.lines_read))
             continue
         notes.extend(_file_problem(p, m, blocking=False) for m in rep.problems)
         reports.append(rep)
+        files.append((rep.source, rep.format, len(rep.transactions) + rep.rows_skipped))
     return reports, problems
 
 
@@ -182,8 +209,9 @@ def collector_paused():
 def run(port: WorkbookPort, command: str, **options: Any) -> RunResult:
     """Run a command (see COMMANDS) and write its changes unless ``dry_run``.
 
-    Options: period, as_of, bank_files, bank_format, dry_run, now, user,
-    progress, processor_files, lenient_balances, deposit_date, issue_date (the billing run's invoice date).
+    Options: period, as_of, bank_files, bank_format, bank_profile (CsvProfiles by name), dry_run,
+    now, user, progress, processor_files, lenient_balances, deposit_date, issue_date (the billing
+    run's invoice date), workbook_folder (where a relative path on Settings is taken from).
     """
     with collector_paused():
         return _run(port, command, **options)
@@ -258,18 +286,28 @@ def step_receive(r: Run) -> None:
     o = r.options
     incoming, p = from_receipts(r.books.receipts, r.ledger)
     r.problems += p
-    bank_in, p, formats = read_bank_files(o["bank_files"], o["bank_format"], r.settings.base_currency,
-                                          strict_balances=not o["lenient_balances"], notes=r.notes)
+    profile = o.get("bank_profile")
+    if profile is None and r.settings.bank_csv_profile and o["bank_files"]:
+        profile, p = settings_profile(r.settings.bank_csv_profile, o.get("workbook_folder"))
+        r.problems += p
+    bank_in, p, files = read_bank_files(o["bank_files"], o["bank_format"], r.settings.base_currency,
+                                        strict_balances=not o["lenient_balances"], notes=r.notes,
+                                        profile=profile)
     r.problems += p
-    reports_in, p = read_processor_files(o["processor_files"], r.notes)
+    reports_in, p = read_processor_files(o["processor_files"], r.notes, files)
     r.problems += p
-    r.summary["bank_formats"] = formats
+    if incoming:
+        files.insert(0, ("Receipts", "Receipts tab", len(incoming)))
+    r.summary["bank_formats"] = [f for _, f, _ in files if f not in ("refused", "Receipts tab")]
     r.summary.update(auto_posted=0, to_review=0)
-    if r.problems:
-        return
-    cres = cashapp.receive(incoming, bank_in, reports_in, r.cash, r.ledger, r.books.customers, r.settings)
-    r.problems += cres.problems
-    if not cres.problems:
+    cres = None
+    if not r.problems:
+        cres = cashapp.receive(incoming, bank_in, reports_in, r.cash, r.ledger, r.books.customers, r.settings)
+        r.problems += cres.problems
+    accounts = account_files(files, cres.by_source if cres else {}, stopped=bool(r.problems))
+    r.summary["files"] = [a.as_dict() for a in accounts]
+    r.summary["file_accounting"] = [a.sentence() for a in accounts]
+    if cres is not None and not cres.problems:
         r.take(cres)
 
 
@@ -339,7 +377,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
          now: datetime | None = None, user: str | None = None,
          progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
          lenient_balances: bool = False, deposit_date: date | None = None,
-         issue_date: date | None = None) -> RunResult:
+         issue_date: date | None = None, bank_profile=None, workbook_folder: Path | None = None) -> RunResult:
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)
@@ -350,7 +388,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     r = Run(command, books, cashapp.load_cashapp(port), now, period,
             _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date()),
             dict(bank_files=bank_files, bank_format=bank_format, processor_files=processor_files,
-                 lenient_balances=lenient_balances, deposit_date=deposit_date, issue_date=issue_date))
+                 lenient_balances=lenient_balances, deposit_date=deposit_date, issue_date=issue_date,
+                 bank_profile=bank_profile, workbook_folder=workbook_folder))
     r.problems += books.problems + r.cash.problems
     r.summary.update(command=command, invoices_issued=0, receipts_posted=0, lines_read=0, duplicates_skipped=0,
                      debits_ignored=0, suspense=0, credits_applied=0)

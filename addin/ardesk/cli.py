@@ -32,6 +32,11 @@ def _period(text: str) -> str:
     return text
 
 
+def bank_formats() -> list[str]:
+    from .bank import FORMATS
+    return list(FORMATS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ardesk", description="Billing and accounts-receivable desk for an Excel workbook.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -69,8 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--issue-date", type=_date, help="date the run's invoices YYYY-MM-DD (default: the period's first day)")
     sp = sub.add_parser("receive", help="post receipts from the Receipts tab and bank files")
     common(sp)
-    sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE", help="a bank file (repeatable)")
-    sp.add_argument("--format", dest="bank_format", help="bank file format (default: detected)")
+    sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE",
+                    help="a bank file or a zip archive of them (repeatable)")
+    sp.add_argument("--format", dest="bank_format", choices=bank_formats(), metavar="NAME",
+                    help=f"bank file format (default: detected): {', '.join(bank_formats())}")
+    sp.add_argument("--profile", type=Path, metavar="FILE", dest="bank_profile",
+                    help="your bank's CSV column-mapping profiles, a JSON file (default: Settings, BankCsvProfile)")
     cash_flags(sp)
     sp = sub.add_parser("apply-review", help="post the decisions typed on the Review tab")
     common(sp)
@@ -88,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", type=_period)
     sp.add_argument("--issue-date", type=_date, help="date the run's invoices YYYY-MM-DD")
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE")
-    sp.add_argument("--format", dest="bank_format")
+    sp.add_argument("--format", dest="bank_format", choices=bank_formats(), metavar="NAME")
     cash_flags(sp)
     sp = sub.add_parser("close", help="lock a reconciled period: nothing may be posted in it afterwards")
     common(sp)
@@ -135,6 +144,8 @@ def print_summary(s: dict, out=sys.stdout) -> None:
         print(f"  open AR             {cur} {v}", file=out)
     print(f"  journal balanced    {'yes' if s.get('journal_balanced') else 'NO'}", file=out)
     print(f"  subledger = control {'yes' if s.get('subledger_equals_control') else 'NO'}", file=out)
+    for line in s.get("file_accounting") or ():
+        print(f"  file                {line}", file=out)
     if s.get("rows_added"):
         print("  rows added          " + ", ".join(f"{k} {v}" for k, v in s["rows_added"].items()), file=out)
     if s.get("command") == "import":
@@ -179,6 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _finish(result, args)
         from . import app
         from .io.fileadapter import FileWorkbook
+        profile = None
+        if getattr(args, "bank_profile", None) is not None:
+            from .bank import ProfileError, load_profiles
+            try:
+                profile = load_profiles(args.bank_profile)
+            except ProfileError as exc:
+                print(f"ardesk: --profile {exc}", file=sys.stderr)
+                return EXIT_ERROR
         port = FileWorkbook(args.workbook)
         if args.command == "import":
             from .io.exports import ExportFileError
@@ -197,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              processor_files=getattr(args, "processor", ()),
                              lenient_balances=getattr(args, "lenient_balances", False),
                              deposit_date=getattr(args, "deposit_date", None),
-                             issue_date=getattr(args, "issue_date", None))
+                             issue_date=getattr(args, "issue_date", None), bank_profile=profile,
+                             workbook_folder=args.workbook.resolve().parent)
         finally:
             close()
         if result.written and result.deposit_slips:

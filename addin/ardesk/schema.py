@@ -383,6 +383,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AutoPostThreshold", "Auto-post matches with confidence from", DECIMAL, 0.90),
     Setting("LockedThrough", "Periods locked through", DATE, None, "nothing may be posted on or before this date"),
     Setting("BankInbox", "Bank file inbox folder", TEXT, "", "new files here are imported by Import bank file"),
+    Setting("BankCsvProfile", "Bank CSV profile file (JSON)", TEXT, "",
+            "your bank's CSV column mapping; a relative path is beside the workbook"),
     Setting("AcctAR", "Account: accounts receivable", TEXT, "1100"),
     Setting("AcctCash", "Account: bank", TEXT, "1000"),
     Setting("AcctUndeposited", "Account: undeposited funds", TEXT, "1050"),

@@ -41,7 +41,7 @@ def settle(st: Statement, strict_balances: bool = True) -> Statement:
                      for m in found]
         msgs.extend(found)
     if msgs and strict_balances:
-        raise BankFileError("; ".join(msgs))
+        raise BankFileError("; ".join(msgs), source=st.source, lines_read=len(st.lines))
     if msgs:
         return replace(st, problems=st.problems + tuple(msgs))
     return st

@@ -15,7 +15,17 @@ from typing import Iterable
 
 class BankFileError(ValueError):
     """A bank or processor file that cannot be read; the message names the file and
-    the line or element that broke it.  The whole file is refused."""
+    the line or element that broke it.  The whole file is refused.
+
+    ``source`` is the file's name and ``lines_read`` the lines it holds where the
+    importer got as far as counting them (a statement whose balances do not add
+    up), else 0: the run's line accounting counts them as refused.
+    """
+
+    def __init__(self, message: str, *, source: str = "", lines_read: int = 0):
+        super().__init__(message)
+        self.source = source
+        self.lines_read = lines_read
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class Settings:
     bank_inbox: str = ""
     cei_months: int = 1
     dso_month_days: str = "calendar"      # count-back DSO: "calendar" days of each month, or "30"
+    bank_csv_profile: str = ""         # the clerk's CSV column-mapping profiles (a JSON file)
     accounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
 
     def account(self, role: str) -> str:

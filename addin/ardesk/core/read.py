@@ -204,6 +204,7 @@ def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
                                 "'calendar' or '30'", "Settings", None, "DSOMonthDays", month_days))
         month_days = "calendar"
     kw["dso_month_days"] = month_days
+    kw["bank_csv_profile"] = get("BankCsvProfile", as_text, "")
     accounts = dict(DEFAULT_ACCOUNTS)
     for role in DEFAULT_ACCOUNTS:
         accounts[role] = get(f"Acct{role}", as_text, DEFAULT_ACCOUNTS[role])

@@ -173,7 +173,8 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
                              "nothing was done.")
                 return None
         result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
-                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."))
+                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."),
+                         workbook_folder=_book_folder(book))
     except Exception as exc:  # the clerk sees why
         if queued is not None:
             del queued[mark:]          # remote engines: the queued actions are simply not sent

@@ -61,6 +61,7 @@ class CashResult:
     notes: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     audit: list[str] = field(default_factory=list)
+    by_source: dict[str, dict[str, int]] = field(default_factory=dict)   # line outcomes per file
 
     def add_rows(self, table: str, rows: Sequence[tuple]) -> None:
         if rows:
@@ -95,6 +96,14 @@ def receive(incoming: list[Incoming], bank_in: list[Incoming], reports: list, ca
     out.allocations = res.allocations + card.allocations + credit_allocs
     out.journal = card.journal + bank_journal + res.journal + credit_journal
     out.notes += card.notes
+    for counts in (res.by_source, card.by_source):
+        for source, c in counts.items():
+            mine = out.by_source.setdefault(source, {})
+            for k, v in c.items():
+                mine[k] = mine.get(k, 0) + v
+    for s in banked:
+        mine = out.by_source.setdefault(s.source, {})
+        mine["settlements"] = mine.get("settlements", 0) + 1
     out.add_rows("tblReview", [rv.review_row(i) for i in res.review])
     out.add_rows("tblSettlements", [settlement_row(s) for s in card.settlements + banked])
     for row, pid in res.stamps:
