@@ -21,6 +21,23 @@ whole purpose) the text, with a mandate reference appended as ``MREF ...``; the
 counterparty name from ``?32/?33``, ``NAME`` or ``ABWA``, its account from
 ``?31``, ``IBAN`` or the :61: supplementary details when they hold an account.
 The :61: bank reference (after ``//``) is the line's bank id.
+
+Where files differ from the standard, the fix sits where the fault is:
+
+* debit/credit mark (field 61, subfield 3: ``D``, ``C``, ``RC`` reversal of
+  credit, ``RD`` reversal of debit): ``RC`` takes money out, ``RD`` puts it
+  back.  mt-940 signs only ``D`` negative unless told: its ``reversal_sign``
+  option is set;
+* customer reference (field 61, subfield 7, ``16x``): some Dutch banks write
+  the counterparty's IBAN there, 18 characters or more.  mt-940's default
+  pattern would cut it at 16 and take the rest for supplementary details; such
+  a statement is read with mt-940's ``StatementGLS`` line pattern (a reference
+  of any length up to ``//``), and the reference taken from the line itself;
+* balances (fields 60a, 62a, 64, 65: ``1!a6!n3!a15d``): the currency code is
+  mandatory.  mt-940 reads ``C2603031170,00`` as currency ``117``, amount
+  ``0,00``; a pre-pass checks each balance field first, writes in the opening
+  balance's currency when only the code is missing (with a note), and refuses
+  a field that is not ``1!a6!n3!a15d`` with its line.
 """
 from __future__ import annotations
 
@@ -38,6 +55,13 @@ from .common import combine, join_texts, minor
 from .model import BankFileError, BankLine, Statement
 
 FORMAT = "SWIFT MT940"
+_OPTIONS = mt940lib.Options(reversal_sign=True, case_insensitive_marks=True)
+_BALANCE_TAG = re.compile(r"^:(60[FM]|62[FM]|64|65):(.*)$")
+_BALANCE = re.compile(r"^[CD]\d{6}[A-Z]{3}[\d,]{1,15}$")
+_BALANCE_NO_CCY = re.compile(r"^([CD]\d{6})([\d,]{1,15})$")
+# field 61 up to the end of subfield 7, the customer reference (ends at // or the line's end)
+_LINE61 = re.compile(r"^:61:\d{6}(?:\d{4}|\s{4})?R?[DCdc][A-Z]?\n?[\d,]{1,15}[A-Z][A-Z0-9 ]{3}"
+                     r"(?P<ref>(?:(?!//)[^\n])*)")
 _TAG = re.compile(r"^:(\d\d[A-Z]?):")
 _GVC = re.compile(r"^\s*\d{3}\?")
 _SUBFIELD = re.compile(r"\?(\d\d)")
@@ -191,15 +215,41 @@ def read(path: Path, text: str, currency: str = "EUR") -> Statement:
     return combine(name, FORMAT, parts, currency)
 
 
+def _balances_checked(name: str, first: int, block: list[str]) -> tuple[list[str], list[str]]:
+    """The block with every balance field in the ``1!a6!n3!a15d`` form mt-940 reads right, and
+    notes for the ones written in the opening balance's currency."""
+    out, notes, ccy = [], [], ""
+    for i, line in enumerate(block):
+        m = _BALANCE_TAG.match(line)
+        if m:
+            tag, value = m.group(1), m.group(2).strip()
+            if _BALANCE.match(value):
+                ccy = ccy or value[7:10]
+            else:
+                bare = _BALANCE_NO_CCY.match(value)
+                if bare is None or not ccy:
+                    raise BankFileError(f"{name} line {first + i}: field :{tag}: {value!r} is not a balance "
+                                        "(SWIFT MT940: mark C/D, date YYMMDD, 3-letter currency code, amount)")
+                notes.append(f"{name} line {first + i}: field :{tag}: {value!r} has no currency code, which "
+                             f"SWIFT MT940 requires; read in the opening balance's currency {ccy}")
+                line = f":{tag}:{bare.group(1)}{ccy}{bare.group(2)}"
+        out.append(line)
+    return out, notes
+
+
 def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Statement:
     line_nos = [first + i for i, ln in enumerate(block) if ln.startswith(":61:")]
     tags = {m.group(1) for ln in block if (m := _TAG.match(ln))}
     for required in ("25", "60", "62"):
         if not any(t.startswith(required) for t in tags):
             raise BankFileError(f"{name} line {first}: the statement starting here has no :{required}: field")
+    block, notes = _balances_checked(name, first, block)
+    refs = [m.group("ref").strip() if (m := _LINE61.match(ln)) else "" for ln in block if ln.startswith(":61:")]
+    long_refs = any(len(r) > 16 for r in refs)
     try:
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            tx = mt940lib.models.Transactions()
+            tx = mt940lib.models.Transactions(
+                options=_OPTIONS, tags={61: mt940lib.tags.StatementGLS()} if long_refs else None)
             tx.parse("\n".join(block))
     except Exception as exc:  # mt-940 raises bare RuntimeError/ValueError/KeyError
         raise _parse_failure(name, first, block, exc) from None
@@ -214,8 +264,13 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
     ccy = (opening or closing or (None, default_ccy))[1]
     where = f"{name} line {first}"
     out: list[BankLine] = []
-    for t, n, raw86 in zip(tx, line_nos, _details_fields(block)):
+    if long_refs:
+        notes.append(f"{name} line {first}: a :61: customer reference is longer than the 16 characters SWIFT "
+                     "MT940 allows; read up to the '//' bank reference")
+    for t, n, raw86, own_ref in zip(tx, line_nos, _details_fields(block), refs):
         d = t.data
+        if long_refs:
+            d = {**d, "customer_reference": own_ref}
         amount = d["amount"]
         line_ccy = amount.currency or ccy
         value_date: date = d["date"]
@@ -229,7 +284,9 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
         cust = (d.get("customer_reference") or "").strip()
         code = (d.get("id") or "").strip()
         is_check = code.endswith("CHK")
-        if not det.reference and not is_check and cust.upper() not in _NO_REF and len(cust) >= 4:
+        if long_refs and _ACCOUNT_LIKE.match(cust.replace(" ", "")) and not det.payer_account:
+            det.payer_account = cust.replace(" ", "")           # the IBAN written as the reference
+        elif not det.reference and not is_check and cust.upper() not in _NO_REF and len(cust) >= 4:
             det.reference = cust
         out.append(BankLine(
             booking_date=booking, value_date=value_date,
@@ -244,4 +301,4 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
         source=name, format=FORMAT, account=account, currency=ccy, lines=tuple(out),
         opening_balance=minor(opening[0], opening[1], where) if opening else None,
         closing_balance=minor(closing[0], closing[1], where) if closing else None,
-        statement_id=stmt_id)
+        statement_id=stmt_id, problems=tuple(notes))

@@ -1,0 +1,38 @@
+"""Files in the shapes real banks send that were once refused or misread (tests/bank/files)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ardesk.bank import BankFileError, read_statement
+
+FILES = Path(__file__).parent / "files"
+
+
+def test_mt940_reversal_of_a_credit_is_money_out_and_the_statements_balance():
+    st = read_statement(FILES / "mt940_sepa_reversals.sta")
+    assert [ln.amount for ln in st.lines] == [-5000, 2000, 20000, -7000]
+    assert [p.closing_balance for p in st.parts] == [117000, 110000]
+    assert st.lines[2].reference == "INV-2026-00042"
+
+
+def test_mt940_long_customer_reference_is_read_whole():
+    st = read_statement(FILES / "mt940_long_reference.sta")
+    ln = st.lines[2]
+    assert (ln.amount, ln.payer_account, ln.bank_ref, ln.reference) == (
+        20000, "NL91ABNA0417164300", "B3", "INV-2026-00042")
+    assert any("longer than the 16 characters" in p for p in st.problems)
+
+
+def test_mt940_closing_balance_without_currency_is_read_in_the_opening_currency():
+    st = read_statement(FILES / "mt940_closing_no_currency.sta")
+    assert st.closing_balance == 117000
+    assert any("line 11" in p and ":62F:" in p and "EUR" in p for p in st.problems)
+
+
+def test_mt940_balance_that_is_no_balance_is_refused_with_its_line(write):
+    bad = (FILES / "mt940_closing_no_currency.sta").read_text().replace(":60F:C260301EUR1000,00", ":60F:C2603011000,00")
+    with pytest.raises(BankFileError) as err:
+        read_statement(write("bad.sta", bad))
+    assert "bad.sta line 4: field :60F: 'C2603011000,00'" in str(err.value) and "currency" in str(err.value)
