@@ -36,3 +36,24 @@ def test_mt940_balance_that_is_no_balance_is_refused_with_its_line(write):
     with pytest.raises(BankFileError) as err:
         read_statement(write("bad.sta", bad))
     assert "bad.sta line 4: field :60F: 'C2603011000,00'" in str(err.value) and "currency" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["bai2_continued_summary.bai2", "bai2_blocked_records.bai2"])
+def test_bai2_continuations_and_blocked_records(name):
+    st = read_statement(FILES / name)
+    (ln,) = st.lines
+    assert (ln.amount, ln.bank_ref, ln.reference, ln.text) == (1000, "BANKREF1", "CUSTREF1", "INV-2026-00042 PAYMENT ACME")
+    assert (st.opening_balance, st.closing_balance) == (500000, 501000)
+
+
+@pytest.mark.parametrize("change, message", [
+    (("49,2004000,5/", "49,2004001,5/"), "bad.bai2 line 7: Invalid account control total"),
+    (("98,2004000,1,7/", "98,2004000,1,8/"), "bad.bai2 line 8: Invalid number of records for Group"),
+    (("16,195,1000,", "16,195,10x0,"), "bad.bai2 line 5: '10x0' is not a number"),
+    (("16,195,1000,", "17,195,1000,"), "bad.bai2 line 5: '17' is not a BAI2 record code"),
+])
+def test_bai2_errors_name_the_record_s_own_line(write, change, message):
+    text = (FILES / "bai2_continued_summary.bai2").read_text().replace(*change)
+    with pytest.raises(BankFileError) as err:
+        read_statement(write("bad.bai2", text))
+    assert message in str(err.value) and "invalid literal" not in str(err.value)
