@@ -57,3 +57,19 @@ def test_bai2_errors_name_the_record_s_own_line(write, change, message):
     with pytest.raises(BankFileError) as err:
         read_statement(write("bad.bai2", text))
     assert message in str(err.value) and "invalid literal" not in str(err.value)
+
+
+def test_camt_batch_without_transaction_amounts_is_one_line_of_the_booked_amount():
+    st = read_statement(FILES / "camt053_batch_without_amounts.xml", currency="EUR")
+    assert st.currency == "USD"                    # from the balances, not the workbook's EUR
+    assert [(ln.amount, ln.currency) for ln in st.lines] == [(50000, "USD"), (10000, "USD")]
+    assert st.lines[0].text == "INV-2026-00001 INV-2026-00002" and st.lines[0].payer == "Acme Bakery Ltd"
+    assert any("transaction 1 of the 2 carries no amount" in p for p in st.problems)
+
+
+def test_camt_balances_are_checked_in_the_statement_s_currency(write):
+    text = (FILES / "camt053_batch_without_amounts.xml").read_text().replace(
+        '<Amt Ccy="USD">1600.00</Amt>', '<Amt Ccy="USD">1600.01</Amt>')
+    with pytest.raises(BankFileError) as err:
+        read_statement(write("bad.xml", text))
+    assert "1,600.01" in str(err.value) and "1,600.00" in str(err.value)
