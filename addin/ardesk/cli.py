@@ -128,7 +128,8 @@ def _progress(enabled: bool):
     return tick, bar.close
 
 
-def print_summary(s: dict, out=sys.stdout) -> None:
+def print_summary(s: dict, out=None) -> None:
+    out = out or sys.stdout
     print(f"ardesk {s['command']}: " + ("dry run, nothing written" if s.get("dry_run") else
                                         ("written" if s.get("written") else "nothing to write")), file=out)
     print(f"  invoices issued     {s.get('invoices_issued', 0)}", file=out)

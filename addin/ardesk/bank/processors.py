@@ -90,6 +90,20 @@ class ProcessorReport:
     rows_skipped: int = 0              # rows read but not taken (PayPal: status other than Completed)
 
 
+# Stripe names the time columns of some reports by their time zone ("created_utc",
+# "available_on_utc" in the Balance and Payout reconciliation reports); read as the plain names.
+_ALIASES = {"created": ("created_utc",), "available_on": ("available_on_utc",)}
+
+
+def _with_aliases(index: dict[str, int]) -> dict[str, int]:
+    for name, aliases in _ALIASES.items():
+        if name not in index:
+            found = next((index[a] for a in aliases if a in index), None)
+            if found is not None:
+                index[name] = found
+    return index
+
+
 class _Csv:
     def __init__(self, name: str, text: str, required: tuple[str, ...]):
         self.name = name
@@ -101,7 +115,7 @@ class _Csv:
         if not rows:
             raise BankFileError(f"{name}: the file is empty")
         header = [h.strip() for h in rows[0][1]]
-        self.index = {h.lower(): i for i, h in enumerate(header)}
+        self.index = _with_aliases({h.lower(): i for i, h in enumerate(header)})
         missing = [c for c in required if c.lower() not in self.index]
         if missing:
             raise BankFileError(f"{name} line 1: missing column(s) {', '.join(missing)} (found: {', '.join(header)})")
@@ -300,7 +314,7 @@ def read_paypal(path: Path, text: str, date_format: str | None = None) -> Proces
 def sniff(text: str) -> str | None:
     """'stripe' or 'paypal' from the header row, else None."""
     first = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
-    names = {h.strip().lower() for h in first}
+    names = set(_with_aliases({h.strip().lower(): i for i, h in enumerate(first)}))
     if all(c in names for c in STRIPE_REQUIRED):
         return "stripe"
     if all(c.lower() in names for c in PAYPAL_REQUIRED):

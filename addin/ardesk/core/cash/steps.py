@@ -80,6 +80,9 @@ def receive(incoming: list[Incoming], bank_in: list[Incoming], reports: list, ca
         card.journal += r.journal
         card.notes += r.notes
         card.duplicates_skipped += r.duplicates_skipped
+        for source, counts in r.by_source.items():
+            for what, n in counts.items():
+                card.count(source, what, n)
         card_in += cards.charges(rep)
     new_expected = [s for s in card.settlements if s.kind == "card payout"]
     expected = expected_at_bank(cash.deposits, cash.settlements + new_expected)
