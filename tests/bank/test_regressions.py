@@ -73,3 +73,39 @@ def test_camt_balances_are_checked_in_the_statement_s_currency(write):
     with pytest.raises(BankFileError) as err:
         read_statement(write("bad.xml", text))
     assert "1,600.01" in str(err.value) and "1,600.00" in str(err.value)
+
+
+OFX = """OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
+<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>121000358<ACCTID>12345<ACCTTYPE>CHECKING</BANKACCTFROM>
+<BANKTRANLIST><DTSTART>20260301<DTEND>20260331
+<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20260302<TRNAMT>121.00<FITID>F1<NAME>ACME BAKERY<MEMO>INV-2026-00001</STMTTRN>
+</BANKTRANLIST><LEDGERBAL><BALAMT>121.00<DTASOF>20260331</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+"""
+
+
+@pytest.mark.parametrize("text, message", [
+    (OFX.replace("OFXHEADER:100", "OFXHEADER:1OO"), "bad.ofx line 1: 'OFXHEADER:1OO' where the OFX 1.x header has OFXHEADER:100"),
+    (OFX.replace("ENCODING:USASCII\n", ""), "bad.ofx line 5: 'CHARSET:1252' where the OFX 1.x header has ENCODING:"),
+    (OFX[OFX.index("<OFX>"):], "bad.ofx line 1: '<OFX><BANKMSGSRSV1>"),
+])
+def test_ofx_header_faults_name_the_line_and_the_rule(write, text, message):
+    with pytest.raises(BankFileError) as err:
+        read_statement(write("bad.ofx", text), fmt="ofx")
+    msg = str(err.value)
+    assert msg.startswith(message) and "OFX 1.02 section 2.2" in msg
+    assert "object at 0x" not in msg and "NEWFILEUID" not in msg and msg.count("\n") == 0
+
+
+def test_the_ofx_file_itself_reads(write):
+    (ln,) = read_statement(write("ok.ofx", OFX)).lines
+    assert (ln.amount, ln.payer, ln.text) == (12100, "ACME BAKERY", "INV-2026-00001")
