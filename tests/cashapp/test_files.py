@@ -11,7 +11,7 @@ import pytest
 from ardesk.cli import main
 
 from bank.conftest import CORPUS  # tests/ is on the path: bank/ and cashapp/ are its packages
-UNBALANCED = {"mt940/abnamro.sta", "bai2/citi.bai2"}
+UNBALANCED = {"mt940/abnamro.sta"}          # BAI2's citi.bai2 does not add up either: a note (BAI2 rule)
 FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*")
                if p.is_file() and not p.name.startswith(("LICENSE", "README")))
 

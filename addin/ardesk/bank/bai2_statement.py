@@ -7,7 +7,12 @@ transaction details become lines, amounts in the currency's minor units as the
 file states them (BAI2 amounts carry no decimal point), signed by the type
 code's credit/debit class.  Text continued on ``88`` records is joined into the
 line's text.  Where an account gives both an opening ledger (type 010) and a
-closing ledger (type 015) balance, they are checked against the lines.
+closing ledger (type 015) balance, they are compared with the lines, but a
+difference is a note, not a refusal: BAI2 makes transaction detail (``16``)
+records optional, so a bank may detail only some of the day's transactions,
+and the totals the standard does make binding are the control totals and
+record counts of the ``49``, ``98`` and ``99`` trailers, which the strict
+parser checks.
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from .common import combine, join_texts
 from .model import BankFileError, BankLine, Statement
 
 FORMAT = "BAI2"
+BALANCE_RULE = ("BAI2 does not require the detailed transactions to add up to the ledger balances "
+                "(16 records are optional); not refused")
 OPENING_LEDGER, CLOSING_LEDGER = "010", "015"
 # BAI2 detail type codes with a kind of their own; every other code is a transfer.
 _KINDS = {"475": "check", "474": "check", "395": "check", "301": "deposit", "165": "deposit",
@@ -123,7 +130,8 @@ def read(path: Path, text: str, currency: str = "USD") -> Statement:
             parts.append(Statement(
                 source=name, format=FORMAT, account=account, currency=ccy, lines=tuple(lines),
                 opening_balance=summary.get(OPENING_LEDGER), closing_balance=summary.get(CLOSING_LEDGER),
-                statement_id=f"{doc.header.file_id or ''}/{group.header.as_of_date.isoformat()}"))
+                statement_id=f"{doc.header.file_id or ''}/{group.header.as_of_date.isoformat()}",
+                balances_binding=False, balance_rule=BALANCE_RULE))
     if not parts:
         raise BankFileError(f"{name}: no account in the file")
     return combine(name, FORMAT, parts, currency)

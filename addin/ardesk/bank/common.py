@@ -34,16 +34,20 @@ def settle(st: Statement, strict_balances: bool = True) -> Statement:
     mismatch is listed in ``problems`` for the clerk to see.
     """
     msgs: list[str] = []
+    notes: list[str] = []
     for part in st.parts or (st,):
         found = check_balances(part)
         if len(st.parts) > 1 and part.statement_id:
             found = [m.replace(f"{part.source}:", f"{part.source} (statement {part.statement_id}):", 1)
                      for m in found]
-        msgs.extend(found)
+        if part.balances_binding:
+            msgs.extend(found)
+        else:
+            notes.extend(f"{m}; {part.balance_rule}" for m in found)
     if msgs and strict_balances:
         raise BankFileError("; ".join(msgs), source=st.source, lines_read=len(st.lines))
-    if msgs:
-        return replace(st, problems=st.problems + tuple(msgs))
+    if msgs or notes:
+        return replace(st, problems=st.problems + tuple(msgs) + tuple(notes))
     return st
 
 

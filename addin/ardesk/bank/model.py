@@ -67,6 +67,10 @@ class Statement:
     # BAI2 with several accounts) keeps each one here, with its own account,
     # currency and balances; ``lines`` then holds all their lines in file order.
     parts: tuple["Statement", ...] = field(default=())
+    # False where the format's standard does not make the lines add up to the balances (a
+    # mismatch is then a note, never a refusal); the reader says why in ``balance_rule``.
+    balances_binding: bool = True
+    balance_rule: str = ""
 
 
 def fingerprint_lines(lines: Iterable[BankLine]) -> tuple[BankLine, ...]:
