@@ -18,6 +18,19 @@ from dataclasses import asdict, dataclass
 OUTCOMES = ("receipts_posted", "to_review", "settlements", "debits_ignored", "duplicates_skipped", "refused")
 
 
+class Tally(dict):
+    """Outcomes counted per source: ``tally[source][outcome] = lines``."""
+
+    def count(self, source: str, what: str, n: int = 1) -> None:
+        counts = self.setdefault(source, {})
+        counts[what] = counts.get(what, 0) + n
+
+    def merge(self, other: "dict[str, dict[str, int]]") -> None:
+        for source, counts in other.items():
+            for what, n in counts.items():
+                self.count(source, what, n)
+
+
 @dataclass
 class FileAccount:
     source: str

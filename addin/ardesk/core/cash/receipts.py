@@ -33,6 +33,7 @@ from ..ledger.journal import allocation_entry, receipt_entry
 from ..ledger.ledger import Ledger
 from .matching import Incoming, MatchIndex, Proposal, propose
 from ..model import Allocation, Customer, JournalLine, Payment, Problem, Receipt, Settings
+from .accounting import Tally
 from .amounts import within_tolerance
 from ..money import exponent, fmt, to_minor
 
@@ -51,11 +52,7 @@ class ReceiveResult:
     auto_posted: int = 0
     review: list["ReviewItem"] = field(default_factory=list)
     # per source (file name, "Receipts"): what became of its lines, for the line accounting
-    by_source: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def count(self, inc: Incoming, what: str) -> None:
-        counts = self.by_source.setdefault(inc.source, {})
-        counts[what] = counts.get(what, 0) + 1
+    by_source: Tally = field(default_factory=Tally)
 
 
 def _receipt_key(r: Receipt) -> str:
@@ -248,15 +245,14 @@ def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[
     todo = []
     for inc in incoming:
         res.lines_read += 1
-        res.count(inc, "lines_read")
         if inc.fingerprint in ledger.fingerprints or inc.fingerprint in batch or inc.fingerprint in known:
             res.duplicates_skipped += 1
-            res.count(inc, "duplicates_skipped")
+            res.by_source.count(inc.source, "duplicates_skipped")
             continue
         batch.add(inc.fingerprint)
         if inc.amount <= 0:
             res.debits_ignored += 1
-            res.count(inc, "debits_ignored")
+            res.by_source.count(inc.source, "debits_ignored")
             continue
         if settings.locked_through and inc.date <= settings.locked_through:
             sheet, _, rest = inc.origin.partition(" row ")
@@ -273,9 +269,9 @@ def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[
         # below the threshold nothing is posted, whether the line was imported or typed: a guess waits for a clerk
         if proposal is not None and review and not _auto(proposal, settings):
             res.review.append(ReviewItem(inc, proposal))
-            res.count(inc, "to_review")
+            res.by_source.count(inc.source, "to_review")
             continue
-        res.count(inc, "receipts_posted")
+        res.by_source.count(inc.source, "receipts_posted")
         pay, allocs, _ = post_one(inc, proposal, ledger, customers, settings, index, res)
         if proposal is None:
             res.review.append(ReviewItem(inc, None, pay.id))

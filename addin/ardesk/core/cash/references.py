@@ -295,8 +295,16 @@ def _end_of(upper: str, quoted: str) -> int | None:
     words = TOKEN.findall(quoted.upper())
     if not words:
         return None
-    m = re.search(r"[^A-Z0-9]*".join(re.escape(w) for w in words), upper)
-    return m.end() if m else None
+    at = upper.find(words[0])
+    if at < 0:
+        return None
+    end = at + len(words[0])
+    for w in words[1:]:
+        at = upper.find(w, end)
+        if at < 0:
+            return None
+        end = at + len(w)
+    return end
 
 
 def _fold_lookalikes(token: str) -> str:
