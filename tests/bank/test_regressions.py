@@ -109,3 +109,36 @@ def test_ofx_header_faults_name_the_line_and_the_rule(write, text, message):
 def test_the_ofx_file_itself_reads(write):
     (ln,) = read_statement(write("ok.ofx", OFX)).lines
     assert (ln.amount, ln.payer, ln.text) == (12100, "ACME BAKERY", "INV-2026-00001")
+
+
+def test_a_zip_archive_imports_member_by_member_and_names_a_broken_member(tmp_path):
+    import zipfile
+    from ardesk.bank import read_statements
+    sts = read_statements(FILES / "statements.zip")
+    assert [(s.source, len(s.lines)) for s in sts] == [("statements.zip:camt053_batch_without_amounts.xml", 2),
+                                                      ("statements.zip:mt940_sepa_reversals.sta", 4)]
+    assert {ln.source for ln in sts[1].lines} == {"statements.zip:mt940_sepa_reversals.sta"}
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("good.sta", (FILES / "mt940_sepa_reversals.sta").read_text())
+        z.writestr("broken.bai2", "01,x/\n")
+        z.writestr("__MACOSX/._good.sta", "junk")
+    with pytest.raises(BankFileError) as err:
+        read_statements(bad)
+    assert "bad.zip:broken.bai2" in str(err.value) and err.value.lines_read == 4
+
+
+@pytest.mark.parametrize("name, text", [
+    ("a.bai2", "01,0004,12345,260321,0829,001,80,1,2/\n02,12345,0004,1,260320,,USD,2/\n03,1,USD,010,x/\n"),
+    ("a.sta", ":20:X\n:25:1\n:28C:1\n:60F:C260301EUR1,00\n:61:26030X\n:62F:C260301EUR1,00\n-\n"),
+    ("a.xml", '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'),
+    ("a.ofx", "OFXHEADER:100\nDATA:OFXSGML\n"),
+    ("a.csv", "date,amount,payer,reference\n2026-13-01,1.00,x,y\n"),
+])
+def test_refusals_name_the_file_and_never_show_python(write, name, text):
+    with pytest.raises(BankFileError) as err:
+        read_statement(write(name, text))
+    msg = str(err.value)
+    assert msg.startswith(name) and "\n" not in msg
+    for leak in ("object at 0x", "Traceback", "invalid literal", "Error(", "KeyError", "NoneType"):
+        assert leak not in msg, msg
