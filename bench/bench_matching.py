@@ -127,13 +127,13 @@ def independent(seeds: int, per_kind: int) -> bool:
             for k, v in row.items():
                 t[k] = v if k == "expect" else t[k] + v
     print(f"\nindependent statements ({seeds} seed(s), about {per_kind} lines per kind and seed)")
-    print(f"  {'kind':26} {'expect':6} {'lines':>5} {'right':>5} {'credit':>6} {'held':>5} {'wrong':>5}"
+    print(f"  {'kind':32} {'expect':6} {'lines':>5} {'right':>5} {'credit':>6} {'held':>5} {'wrong':>5}"
           f" {'precision':>9} {'recall':>6}")
     for kind, t in totals.items():
         posted = t["right"] + t["credit"] + t["wrong"]
         prec = f"{(posted - t['wrong']) / posted:.4f}" if posted else "-"
         rec = f"{t['right'] / t['lines']:.4f}" if t["expect"] == "post" else "-"
-        print(f"  {kind:26} {t['expect']:6} {t['lines']:5} {t['right']:5} {t['credit']:6} {t['held']:5} "
+        print(f"  {kind:32} {t['expect']:6} {t['lines']:5} {t['right']:5} {t['credit']:6} {t['held']:5} "
               f"{t['wrong']:5} {prec:>9} {rec:>6}")
     wrong = sum(t["wrong"] for t in totals.values())
     money = sum(t["wrong_money"] for t in totals.values())

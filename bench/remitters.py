@@ -7,7 +7,8 @@ several contracts at once), then writes each payment the way people and
 their banks actually write remittance text:
 
 - the invoice number copied from the invoice, or retyped from memory
-  ("inv 2026-713", "Rechnung Nr. 2026/00713", "invoice 713");
+  ("inv 2026-713", "Rechnung Nr. 2026/00713", "invoice 713"), with the word
+  for invoice in the payer's language ("Factuur 713", "Fattura n. 713");
 - the ISO 11649 creditor reference from the payment slip (RF, check digits
   computed here per ISO 7064 MOD 97-10);
 - several invoices on one line, the second and third written short because
@@ -134,7 +135,8 @@ def _retyped(rng: random.Random, number: str) -> str:
 
 KINDS = ("exact", "retyped", "rf", "two full", "full + short", "slash list", "range", "overpaid quoted",
          "partial quoted", "letter O", "account, no reference", "name without legal form", "stranger",
-         "parent pays subsidiary", "one digit wrong", "date and amount in text", "paid twice")
+         "parent pays subsidiary", "one digit wrong", "date and amount in text", "paid twice",
+         "invoice in the payer's language")
 
 
 def generate(rng: random.Random, book: Book, per_kind: int = 40) -> list[Case]:
@@ -246,6 +248,10 @@ def generate(rng: random.Random, book: Book, per_kind: int = 40) -> list[Case]:
                 text = rng.choice((f"Re {inv.number} vom {inv.issue_date:%d.%m.%Y} EUR {e}",
                                    f"{inv.number}, {inv.issue_date:%d/%m/%Y}, {e} EUR",
                                    f"Kd-Nr {c.id} Rg {inv.number} Betrag {e}"))
+            elif kind == "invoice in the payer's language":
+                seq = _short(inv.number)
+                text = rng.choice((f"Rechnung {seq}", f"Rechnung Nr. 2026-{seq:05d}", f"Facture 2026-{seq:05d}",
+                                   f"Factuur {seq}", f"Fattura n. {seq}", f"Rg. {seq:05d}", f"Faktura {seq}"))
             elif kind == "paid twice":
                 done = [i for i in book.by_customer[cid] if i.number in paid_in_full]
                 if not done:

@@ -30,7 +30,7 @@ def index():
     ("INV-2026-00042", EXACT), ("inv 2026 00042", EXACT), ("INV202600042", EXACT),
     ("RF18 5390 0754 7034", EXACT), ("INV2026-42", LOOSE), ("2026/0042", LOOSE), ("inv 42", LOOSE),
     ("payment INV-2026-0042 thanks", LOOSE), ("INV-2026-00O42", LOOSE), ("INV-2026-OOO42", LOOSE), ("INV-2026-000042", LOOSE),
-    ("INV-2026-00942", TYPO),
+    ("INV-2026-00942", TYPO), ("Rechnung 42", LOOSE), ("Facture 2026-00042", LOOSE), ("Fattura n. 42", LOOSE),
 ])
 def test_reference_forms(text, how):
     ix = ReferenceIndex()

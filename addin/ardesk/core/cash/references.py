@@ -8,7 +8,8 @@ accept, in decreasing order of trust:
             valid ISO 11649 RF reference printed on the invoice;
 ``loose``   the year and sequence with other padding or separators
             (``INV2026-42``, ``2026/0042``), or the sequence alone after the
-            invoice prefix (``inv 42``) when one open invoice has it;
+            invoice prefix or the word for invoice (``inv 42``, ``Rechnung 42``,
+            ``Facture 2026-42``) when one open invoice has it;
             Letters that look like digits in the digits of a number (the letter
             O for a zero: ``INV-2026-00O42``) are read as those digits;
 ``short``   a second or third number written short after a full one, with the
@@ -32,6 +33,9 @@ from typing import Iterable
 from ..billing.creditor_ref import clean, find_references, is_valid
 
 EXACT, LOOSE, SHORT, TYPO = "exact", "loose", "short", "typo"
+# "Invoice" as payers write it before a number, in the languages of the SEPA area
+INVOICE_WORDS = ("INV", "INVOICE", "RECHNUNG", "RECHNUNGSNR", "RG", "RGNR", "FACTURE", "FACTUUR", "FATTURA",
+                 "FAKTURA", "FACTURA", "FAKTUURA", "SZAMLA")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # characters payers and OCR confuse with digits
@@ -69,7 +73,7 @@ class ReferenceIndex:
 
     def __init__(self) -> None:
         self.by_clean: dict[str, str] = {}
-        self.prefixes: set[str] = {"INV", "INVOICE"}
+        self.prefixes: set[str] = set(INVOICE_WORDS)
         self._patterns: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None
         # The (year, sequence), sequence and RF look-ups serve loose quotes and foreign RF
         # references only; they are built from these on first use.
@@ -142,9 +146,9 @@ class ReferenceIndex:
     def patterns(self) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
         if self._patterns is None:
             pre = "|".join(sorted((re.escape(p) for p in self.prefixes), key=len, reverse=True))
-            full = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NO|NR|NUMBER)?[\s.#:/\-]*((?:19|20)\d\d)[\s.\-/]*(\d{{1,7}})(?!\d)")
+            full = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NUMBER|NUM|NO|NR|N)?[\s.#:/°\-]*((?:19|20)\d\d)[\s.\-/]*(\d{{1,7}})(?!\d)")
             slash = re.compile(r"(?<![\d/.\-])((?:19|20)\d\d)\s*/\s*(\d{1,7})(?![\d/])")
-            short = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NO|NR|NUMBER)?[\s.#:\-]*(\d{{1,7}})(?!\d)")
+            short = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NUMBER|NUM|NO|NR|N)?[\s.#:°\-]*(\d{{1,7}})(?!\d)")
             self._patterns = (full, slash, short)
         return self._patterns
 
