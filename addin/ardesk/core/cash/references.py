@@ -59,6 +59,7 @@ _LEADING_LETTERS = re.compile(r"^[A-Za-z]+", re.M)
 _TAIL = re.compile(r"\s*(\+|/|&|,|;|-|\bAND\b|\bUND\b|\bET\b|\bTO\b|\bBIS\b)\s*"
                    r"(?:INV(?:OICE)?\.?\s*|NO\.?\s*|NR\.?\s*|#\s*)?(\d{1,7})(?=$|[\s+/&,;)\-](?!\d{2}[.,]\d))")
 _RANGE_WORDS = ("-", "TO", "BIS")
+_TAIL_STARTS = ("+", "/", "&", ",", ";", "-", "AND", "UND", "ET", "TO", "BIS")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _RANGE_MAX = 20
 
@@ -247,8 +248,10 @@ class ReferenceIndex:
         """
         for f in list(out):
             end = _end_of(upper, f.quoted)
+            if end is None or not upper[end:end + 8].lstrip().startswith(_TAIL_STARTS):
+                continue                          # nothing listed after it (most lines)
             m0 = _LAST_TWO_NUMBERS.match(f.invoice_no)
-            if end is None or m0 is None:
+            if m0 is None:
                 continue
             year = int(m0.group(1)) if m0.group(1) and _YEAR.fullmatch(m0.group(1)) else None
             seq = int(m0.group(2))
