@@ -142,3 +142,15 @@ def test_refusals_name_the_file_and_never_show_python(write, name, text):
     assert msg.startswith(name) and "\n" not in msg
     for leak in ("object at 0x", "Traceback", "invalid literal", "Error(", "KeyError", "NoneType"):
         assert leak not in msg, msg
+
+
+@pytest.mark.parametrize("change, message", [
+    ((":28C:1/1", ":28C:"), "bad.sta line 3: field :28C: '' is not valid MT940"),
+    ((":61:2603020302RC50,00", ":61:2613020302RC50,00"), "bad.sta line 5: field :61: '2613020302RC50,00"),
+    ((":60F:C260301EUR", ":60F:C261301EUR"), "bad.sta line 4: field :60F: 'C261301EUR1000,00': the date is not a date"),
+])
+def test_mt940_errors_name_the_field_s_line_without_the_parser_s_objects(write, change, message):
+    text = (FILES / "mt940_sepa_reversals.sta").read_text().replace(*change, 1)
+    with pytest.raises(BankFileError) as err:
+        read_statement(write("bad.sta", text))
+    assert str(err.value).startswith(message) and "object at 0x" not in str(err.value)

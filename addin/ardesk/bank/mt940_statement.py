@@ -187,15 +187,54 @@ def _details_fields(block: list[str]) -> list[str]:
     return out
 
 
+_UNABLE = re.compile(r"Unable to parse <mt940\.tags\.(\w+) object at 0x[0-9a-f]+> from '(.*)'", re.S)
+# the date at the start of a field: YYMMDD (60a, 61, 62a, 64, 65 after the D/C mark)
+_DATED = {"61": 0, "60F": 1, "60M": 1, "62F": 1, "62M": 1, "64": 1, "65": 1}
+
+
+def _bad_date(block: list[str]) -> tuple[int, str, str] | None:
+    """(index, tag, value) of the first field whose YYMMDD date is not a date."""
+    for i, line in enumerate(block):
+        m = _TAG.match(line)
+        at = _DATED.get(m.group(1)) if m else None
+        if at is None:
+            continue
+        value = line[m.end():].strip()
+        digits = value[at:at + 6]
+        try:
+            date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+        except ValueError:
+            return i, m.group(1), value
+    return None
+
+
 def _parse_failure(name: str, first: int, block: list[str], exc: Exception) -> BankFileError:
-    """Name the line whose field mt-940 could not read (it passes the field's value along)."""
+    """Name the line whose field mt-940 could not read (it passes the field's value along), in
+    words without the parser's internals."""
+    text = " ".join(str(a) for a in exc.args if isinstance(a, str)) or str(exc)
+    unable = _UNABLE.search(text)
+    if unable:
+        tag = str(getattr(getattr(mt940lib.tags, unable.group(1), None), "id", ""))
+        head = unable.group(2).split("\n", 1)[0].strip()
+        for i, line in enumerate(block):
+            m = _TAG.match(line)
+            if (tag and m and m.group(1).rstrip("ABCDFMP") == tag.rstrip("ABCDFMP")   # 28 is 28C, 60 is 60F
+                    and line[m.end():].strip().startswith(head)):
+                return BankFileError(f"{name} line {first + i}: field :{m.group(1)}: {unable.group(2)!r} is not "
+                                     "valid MT940")
+    bad = _bad_date(block)
+    if bad is not None:
+        i, tag, value = bad
+        return BankFileError(f"{name} line {first + i}: field :{tag}: {value!r}: the date is not a date "
+                             "(SWIFT MT940 dates are YYMMDD)")
     value = next((a for a in reversed(exc.args) if isinstance(a, str)), "")
     head = value.split("\n", 1)[0].strip()
     for i, line in enumerate(block):
         m = _TAG.match(line)
         if head and m and line[m.end():].strip().startswith(head):
             return BankFileError(f"{name} line {first + i}: field :{m.group(1)}: {head!r} is not valid MT940")
-    return BankFileError(f"{name} line {first}: statement not readable as MT940 ({exc.args[0] if exc.args else exc})")
+    reason = re.sub(r"<[\w.]+ object at 0x[0-9a-f]+>", "a field", text.splitlines()[0] if text else "")
+    return BankFileError(f"{name} line {first}: statement not readable as MT940 ({reason})")
 
 
 def _balance(data: dict, final: str, intermediate: str) -> tuple[Decimal, str] | None:
