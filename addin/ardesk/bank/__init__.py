@@ -208,7 +208,9 @@ def read_processor(path: str | Path, fmt: str | None = None, *, date_format: str
     if fmt is None:
         fmt = processors.sniff(text)
         if fmt is None:
-            raise BankFileError(f"{path.name} line 1: header is neither a Stripe nor a PayPal report")
+            raise BankFileError(f"{path.name} line 1: header is neither a Stripe report (columns "
+                                f"{', '.join(processors.STRIPE_REQUIRED)}) nor a PayPal activity CSV (columns "
+                                f"{', '.join(processors.PAYPAL_REQUIRED)})")
     if fmt == "stripe":
         return processors.read_stripe(path, text)
     if fmt == "paypal":
