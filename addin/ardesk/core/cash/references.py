@@ -257,8 +257,8 @@ class ReferenceIndex:
             seq = int(m0.group(2))
             while (m := _TAIL.match(upper, end)) is not None:
                 sep, digits = m.group(1), m.group(2)
-                if int(digits) == year and re.match(r"[\-/.]\d", upper[m.end():m.end() + 2]):
-                    break                         # "2026-00714": a full number, read by the other passes
+                if int(digits) == year:
+                    break                         # "2026-00714" or "42/2026": a year, not a short number
                 readings = {int(digits)}
                 if len(digits) < len(str(seq)):
                     readings.add(int(str(seq)[:-len(digits)] + digits))
