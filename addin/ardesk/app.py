@@ -33,7 +33,7 @@ from .core.model import Problem, Settings
 from .core.money import exponent, to_decimal
 from .core.periods import parse_period
 from .core.cash import steps as cashapp
-from .core.cash.accounting import account_files
+from .core.cash.accounting import Tally, account_files
 from .core.cash.receipts import from_receipts, from_statement, suspense_notes
 from .core.ledger.journal import check_balanced
 from .core.ledger.reconcile import reconcile as reconcile_books, subledger
@@ -127,12 +127,13 @@ def _as_of(books: Books, period: str | None, as_of: date | None, today: date) ->
 
 
 def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency: str, *,
-                    strict_balances: bool = True, notes: list[Problem] | None = None, profile=None
-                    ) -> tuple[list, list[Problem], list[tuple[str, str, int]]]:
+                    strict_balances: bool = True, notes: list[Problem] | None = None, profile=None,
+                    counted: Tally | None = None) -> tuple[list, list[Problem], list[tuple[str, str, int]]]:
     """Bank lines of every file; a broken file is a problem, an importer's remark a note.
 
     Also returns (file, format, lines in it) per statement read, for the line accounting; a
-    refused file's lines are counted where the importer could count them.  A zip archive is
+    refused file's lines are counted where the importer could count them, and lines a file
+    holds but does not book (camt PDNG) are counted refused in ``counted``.  A zip archive is
     read member by member (:func:`ardesk.bank.read_statements`).
     """
     from .bank import BankFileError, ProfileError, read_statements
@@ -146,7 +147,9 @@ def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency:
             files.append((getattr(exc, "source", "") or Path(p).name, "refused", getattr(exc, "lines_read", 0)))
             continue
         for st in statements:
-            files.append((st.source, st.format, len(st.lines)))
+            files.append((st.source, st.format, len(st.lines) + st.not_imported))
+            if counted is not None and st.not_imported:
+                counted.count(st.source, "refused", st.not_imported)
             if notes is not None:
                 notes.extend(_file_problem(p, m, blocking=False) for m in st.problems)
             incoming.extend(from_statement(st))
@@ -290,9 +293,10 @@ def step_receive(r: Run) -> None:
     if profile is None and r.settings.bank_csv_profile and o["bank_files"]:
         profile, p = settings_profile(r.settings.bank_csv_profile, o.get("workbook_folder"))
         r.problems += p
+    counted = Tally()
     bank_in, p, files = read_bank_files(o["bank_files"], o["bank_format"], r.settings.base_currency,
                                         strict_balances=not o["lenient_balances"], notes=r.notes,
-                                        profile=profile)
+                                        profile=profile, counted=counted)
     r.problems += p
     reports_in, p = read_processor_files(o["processor_files"], r.notes, files)
     r.problems += p
@@ -304,7 +308,9 @@ def step_receive(r: Run) -> None:
     if not r.problems:
         cres = cashapp.receive(incoming, bank_in, reports_in, r.cash, r.ledger, r.books.customers, r.settings)
         r.problems += cres.problems
-    accounts = account_files(files, cres.by_source if cres else {}, stopped=bool(r.problems))
+    if cres is not None:
+        counted.merge(cres.by_source)
+    accounts = account_files(files, counted, stopped=bool(r.problems))
     r.summary["files"] = [a.as_dict() for a in accounts]
     r.summary["file_accounting"] = [a.sentence() for a in accounts]
     if cres is not None and not cres.problems:

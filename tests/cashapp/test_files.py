@@ -130,3 +130,14 @@ def test_hostile_text_never_becomes_a_formula(tmp_path, capsys):
         assert text.replace('"', "&quot;") in everything or text in everything, text
     assert "4111 1111 1111 1111" not in everything and "4111111111111111" not in everything
     assert re.search(r"\*{12}1111", everything)
+
+
+def test_a_camt_entry_not_booked_is_counted_as_refused(tmp_path, fresh, capsys):
+    from bank.test_camt import BATCH, camt053
+    f = tmp_path / "feb.xml"
+    f.write_text(camt053(BATCH), encoding="utf-8")
+    code, out = _receive(capsys, fresh, "--bank", str(f))
+    assert code == 0, out["problems"]
+    # two credits of the batch, the rent debit, and the pending entry the bank has not booked
+    assert [(a["lines_read"], a["receipts_posted"], a["debits_ignored"], a["refused"]) for a in _accounted(out)] == [
+        (4, 2, 1, 1)]

@@ -187,7 +187,8 @@ class _Reader:
                             f"(pending or information only), not imported")
         return Statement(source=self.name, format=f"{self.message}.001.{self.version}", account=account,
                          currency=currency, lines=tuple(lines), opening_balance=opening,
-                         closing_balance=closing, statement_id=_text(st, "Id"), problems=tuple(problems))
+                         closing_balance=closing, statement_id=_text(st, "Id"), problems=tuple(problems),
+                         not_imported=skipped)
 
     def entry(self, ntry: Element, path: str, n: int, account: str, currency: str,
               problems: list[str]) -> Iterator[BankLine]:

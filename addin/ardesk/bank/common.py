@@ -83,4 +83,4 @@ def combine(source: str, fmt: str, parts: list[Statement], default_currency: str
         closing_balance=parts[-1].closing_balance if chained else None,
         statement_id=" ".join(p.statement_id for p in parts if p.statement_id),
         problems=tuple(problems) + tuple(m for p in parts for m in p.problems),
-        parts=tuple(parts))
+        parts=tuple(parts), not_imported=sum(p.not_imported for p in parts))

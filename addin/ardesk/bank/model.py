@@ -71,6 +71,7 @@ class Statement:
     # mismatch is then a note, never a refusal); the reader says why in ``balance_rule``.
     balances_binding: bool = True
     balance_rule: str = ""
+    not_imported: int = 0             # lines the file holds but the standard says are not booked (camt PDNG, INFO)
 
 
 def fingerprint_lines(lines: Iterable[BankLine]) -> tuple[BankLine, ...]:
