@@ -63,6 +63,10 @@ def fees_and_payouts(report, ledger: Ledger, settings: Settings, known: set[str]
         cost = -t.net if t.kind == "fee" else -t.fee
         if t.kind == "adjustment":
             res.by_source.count(src, "debits_ignored" if t.net < 0 else "refused")
+        elif t.kind == "payout" and not t.payout_id:
+            res.by_source.count(src, "refused")
+            res.notes.append(Problem(f"payout row {t.transaction_id} names no payout; it cannot be matched to the "
+                                     "bank", src, t.line_no, "payout", t.transaction_id, "receive", blocking=False))
         elif t.kind == "charge" and t.gross <= 0:
             res.by_source.count(src, "debits_ignored")
         if cost:
