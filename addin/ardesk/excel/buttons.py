@@ -25,7 +25,7 @@ from pathlib import Path
 from .ids import RIBBON_BUTTONS
 
 TITLE = "ardesk"
-BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx")
+BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx", ".zip")
 COMMAND_OF = {
     "ardeskValidate": "validate",
     "ardeskBill": "bill",
