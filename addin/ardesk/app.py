@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import schema
+from .bank.sanitize import mask_changes
 from .core import read as rd
 from .core.reports.aging import age
 from .core.reports.paid import paid_invoices
@@ -30,7 +31,7 @@ from .core.billing.billing import bill as bill_period
 from .core.ledger.journal import invoice_entry
 from .core.ledger.ledger import Ledger
 from .core.model import Problem, Settings
-from .core.money import exponent, to_decimal
+from .core.money import exponent, is_currency, to_decimal
 from .core.periods import parse_period
 from .core.cash import steps as cashapp
 from .core.cash.accounting import Tally, account_files
@@ -98,7 +99,7 @@ def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
     settings, problems = rd.read_settings(port.read_settings())
     customers, p = rd.read_customers(raw["tblCustomers"], settings, "validate")
     problems += p
-    charges, p = rd.read_charges(raw["tblCharges"], customers, "validate")
+    charges, p = rd.read_charges(raw["tblCharges"], customers, "validate", settings)
     problems += p
     receipts, p = rd.read_receipts(raw["tblReceipts"], settings, customers, "validate")
     problems += p
@@ -126,9 +127,32 @@ def _as_of(books: Books, period: str | None, as_of: date | None, today: date) ->
     return today
 
 
+def too_big(path: str | Path, settings: Settings) -> Problem | None:
+    """A bank or processor file over MaxBankFileMB, refused before it is read at all."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        return _file_problem(path, f"{path}: cannot be read ({exc.strerror or exc})")
+    if size > settings.max_bank_file_mb * 1_000_000:
+        return _file_problem(path, f"{path}: {size / 1e6:,.1f} MB is more than the largest bank file accepted "
+                                   f"({settings.max_bank_file_mb} MB, Settings MaxBankFileMB); nothing was read. "
+                                   "Ask the bank for one statement per period, or raise the limit.")
+    return None
+
+
+def implausible_lines(path: str | Path, st, settings: Settings) -> list[Problem]:
+    """Bank lines dated far from the period, above MaxAmount, or in no ISO 4217 currency."""
+    bad = [_file_problem(path, f"{ln.source or path}, line {ln.line_no}: {why}") for ln in st.lines
+           if (why := rd.implausible(settings, ln.booking_date, ln.amount, ln.currency))]
+    bad += [_file_problem(path, f"{ln.source or path}, line {ln.line_no}: currency {ln.currency!r} is not an ISO "
+                                "4217 code") for ln in st.lines if not is_currency(ln.currency, historic=True)]
+    return bad
+
+
 def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency: str, *,
                     strict_balances: bool = True, notes: list[Problem] | None = None, profile=None,
-                    counted: Tally | None = None) -> tuple[list, list[Problem], list[tuple[str, str, int]]]:
+                    counted: Tally | None = None, settings: Settings | None = None
+                    ) -> tuple[list, list[Problem], list[tuple[str, str, int]]]:
     """Bank lines of every file; a broken file is a problem, an importer's remark a note.
 
     Also returns (file, format, lines in it) per statement read, for the line accounting; a
@@ -138,13 +162,24 @@ def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency:
     """
     from .bank import BankFileError, ProfileError, read_statements
     incoming, problems, files = [], [], []
+    settings = settings or Settings(base_currency=currency)
     for p in paths:
+        big = too_big(p, settings)
+        if big:
+            problems.append(big)
+            files.append((Path(p).name, "refused", 0))
+            continue
         try:
             statements = read_statements(p, fmt_name, currency=currency, strict_balances=strict_balances,
                                          profile=profile)
         except (BankFileError, ProfileError) as exc:
             problems.append(_file_problem(p, str(exc)))
             files.append((getattr(exc, "source", "") or Path(p).name, "refused", getattr(exc, "lines_read", 0)))
+            continue
+        bad = [b for st in statements for b in implausible_lines(p, st, settings)]
+        if bad:
+            problems += bad
+            files += [(st.source, "refused", len(st.lines) + st.not_imported) for st in statements]
             continue
         for st in statements:
             files.append((st.source, st.format, len(st.lines) + st.not_imported))
@@ -175,11 +210,16 @@ def _file_problem(path: str | Path, message: str, blocking: bool = True) -> Prob
     return Problem(message, "", None, "", None, "receive", blocking=blocking)
 
 
-def read_processor_files(paths: Iterable[str | Path], notes: list[Problem], files: list[tuple[str, str, int]]
-                         ) -> tuple[list, list[Problem]]:
+def read_processor_files(paths: Iterable[str | Path], notes: list[Problem], files: list[tuple[str, str, int]],
+                         settings: Settings = Settings()) -> tuple[list, list[Problem]]:
     from .bank import BankFileError, read_processor
     reports, problems = [], []
     for p in paths:
+        big = too_big(p, settings)
+        if big:
+            problems.append(big)
+            files.append((Path(p).name, "refused", 0))
+            continue
         try:
             rep = read_processor(p)
         except BankFileError as exc:
@@ -296,9 +336,9 @@ def step_receive(r: Run) -> None:
     counted = Tally()
     bank_in, p, files = read_bank_files(o["bank_files"], o["bank_format"], r.settings.base_currency,
                                         strict_balances=not o["lenient_balances"], notes=r.notes,
-                                        profile=profile, counted=counted)
+                                        profile=profile, counted=counted, settings=r.settings)
     r.problems += p
-    reports_in, p = read_processor_files(o["processor_files"], r.notes, files)
+    reports_in, p = read_processor_files(o["processor_files"], r.notes, files, r.settings)
     r.problems += p
     if incoming:
         files.insert(0, ("Receipts", "Receipts tab", len(incoming)))
@@ -397,6 +437,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
                  lenient_balances=lenient_balances, deposit_date=deposit_date, issue_date=issue_date,
                  bank_profile=bank_profile, workbook_folder=workbook_folder))
     r.problems += books.problems + r.cash.problems
+    r.problems += _books_check(port)
     r.summary.update(command=command, invoices_issued=0, receipts_posted=0, lines_read=0, duplicates_skipped=0,
                      debits_ignored=0, suspense=0, credits_applied=0)
     ar_before = _ar_by_currency(r.ledger)
@@ -409,6 +450,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
             break
         tick(name)
         STEP_FUNCTIONS[name](r)
+    r.problems += _missing_update_columns(port, r.changes) if not r.problems else []
     _finish(r, ar_before, user)
     return _write(port, r, RunResult(command, r.changes, r.problems, r.notes, r.summary,
                                      deposit_slips=[] if r.problems else r.slips), dry_run, tick)
@@ -418,6 +460,9 @@ def _write(port: WorkbookPort, r: Run, result: RunResult, dry_run: bool,
            tick: Callable[[str], None] = lambda _s: None) -> RunResult:
     """Write the run's changes in one go, unless a dry run or there is nothing to write."""
     r.summary["dry_run"] = dry_run
+    mask_changes(r.changes)
+    if "tblAudit" in r.changes.appends:
+        _anchor_audit(r, port)
     if not dry_run and not r.changes.is_empty():
         tick("write")
         port.write(r.changes)
@@ -449,6 +494,7 @@ def import_books(port: WorkbookPort, customers_file: str | Path, invoices_file: 
     books = load(port)
     r = Run("import", books, cashapp.load_cashapp(port), now, None, now.date(), {})
     r.problems += books.problems
+    r.problems += _books_check(port)
     ar_before = _ar_by_currency(r.ledger)
     plan = None
     if not r.problems:
@@ -518,6 +564,44 @@ def _posted_receipt_formats(receipts: list, changes: Changes) -> None:
             changes.number_format("tblReceipts", rownum, "Amount", schema.money_format(by_row[rownum].currency))
 
 
+def _books_check(port: WorkbookPort) -> list[Problem]:
+    """Lost posts and edited ledger rows, where the port keeps a run log and hash chains (the file adapter)."""
+    check_books = getattr(port, "check_books", None)
+    return check_books() if check_books is not None else []
+
+
+def _missing_update_columns(port: WorkbookPort, changes: Changes) -> list[Problem]:
+    """A column ardesk stamps (the PaymentID of a posted receipt...) that a clerk deleted stops the run."""
+    if not changes.updates:
+        return []
+    tables = port.read_tables(list(changes.updates))
+    out = []
+    for name, cells in changes.updates.items():
+        t = tables[name]
+        for column in sorted({c for _r, c, _v in cells} - set(t.header)):
+            out.append(Problem(f"the column {column} is missing from the table {name}: ardesk writes there what "
+                               "it posted, so the row is never posted twice. Put the column back (`ardesk init` "
+                               "makes a workbook with the layout)", t.sheet, None, column, None, "receive"))
+    return out
+
+
+def _anchor_audit(r: Run, port: WorkbookPort) -> None:
+    """Name the chain head of every ledger after this run in its Audit row (see core/ledger/chain.py)."""
+    from .io import runlog
+    from .core.ledger.chain import LEDGERS
+    known = getattr(port, "ledger_states", None)        # the file adapter has them from its check
+    before = known() if known is not None else None
+    if before is None:
+        tables = dict(r.books.tables)
+        try:
+            tables.update(port.read_tables([t for t in LEDGERS if t not in tables]))
+        except WorkbookError:           # a workbook without the newer tabs: anchor what there is
+            pass
+        before = runlog.states_of(runlog.ledger_rows(tables))
+    at, user, command, summary = r.changes.appends["tblAudit"][-1]
+    r.changes.appends["tblAudit"][-1] = (at, user, command, f"{summary}; {runlog.anchor(before, r.changes)}")
+
+
 def _ar_by_currency(ledger: Ledger) -> dict[str, int]:
     ar: dict[str, int] = {}
     for (_customer, currency), left in subledger(ledger).items():
@@ -538,3 +622,10 @@ def _replace_if_changed(changes: Changes, tables: dict[str, Table], name: str, h
     if current is not None and out_rows.same_content(current, header, rows):
         return
     changes.replace[name] = (tuple(header), rows)
+
+
+def deposit_slips_on_file(port: WorkbookPort) -> list:
+    """Every slip on the Deposits tab, rebuilt from its rows and the Payments, for printing (again)."""
+    from .core.cash.deposits import slips_on_file
+    books = load(port)
+    return slips_on_file(books.ledger, cashapp.load_cashapp(port).deposits)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Sequence
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("deposit", help="put undeposited checks and cash on a deposit slip (tab and PDF)")
     common(sp)
     sp.add_argument("--date", type=_date, dest="deposit_date", help="slip date YYYY-MM-DD (default: today)")
+    sp.add_argument("--reprint", metavar="DEP-...", help="print the PDF of a slip already on the Deposits tab again")
     sp = sub.add_parser("reconcile", help="AR roll-forward and subledger vs control")
     common(sp)
     sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: Reports as of on Settings, or today)")
@@ -110,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", dest="export_format", choices=("quickbooks", "xero", "generic"), default="generic")
     sp.add_argument("--mapping", type=Path, metavar="FILE", help="column mapping (TOML); needed with --format generic")
     sp.add_argument("--opening-date", type=_date, help="date of the opening entry (default: the latest issue date)")
+    sp = sub.add_parser("verify", help="check every posted row against the run log and the hash chains")
+    sp.add_argument("workbook", type=Path)
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("recover", help="put back posted runs that a colleague's stale save dropped")
+    sp.add_argument("workbook", type=Path)
+    sp.add_argument("--json", action="store_true")
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
     return p
@@ -200,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"ardesk: --profile {exc}", file=sys.stderr)
                 return EXIT_ERROR
         port = FileWorkbook(args.workbook)
+        port.command = args.command
         if args.command == "import":
             from .io.exports import ExportFileError
             try:
@@ -209,28 +218,91 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"ardesk: {exc}", file=sys.stderr)
                 return EXIT_ERROR
             return _finish(result, args)
+        if args.command == "verify":
+            return _verify(port, args)
+        if args.command == "recover":
+            with port.locked():
+                return _recover(port, args)
         tick, close = _progress(not args.json and sys.stderr.isatty())
         try:
-            result = app.run(port, args.command, period=getattr(args, "period", None),
-                             as_of=getattr(args, "as_of", None), bank_files=getattr(args, "bank", ()),
-                             bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick,
-                             processor_files=getattr(args, "processor", ()),
-                             lenient_balances=getattr(args, "lenient_balances", False),
-                             deposit_date=getattr(args, "deposit_date", None),
-                             issue_date=getattr(args, "issue_date", None), bank_profile=profile,
-                             workbook_folder=args.workbook.resolve().parent)
+            with nullcontext() if args.dry_run else port.locked():
+                result = app.run(port, args.command, period=getattr(args, "period", None),
+                                 as_of=getattr(args, "as_of", None), bank_files=getattr(args, "bank", ()),
+                                 bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run,
+                                 progress=tick, processor_files=getattr(args, "processor", ()),
+                                 lenient_balances=getattr(args, "lenient_balances", False),
+                                 deposit_date=getattr(args, "deposit_date", None),
+                                 issue_date=getattr(args, "issue_date", None), bank_profile=profile,
+                                 workbook_folder=args.workbook.resolve().parent)
         finally:
             close()
-        if result.written and result.deposit_slips:
-            from .documents.deposit_slip import write_slip
-            company = result.summary.get("company", "")
-            result.summary["deposit_pdfs"] = [
-                str(write_slip(args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf"), s, company))
-                for s in result.deposit_slips]
+        if args.command == "deposit" and not args.dry_run and not result.problems:
+            result.summary["deposit_pdfs"] = _print_slips(port, args, result.summary.get("company", ""))
         return _finish(result, args)
     except (WorkbookError, FileExistsError, OSError) as exc:
         print(f"ardesk: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:       # never a traceback: say what broke and that nothing was written
+        print(f"ardesk: could not run {args.command}: {type(exc).__name__}: {exc}. Nothing was posted "
+              "unless the run said 'written' (`ardesk verify` tells); keep the files that caused it and report "
+              "this message.", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _print_slips(port, args, company: str) -> list[str]:
+    """Print each slip on the Deposits tab that has no PDF yet (a failed print is retried), or the one asked for."""
+    from . import app
+    from .documents.deposit_slip import write_slip
+    from .io.port import WorkbookError
+    slips = app.deposit_slips_on_file(port)
+    if args.reprint:
+        slips = [s for s in slips if s.deposit_id == args.reprint]
+        if not slips:
+            raise WorkbookError(f"no deposit slip {args.reprint!r} on the Deposits tab of {args.workbook.name}")
+    printed = []
+    for s in slips:
+        pdf = args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf")
+        if args.reprint or not pdf.exists():
+            printed.append(str(write_slip(pdf, s, company)))
+    return printed
+
+
+def _verify(port, args) -> int:
+    problems = port.check_books()
+    chk = port.last_check
+    if args.json:
+        print(json.dumps({"command": "verify", "problems": [str(p) for p in problems],
+                          "run_log": chk.history is not None}, indent=2))
+    elif problems:
+        print(f"ardesk verify: {len(problems)} problem(s) in the posted rows of {args.workbook.name}:")
+        for p in problems:
+            print(f"  - {p}")
+    elif chk.history is None:
+        print(f"ardesk verify: no run log beside {args.workbook.name} yet (the first posting run starts one); "
+              "the ledgers match the chain heads anchored on the Audit tab")
+    else:
+        counts = ", ".join(f"{t[3:]} {len(rows)}" for t, rows in chk.actual.items() if rows)
+        print(f"ardesk verify: every posted row is as posted ({counts})")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _recover(port, args) -> int:
+    chk, changes = port.recover()
+    put_back = {k[3:]: len(v) for k, v in changes.appends.items()}
+    left = port.check_books() if not changes.is_empty() else chk.problems
+    if args.json:
+        print(json.dumps({"command": "recover", "runs": [r["id"] for r in chk.lost], "rows_put_back": put_back,
+                          "problems": [str(p) for p in left]}, indent=2))
+    else:
+        if chk.lost:
+            print(f"ardesk recover: {len(chk.lost)} run(s) put back: "
+                  + "; ".join(f"{r.get('command')} by {r.get('user')} at {r.get('at')}" for r in chk.lost))
+            print("  rows put back     " + ", ".join(f"{k} {v}" for k, v in put_back.items()))
+        else:
+            print(f"ardesk recover: no posted run is missing from {args.workbook.name}")
+        for p in left:
+            print(f"  - {p}")
+    return EXIT_PROBLEMS if left else EXIT_OK
 
 
 def _finish(result, args) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -168,6 +169,29 @@ def _must(result: app.RunResult) -> app.RunResult:
     return result
 
 
+def refuse_unless_demo(path: Path) -> None:
+    """An existing file is replaced only when it is a demo workbook: every Audit row made by the demo."""
+    from .io.port import WorkbookError
+    try:
+        audit = FileWorkbook(path).read_tables(["tblAudit"])["tblAudit"]
+        users = {row[audit.index("User")] for row in audit.rows if not audit.is_blank(row)}
+    except WorkbookError:
+        users = set()
+    if users != {"demo"}:
+        raise FileExistsError(f"{path} already exists and is not a demo workbook made by ardesk demo; "
+                              "ardesk demo never overwrites a workbook: give another file name")
+
+
+def remove_demo(path: Path) -> None:
+    """The old demo workbook, its backup and its run log."""
+    from .io.runlog import folder_for
+    path.unlink()
+    bak = path.with_name(f"{path.stem}.bak{path.suffix}")
+    if bak.exists():
+        bak.unlink()
+    shutil.rmtree(folder_for(path), ignore_errors=True)
+
+
 def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, period: str | None = None,
                seed: int = 2026, dry_run: bool = False, today: date | None = None,
                progress: Callable[[str], None] | None = None) -> app.RunResult:
@@ -180,10 +204,8 @@ def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, p
     first = add_months(last_start, -2)
     months = [period_of(first), period_of(add_months(first, 1))]
     if path.exists():
-        path.unlink()
-        bak = path.with_name(f"{path.stem}.bak{path.suffix}")
-        if bak.exists():
-            bak.unlink()
+        refuse_unless_demo(path)
+        remove_demo(path)
     # The history is run in memory through the same library calls, then written once.
     mem = MemoryWorkbook({"Period": period})
     rows, people = _customers(rng, customers)

@@ -270,6 +270,8 @@ def read(path: Path, raw: bytes, currency: str = "EUR") -> Statement:
         raise BankFileError(f"{name} line {line}, column {col}: not well-formed XML ({exc})") from None
     except DefusedXmlException as exc:
         raise BankFileError(f"{name}: refused, the XML declares a DTD or entities ({type(exc).__name__})") from None
+    except (LookupError, ValueError) as exc:          # an encoding the declaration names but Python does not know
+        raise BankFileError(f"{name} line 1: not readable XML ({exc})") from None
     msg = message_of(root.tag)
     if msg is None:
         raise BankFileError(f"{name}: element {_local(root.tag)}: not a camt.053/054 Document "

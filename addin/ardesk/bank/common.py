@@ -16,9 +16,9 @@ def minor(value: Decimal, currency: str, where: str) -> int:
     """A parsed Decimal amount in the currency's minor units; ``where`` names the
     file and element or line for the error message."""
     try:
-        return minor_from_decimal(value, exponent(currency))
-    except MoneyError:
-        raise BankFileError(f"{where}: {value!r} is not an amount") from None
+        return minor_from_decimal(value, exponent(currency), vanishing_ok=False)
+    except MoneyError as exc:
+        raise BankFileError(f"{where}: {exc}") from None
 
 
 def join_texts(*parts: str | None, sep: str = " ") -> str:

@@ -244,9 +244,30 @@ def _balance(data: dict, final: str, intermediate: str) -> tuple[Decimal, str] |
     return bal.amount.amount, bal.amount.currency
 
 
+_GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def refuse_garbage(name: str, lines: list[str]) -> None:
+    """A file broken anywhere is refused: binary bytes on any line, or text after the last statement
+    other than SWIFT's closing blocks (``-}``, ``{5:...}``)."""
+    for n, line in enumerate(lines, start=1):
+        if _GARBAGE.search(line):
+            raise BankFileError(f"{name} line {n}: binary or control characters ({line[:40]!r}); the file is "
+                                "damaged or not an MT940 statement")
+    last = max((n for n, line in enumerate(lines) if line.strip() == "-" or line.startswith(":62")), default=None)
+    if last is None:
+        return
+    for n, line in enumerate(lines[last + 1:], start=last + 2):
+        t = line.strip()
+        if t and t != "-" and not t.startswith(("-}", "{", "}", ":20:", ":25:", ":28", ":6", ":86:", ":64:", ":65:")):
+            raise BankFileError(f"{name} line {n}: {t[:40]!r} after the last statement; the file is damaged "
+                                "or was cut and joined")
+
+
 def read(path: Path, text: str, currency: str = "EUR") -> Statement:
     name = path.name
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    refuse_garbage(name, lines)
     blocks = _blocks(lines)
     if not blocks:
         raise BankFileError(f"{name}: no :20: field, not an MT940 statement")

@@ -34,6 +34,7 @@ COMMAND_OF = {
     "ardeskReconcile": "reconcile",
     "ardeskReports": "report",
     "ardeskMonthEnd": "month-end",
+    "ardeskRecover": "recover",
 }
 LABEL_OF = {cid: label for cid, label, _what in RIBBON_BUTTONS}
 MAX_LISTED = 12
@@ -172,6 +173,9 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
                 _alert(book, f"{label}: no bank file chosen and no receipts waiting on the Receipts tab; "
                              "nothing was done.")
                 return None
+        if command == "recover":
+            _alert(book, recover_message(recover(book, port)))
+            return None
         result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
                          progress=lambda step: _status(book, f"ardesk {label}: {step}..."),
                          workbook_folder=_book_folder(book))
@@ -190,6 +194,32 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
     _status(book, False)
     _alert(book, message(label, result), critical=bool(result.problems))
     return result
+
+
+def recover(book, port):
+    """Re-apply, from the run log beside the workbook's file, the runs a stale save dropped."""
+    from .. import schema
+    from ..io import runlog
+    path = _book_folder(book) / Path(book.fullname).name
+    settings = port.read_settings()
+    tables = port.read_tables(list(schema.TABLES))
+    chk = runlog.check(runlog.RunLog(runlog.folder_for(path, settings.get("RunLogFolder"))), tables, path)
+    changes = runlog.recovery(chk, tables)
+    if not changes.is_empty():
+        port.write(changes)
+    return chk, changes
+
+
+def recover_message(outcome) -> str:
+    chk, changes = outcome
+    if chk.history is None:
+        return "Recover: no run log beside this workbook; nothing to put back."
+    if not chk.lost:
+        rest = [str(p) for p in chk.problems]
+        return "Recover: no posted run is missing." + ("".join(f"\n- {p}" for p in rest[:MAX_LISTED]) if rest else "")
+    from .. import schema
+    rows = ", ".join(f"{schema.TABLES[t].sheet} {len(v)}" for t, v in changes.appends.items())
+    return f"Recover: {len(chk.lost)} run(s) put back ({rows}). Save the workbook."
 
 
 def _has_typed_receipts(port) -> bool:
@@ -213,7 +243,7 @@ SCRIPTS = {
     "ardesk_reconcile": "ardeskReconcile",
     "ardesk_reports": "ardeskReports",
     "ardesk_month_end": "ardeskMonthEnd",
-}
+}   # Recover is the classic add-in's only: it needs the run log on the file system beside the workbook
 
 
 def remote_runtime() -> bool:

@@ -13,4 +13,5 @@ RIBBON_BUTTONS: tuple[tuple[str, str, str], ...] = (
     ("ardeskReconcile", "Reconcile", "AR roll-forward and subledger vs control"),
     ("ardeskReports", "Reports", "fill the Aging and Summary tabs"),
     ("ardeskMonthEnd", "Month-end", "bill, receive, reconcile and report in one run"),
+    ("ardeskRecover", "Recover", "put back posted runs that a colleague's stale save dropped, from the run log"),
 )
