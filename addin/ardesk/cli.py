@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Sequence
 
@@ -35,6 +36,25 @@ def _period(text: str) -> str:
 def bank_formats() -> list[str]:
     from .bank import FORMATS
     return list(FORMATS)
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 250.00") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 250.00")
+    return value
+
+
+def _credit_request(args) -> dict | None:
+    if args.command != "credit" or not (args.invoice or args.customer):
+        return None
+    if not args.reason:
+        raise argparse.ArgumentTypeError("--reason is required with --invoice or --customer")
+    return {"date": args.credit_date, "action": args.action, "invoice": args.invoice, "customer": args.customer,
+            "lines": args.lines, "amount": args.amount, "reason": args.reason, "payment_ref": args.payment_ref}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +130,32 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", dest="export_format", choices=("quickbooks", "xero", "generic"), default="generic")
     sp.add_argument("--mapping", type=Path, metavar="FILE", help="column mapping (TOML); needed with --format generic")
     sp.add_argument("--opening-date", type=_date, help="date of the opening entry (default: the latest issue date)")
+    sp = sub.add_parser("credit", help="issue credit notes, voids, write-offs and refunds (CreditNotes tab)")
+    common(sp)
+    sp.add_argument("--invoice", help="credit this invoice (besides the rows of the CreditNotes tab)")
+    sp.add_argument("--customer", help="refund: the customer whose credit is paid back")
+    sp.add_argument("--action", choices=("credit note", "void", "write-off", "refund"), default="credit note")
+    sp.add_argument("--amount", type=_amount, help="tax included (default: the whole invoice, balance or credit)")
+    sp.add_argument("--lines", help="credit these invoice line numbers, e.g. 1,3")
+    sp.add_argument("--reason", help="why (required with --invoice or --customer)")
+    sp.add_argument("--payment-ref", help="refund: the reference of the payment sent")
+    sp.add_argument("--date", type=_date, dest="credit_date", help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("dunning", help="propose dunning letters as of a date (Dunning tab), post nothing")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("issue-dunning", help="issue the proposed dunning letters, their fees and interest")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: the date of the proposals on the Dunning tab)")
+    sp = sub.add_parser("plan", help="set up the payment plans typed on PaymentPlans and update their state")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("card", help="fill the Customer tab: one customer's account at a glance")
+    common(sp)
+    sp.add_argument("--customer", help="the customer ID (default: Customer card for on Settings)")
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("holds", help="propose credit holds (CreditHolds tab); put the confirmed ones on hold")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
     return p
@@ -141,6 +187,10 @@ def print_summary(s: dict, out=None) -> None:
         print(f"  deposit slip        {d['deposit_id']}: {d['items']} item(s), {d['currency']} {d['total']}", file=out)
     for pdf in s.get("deposit_pdfs") or ():
         print(f"  printed             {pdf}", file=out)
+    from .app import COLLECTIONS_COUNTS
+    for key, label in COLLECTIONS_COUNTS:
+        if key in s:
+            print(f"  {label:<28}{s[key]}", file=out)
     for cur, v in (s.get("ar_balance") or {}).items():
         print(f"  open AR             {cur} {v}", file=out)
     print(f"  journal balanced    {'yes' if s.get('journal_balanced') else 'NO'}", file=out)
@@ -218,7 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              lenient_balances=getattr(args, "lenient_balances", False),
                              deposit_date=getattr(args, "deposit_date", None),
                              issue_date=getattr(args, "issue_date", None), bank_profile=profile,
-                             workbook_folder=args.workbook.resolve().parent)
+                             workbook_folder=args.workbook.resolve().parent,
+                             credit_request=_credit_request(args),
+                             customer=getattr(args, "customer", None) if args.command == "card" else None)
         finally:
             close()
         if result.written and result.deposit_slips:
@@ -228,6 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 str(write_slip(args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf"), s, company))
                 for s in result.deposit_slips]
         return _finish(result, args)
+    except argparse.ArgumentTypeError as exc:
+        print(f"ardesk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except (WorkbookError, FileExistsError, OSError) as exc:
         print(f"ardesk: {exc}", file=sys.stderr)
         return EXIT_ERROR
