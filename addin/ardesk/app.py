@@ -17,7 +17,7 @@ import gc
 import getpass
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -35,6 +35,8 @@ from .core.money import exponent, is_currency, to_decimal
 from .core.periods import parse_period
 from .core.cash import steps as cashapp
 from .core.cash.accounting import Tally, account_files
+from .core.collections import steps as collections
+from .core.collections.dunning import proposal_rows
 from .core.cash.receipts import from_receipts, from_statement, suspense_notes
 from .core.ledger.journal import check_balanced
 from .core.ledger.reconcile import reconcile as reconcile_books, subledger
@@ -42,7 +44,8 @@ from .core.reports import metrics as reports
 from .io.port import Changes, Table, WorkbookError, WorkbookPort
 from .io import rows as out_rows
 
-COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close", "apply-review", "deposit")
+COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close", "apply-review", "deposit",
+            "credit", "dunning", "issue-dunning", "plan", "card", "holds")
 STEPS = {
     "validate": (),
     "bill": ("bill",),
@@ -53,7 +56,22 @@ STEPS = {
     "close": ("reconcile", "close"),
     "apply-review": ("apply-review",),
     "deposit": ("deposit",),
+    "credit": ("credit",),
+    "dunning": ("dunning",),
+    "issue-dunning": ("issue-dunning",),
+    "plan": ("plan",),
+    "card": ("card",),
+    "holds": ("holds",),
 }
+# What the collections steps count, as the CLI and the buttons say it.
+COLLECTIONS_COUNTS = (("credit_notes_issued", "credit note(s) issued"), ("write_offs", "write-off(s)"),
+                      ("refunds", "refund(s)"), ("letters_proposed", "dunning letter(s) proposed"),
+                      ("worklist", "customer(s) on the worklist"), ("letters_issued", "dunning letter(s) issued"),
+                      ("charge_invoices", "charge invoice(s)"), ("plans_set_up", "payment plan(s) set up"),
+                      ("plans_active", "plan(s) active"), ("promises_broken", "broken promise(s)"),
+                      ("holds_proposed", "credit hold(s) proposed"), ("holds_confirmed", "credit hold(s) confirmed"),
+                      ("customer", "customer card of"))
+COLLECTIONS_COMMANDS = ("credit", "dunning", "issue-dunning", "plan", "card", "holds")
 ALL_TABLES = ("tblCustomers", "tblCharges", "tblReceipts", "tblInvoices", "tblInvoiceLines", "tblPayments",
               "tblAllocations", "tblJournal", "tblExceptions", "tblAging", "tblSummary", "tblReconciliation")
 
@@ -67,6 +85,7 @@ class RunResult:
     summary: dict[str, Any] = field(default_factory=dict)
     written: bool = False
     deposit_slips: list = field(default_factory=list)      # slips made by the deposit command, for printing
+    letters: list = field(default_factory=list)            # dunning letters issued, for the document renderer
 
     @property
     def ok(self) -> bool:
@@ -254,7 +273,9 @@ def run(port: WorkbookPort, command: str, **options: Any) -> RunResult:
 
     Options: period, as_of, bank_files, bank_format, bank_profile (CsvProfiles by name), dry_run,
     now, user, progress, processor_files, lenient_balances, deposit_date, issue_date (the billing
-    run's invoice date), workbook_folder (where a relative path on Settings is taken from).
+    run's invoice date), workbook_folder (where a relative path on Settings is taken from),
+    credit_request (a credit note, void, write-off or refund given on the command line), customer (the
+    customer card's).
     """
     with collector_paused():
         return _run(port, command, **options)
@@ -281,6 +302,8 @@ class Run:
     audit: list[str] = field(default_factory=list)
     rec: Any = None
     slips: list = field(default_factory=list)
+    collections: Any = None
+    letters: list = field(default_factory=list)
 
     @property
     def ledger(self) -> Ledger:
@@ -411,10 +434,133 @@ def step_report(r: Run) -> None:
                                "and copy the tabs over to get it", "", None, "", None, "report", blocking=False))
 
 
+def _take_posting(r: Run, out) -> None:
+    """Gather what a collections step adds."""
+    r.problems += out.problems
+    r.notes += out.notes
+    if out.problems:
+        return
+    r.invoices += out.invoices
+    r.allocations += out.allocations
+    r.journal += out.journal
+    r.audit += out.audit
+    r.summary.update(out.counts)
+    for table, rows in out.appends.items():
+        r.changes.append(table, rows)
+    for table, row, column, value in out.updates:
+        r.changes.update(table, row, column, value)
+
+
+def step_credit(r: Run) -> None:
+    typed = r.options.get("credit_request")
+    out, next_seq = collections.credit(r.collections, r.ledger, r.books.customers, r.settings,
+                                       r.books.tables["tblInvoiceLines"], r.now.date(), typed)
+    _take_posting(r, out)
+    if not out.problems and next_seq != r.collections.settings.next_credit_note_number:
+        r.changes.names["NextCreditNoteNumber"] = next_seq
+
+
+def _dunning_date(r: Run) -> date:
+    return r.options.get("as_of") or r.now.date()
+
+
+def _waiting_on_review(r: Run) -> set[str]:
+    return {row.customer_id or row.proposed_customer for row in r.cash.review
+            if not row.status and (row.customer_id or row.proposed_customer)}
+
+
+def _plans(r: Run, as_of: date, set_up: bool):
+    """Where the payment plans stand (set up new ones with ``set_up``): customers on a plan, worklist signals."""
+    out, next_no, on_plan, signals = collections.plans(r.collections, r.ledger, r.books.customers, r.settings,
+                                                       as_of, set_up)
+    _take_posting(r, out)
+    if not out.problems and next_no != r.settings.next_invoice_number:
+        r.changes.names["NextInvoiceNumber"] = next_no
+    return on_plan, signals
+
+
+def step_plan(r: Run) -> None:
+    _plans(r, _dunning_date(r), set_up=True)
+
+
+def step_card(r: Run) -> None:
+    as_of = _dunning_date(r)
+    rows, cid, problems = collections.card(r.collections, r.ledger, r.books.customers, r.settings, as_of,
+                                           r.options.get("customer"))
+    r.problems += problems
+    if problems:
+        return
+    _replace_if_changed(r.changes, r.collections.tables, "tblCustomerCard", schema.CUSTOMER_CARD.header, rows)
+    name = r.books.customers[cid].name
+    r.changes.titles["tblCustomerCard"] = f"Customer {cid} {name} as of {as_of}"
+    r.summary["customer"] = cid
+
+
+def step_holds(r: Run) -> None:
+    out = collections.holds(r.collections, r.ledger, r.books.customers, r.books.tables["tblCustomers"],
+                            _dunning_date(r))
+    _take_posting(r, out)
+
+
+def _follow_ups(r: Run, as_of: date):
+    """Customers not to dun today (on a plan, a pending promise) and the worklist's signals."""
+    on_plan, signals = _plans(r, as_of, set_up=False)
+    out, promised, more = collections.notes(r.collections, r.ledger, r.books.customers, as_of)
+    _take_posting(r, out)
+    return {**promised, **on_plan}, signals + more
+
+
+def step_dunning(r: Run) -> None:
+    as_of = _dunning_date(r)
+    on_plan, signals = _follow_ups(r, as_of)
+    if r.problems:
+        return
+    props = collections.propose(r.collections, r.ledger, r.books.customers, r.settings, _waiting_on_review(r),
+                                as_of, use_exclusions=False, on_plan=on_plan)
+    r.problems += props.problems
+    r.notes += props.notes
+    if props.problems:
+        return
+    _replace_if_changed(r.changes, r.collections.tables, "tblDunning", schema.DUNNING.header,
+                        proposal_rows(props.letters, as_of))
+    r.changes.titles["tblDunning"] = (f"Dunning proposals as of {as_of}: type x in Exclude to leave a row out, "
+                                      "then Issue dunning")
+    work = collections.worklist_table(props, r.collections, r.ledger, r.books.customers, as_of, signals)
+    _replace_if_changed(r.changes, r.collections.tables, "tblCollections", schema.COLLECTIONS.header, work)
+    r.changes.titles["tblCollections"] = f"Collections worklist for {as_of}, most urgent first"
+    r.summary["worklist"] = len(work)
+    r.summary.update(letters_proposed=len(props.letters), items_proposed=sum(len(L.items) for L in props.letters))
+
+
+def step_issue_dunning(r: Run) -> None:
+    proposed = collections.proposals_date(r.collections)
+    as_of = r.options.get("as_of") or proposed
+    if proposed is None or as_of != proposed:
+        r.problems.append(Problem(
+            "no dunning proposals to issue: run Dunning run first and review the Dunning tab" if proposed is None
+            else f"the Dunning tab holds the proposals as of {proposed}, not {as_of}: run Dunning run as of "
+                 f"{as_of} and review them first", "Dunning", None, "AsOf", proposed, "dunning"))
+        return
+    on_plan, _signals = _follow_ups(r, as_of)
+    if r.problems:
+        return
+    props = collections.propose(r.collections, r.ledger, r.books.customers, r.settings, _waiting_on_review(r),
+                                as_of, use_exclusions=True, on_plan=on_plan)
+    out, issued, next_no = collections.issue(r.collections, props, r.ledger, r.books.customers, r.settings, as_of)
+    _take_posting(r, out)
+    if out.problems:
+        return
+    r.letters = issued
+    if next_no != r.settings.next_invoice_number:
+        r.changes.names["NextInvoiceNumber"] = next_no
+
+
 # Each step's function; a command runs its steps (STEPS) in this order, stopping at the first problem.
 STEP_FUNCTIONS: dict[str, Callable[[Run], None]] = {
     "bill": step_bill, "receive": step_receive, "apply-review": step_apply_review, "deposit": step_deposit,
     "reconcile": step_reconcile, "close": step_close, "report": step_report,
+    "credit": step_credit, "dunning": step_dunning, "issue-dunning": step_issue_dunning, "plan": step_plan,
+    "card": step_card, "holds": step_holds,
 }
 
 
@@ -423,7 +569,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
          now: datetime | None = None, user: str | None = None,
          progress: Callable[[str], None] | None = None, processor_files: Sequence[str | Path] = (),
          lenient_balances: bool = False, deposit_date: date | None = None,
-         issue_date: date | None = None, bank_profile=None, workbook_folder: Path | None = None) -> RunResult:
+         issue_date: date | None = None, bank_profile=None, workbook_folder: Path | None = None,
+         credit_request=None, customer: str | None = None) -> RunResult:
     if command not in STEPS:
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)
@@ -435,9 +582,25 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
             _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date()),
             dict(bank_files=bank_files, bank_format=bank_format, processor_files=processor_files,
                  lenient_balances=lenient_balances, deposit_date=deposit_date, issue_date=issue_date,
-                 bank_profile=bank_profile, workbook_folder=workbook_folder))
+                 bank_profile=bank_profile, workbook_folder=workbook_folder,
+                 as_of=as_of, credit_request=credit_request, customer=customer))
     r.problems += books.problems + r.cash.problems
     r.problems += _books_check(port)
+    if command in COLLECTIONS_COMMANDS:
+        r.collections = collections.load_collections(port, books.ledger)
+        r.problems += r.collections.problems
+    elif command == "validate":
+        cb = collections.load_collections(port, books.ledger)
+        if cb.tables:
+            r.problems += cb.problems + collections.check_tabs(cb, books.ledger, books.customers, books.settings)
+        else:                       # a workbook from before the collections tabs: said, not refused
+            r.notes += [replace(p, blocking=False) for p in cb.problems]
+    edits, p, notes = collections.customer_changes(port, books.tables["tblCustomers"], now, user or _user())
+    r.problems += p
+    r.notes += notes
+    if edits:
+        r.changes.append("tblCustomerHistory", edits)
+        r.audit.append(f"recorded {len(edits)} change(s) to Customers")
     r.summary.update(command=command, invoices_issued=0, receipts_posted=0, lines_read=0, duplicates_skipped=0,
                      debits_ignored=0, suspense=0, credits_applied=0)
     ar_before = _ar_by_currency(r.ledger)
@@ -453,7 +616,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     r.problems += _missing_update_columns(port, r.changes) if not r.problems else []
     _finish(r, ar_before, user)
     return _write(port, r, RunResult(command, r.changes, r.problems, r.notes, r.summary,
-                                     deposit_slips=[] if r.problems else r.slips), dry_run, tick)
+                                     deposit_slips=[] if r.problems else r.slips,
+                                     letters=[] if r.problems else r.letters), dry_run, tick)
 
 
 def _write(port: WorkbookPort, r: Run, result: RunResult, dry_run: bool,

@@ -11,6 +11,7 @@ import json
 import sys
 from contextlib import nullcontext
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Sequence
 
@@ -36,6 +37,25 @@ def _period(text: str) -> str:
 def bank_formats() -> list[str]:
     from .bank import FORMATS
     return list(FORMATS)
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 250.00") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 250.00")
+    return value
+
+
+def _credit_request(args) -> dict | None:
+    if args.command != "credit" or not (args.invoice or args.customer):
+        return None
+    if not args.reason:
+        raise argparse.ArgumentTypeError("--reason is required with --invoice or --customer")
+    return {"date": args.credit_date, "action": args.action, "invoice": args.invoice, "customer": args.customer,
+            "lines": args.lines, "amount": args.amount, "reason": args.reason, "payment_ref": args.payment_ref}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +138,32 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("recover", help="put back posted runs that a colleague's stale save dropped")
     sp.add_argument("workbook", type=Path)
     sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("credit", help="issue credit notes, voids, write-offs and refunds (CreditNotes tab)")
+    common(sp)
+    sp.add_argument("--invoice", help="credit this invoice (besides the rows of the CreditNotes tab)")
+    sp.add_argument("--customer", help="refund: the customer whose credit is paid back")
+    sp.add_argument("--action", choices=("credit note", "void", "write-off", "refund"), default="credit note")
+    sp.add_argument("--amount", type=_amount, help="tax included (default: the whole invoice, balance or credit)")
+    sp.add_argument("--lines", help="credit these invoice line numbers, e.g. 1,3")
+    sp.add_argument("--reason", help="why (required with --invoice or --customer)")
+    sp.add_argument("--payment-ref", help="refund: the reference of the payment sent")
+    sp.add_argument("--date", type=_date, dest="credit_date", help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("dunning", help="propose dunning letters as of a date (Dunning tab), post nothing")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("issue-dunning", help="issue the proposed dunning letters, their fees and interest")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: the date of the proposals on the Dunning tab)")
+    sp = sub.add_parser("plan", help="set up the payment plans typed on PaymentPlans and update their state")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("card", help="fill the Customer tab: one customer's account at a glance")
+    common(sp)
+    sp.add_argument("--customer", help="the customer ID (default: Customer card for on Settings)")
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("holds", help="propose credit holds (CreditHolds tab); put the confirmed ones on hold")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
     return p
@@ -149,6 +195,10 @@ def print_summary(s: dict, out=None) -> None:
         print(f"  deposit slip        {d['deposit_id']}: {d['items']} item(s), {d['currency']} {d['total']}", file=out)
     for pdf in s.get("deposit_pdfs") or ():
         print(f"  printed             {pdf}", file=out)
+    from .app import COLLECTIONS_COUNTS
+    for key, label in COLLECTIONS_COUNTS:
+        if key in s:
+            print(f"  {label:<28}{s[key]}", file=out)
     for cur, v in (s.get("ar_balance") or {}).items():
         print(f"  open AR             {cur} {v}", file=out)
     print(f"  journal balanced    {'yes' if s.get('journal_balanced') else 'NO'}", file=out)
@@ -228,17 +278,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             with nullcontext() if args.dry_run else port.locked():
                 result = app.run(port, args.command, period=getattr(args, "period", None),
                                  as_of=getattr(args, "as_of", None), bank_files=getattr(args, "bank", ()),
-                                 bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run,
-                                 progress=tick, processor_files=getattr(args, "processor", ()),
+                                 bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick,
+                                 processor_files=getattr(args, "processor", ()),
                                  lenient_balances=getattr(args, "lenient_balances", False),
                                  deposit_date=getattr(args, "deposit_date", None),
                                  issue_date=getattr(args, "issue_date", None), bank_profile=profile,
-                                 workbook_folder=args.workbook.resolve().parent)
+                                 workbook_folder=args.workbook.resolve().parent,
+                                 credit_request=_credit_request(args),
+                                 customer=getattr(args, "customer", None) if args.command == "card" else None)
         finally:
             close()
         if args.command == "deposit" and not args.dry_run and not result.problems:
             result.summary["deposit_pdfs"] = _print_slips(port, args, result.summary.get("company", ""))
         return _finish(result, args)
+    except argparse.ArgumentTypeError as exc:
+        print(f"ardesk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except (WorkbookError, FileExistsError, OSError) as exc:
         print(f"ardesk: {exc}", file=sys.stderr)
         return EXIT_ERROR

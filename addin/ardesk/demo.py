@@ -69,7 +69,7 @@ def _customers(rng: random.Random, n: int) -> tuple[list[tuple], list[DemoCustom
         email = "" if rng.random() < 0.1 else f"ap@{name.split()[0].lower()}{i}.example"
         rows.append((cid, name, email or None, f"{rng.randint(1, 200)} {rng.choice(WORDS)} Street, {town}", pc,
                      country, terms, Decimal(rate), currency, Decimal(rng.choice((5000, 10000, 25000, 50000))),
-                     status, iban))
+                     status, iban, None))
         people.append(DemoCustomer(cid, name, currency, terms, rng.choice(BEHAVIOURS), iban))
     return rows, people
 
@@ -190,6 +190,16 @@ def remove_demo(path: Path) -> None:
     if bak.exists():
         bak.unlink()
     shutil.rmtree(folder_for(path), ignore_errors=True)
+# A dunning policy to try `ardesk dunning` on: a friendly e-mail, a letter with a fee, interest at a contract
+# rate and the statutory compensation, then a call.
+DUNNING_LEVELS = [
+    # Policy Level DaysPastDue MinAmount Fee InterestBasis ContractRate Compensation Channel Template Currency
+    ("standard", 1, -3, None, None, "none", None, "none", "e-mail", "friendly-reminder", None),
+    ("standard", 2, 14, Decimal("10.00"), Decimal("5.00"), "contract", Decimal("0.08"), "statutory", "letter",
+     "reminder-letter", None),
+    ("standard", 3, 45, Decimal("10.00"), Decimal("10.00"), "contract", Decimal("0.08"), "none", "call task",
+     "call-script", None),
+]
 
 
 def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, period: str | None = None,
@@ -212,6 +222,7 @@ def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, p
     ch = Changes()
     ch.append("tblCustomers", rows)
     ch.append("tblCharges", _charges(rng, people, first))
+    ch.append("tblDunningLevels", DUNNING_LEVELS)
     mem.write(ch)
     by_id = {p.id: p for p in people}
     clock = datetime.combine(first, datetime.min.time()).replace(hour=9)

@@ -69,7 +69,7 @@ def test_empty_workbook_first_rows_fill_the_blank_row(tmp_path):
     create_workbook(remote)
     ch = Changes()
     ch.append("tblCustomers", [("C0001", "Harbor Bakery", None, None, None, "BE", 30, 0.21, "EUR", None, "active",
-                                None)])
+                                None, None)])
     ch.append("tblCharges", [("CH1", "C0001", "BASIC", "Basic plan", 1, 49, "monthly", date(2026, 1, 1), None, None)])
     ch.names["Period"] = "2026-10"
     FileWorkbook(remote).write(ch, backup=False)

@@ -87,12 +87,14 @@ DEFAULT_ACCOUNTS = {
     "AR": "1100", "Cash": "1000", "Undeposited": "1050", "CardClearing": "1060", "Tax": "2200",
     "Credits": "2300", "Suspense": "2900", "Revenue": "4000", "CardFees": "6100", "WriteOff": "6800",
     "OpeningBalance": "3900",
+    "LateFees": "4900",
 }
 ACCOUNT_NAMES = {
     "AR": "Accounts receivable", "Cash": "Bank", "Undeposited": "Undeposited funds",
     "CardClearing": "Card clearing", "Tax": "Tax payable", "Credits": "Customer credits",
     "Suspense": "Suspense", "Revenue": "Revenue", "CardFees": "Card fees", "WriteOff": "Write-offs",
     "OpeningBalance": "Opening balances",
+    "LateFees": "Late fees and interest",
 }
 
 

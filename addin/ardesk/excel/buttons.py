@@ -35,6 +35,12 @@ COMMAND_OF = {
     "ardeskReports": "report",
     "ardeskMonthEnd": "month-end",
     "ardeskRecover": "recover",
+    "ardeskCredit": "credit",
+    "ardeskDunningRun": "dunning",
+    "ardeskIssueDunning": "issue-dunning",
+    "ardeskPlans": "plan",
+    "ardeskCustomerCard": "card",
+    "ardeskCreditHolds": "holds",
 }
 LABEL_OF = {cid: label for cid, label, _what in RIBBON_BUTTONS}
 MAX_LISTED = 12
@@ -142,6 +148,9 @@ def message(label: str, result) -> str:
         done.append(f"Aging and Summary as of {s.get('as_of')}")
     if result.command == "validate":
         done.append("every input tab is valid")
+    from ..app import COLLECTIONS_COUNTS
+    done += [f"{label} {s[key]}" if key == "customer" else f"{s[key]} {label}"
+             for key, label in COLLECTIONS_COUNTS if key in s]
     for cur, v in (s.get("ar_balance") or {}).items():
         done.append(f"open AR {cur} {v}")
     head = f"{label}: " + ("; ".join(done) if done else "nothing to do") + "."
@@ -243,6 +252,12 @@ SCRIPTS = {
     "ardesk_reconcile": "ardeskReconcile",
     "ardesk_reports": "ardeskReports",
     "ardesk_month_end": "ardeskMonthEnd",
+    "ardesk_credit": "ardeskCredit",
+    "ardesk_dunning_run": "ardeskDunningRun",
+    "ardesk_issue_dunning": "ardeskIssueDunning",
+    "ardesk_plans": "ardeskPlans",
+    "ardesk_card": "ardeskCustomerCard",
+    "ardesk_credit_holds": "ardeskCreditHolds",
 }   # Recover is the classic add-in's only: it needs the run log on the file system beside the workbook
 
 
