@@ -107,7 +107,7 @@ def build(path: Path, n: int, months: list[str] = MONTHS) -> dict:
         new_journal += rec.journal + cj
     ch = Changes()
     ch.append("tblCustomers", [(c.id, c.name, None, None, None, None, c.terms_days, c.tax_rate, c.currency, None,
-                                "active", c.bank_account) for c in customers.values()])
+                                "active", c.bank_account, None) for c in customers.values()])
     ch.append("tblCharges", [(c.id, c.customer_id, c.item, None, c.quantity, c.unit_price, c.frequency, c.start,
                               None) for c in charges])
     ch.append("tblInvoices", [R.invoice_row(i) for i in new_inv])

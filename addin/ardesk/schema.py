@@ -136,6 +136,7 @@ CUSTOMERS = TableDef("tblCustomers", "Customers", (
     C("CreditLimit", MONEY, width=12),
     C("Status", CHOICE, True, CUSTOMER_STATUS, width=9),
     C("BankAccount", TEXT, width=24, note="IBAN or account the customer pays from"),
+    C("VatID", TEXT, width=16, note="EU VAT ID with its country prefix, e.g. BE0403170701"),
 ), "input", key="CustomerID", note="One row per customer.")
 
 CHARGES = TableDef("tblCharges", "Charges", (
@@ -209,7 +210,8 @@ PAYMENTS = TableDef("tblPayments", "Payments", (
     C("PayerAccount", TEXT, width=24, note="the account the money came from; teaches the matcher who pays from it"),
 ), "ledger", key="PaymentID")
 
-ALLOCATION_KINDS = ("applied", "credit", "suspense", "credit applied", "write-off", "suspense cleared")
+ALLOCATION_KINDS = ("applied", "credit", "suspense", "credit applied", "write-off", "suspense cleared",
+                    "credit note", "credit note to credit", "refund")
 ALLOCATIONS = TableDef("tblAllocations", "Allocations", (
     C("AllocationID", ID, True, width=12),
     C("Date", DATE, True, width=11),
@@ -363,15 +365,210 @@ SETTLEMENTS = TableDef("tblSettlements", "Settlements", (
     C("Note", TEXT, width=50),
 ), "ledger", note="Bank lines and processor rows that are not receipts: deposits, payouts, card fees, refunds.")
 
+CREDIT_ACTIONS = ("credit note", "void", "write-off", "refund")
+CREDIT_NOTES = TableDef("tblCreditNotes", "CreditNotes", (
+    C("Date", DATE, True, width=11),
+    C("Action", CHOICE, True, CREDIT_ACTIONS, width=11,
+      note="credit note; void (an unpaid invoice, credited in full); write-off (bad debt); refund of customer credit"),
+    C("InvoiceNo", ID, width=16, note="the invoice credited, voided or written off"),
+    C("CustomerID", ID, width=12, note="refund: the customer whose credit is paid back"),
+    C("Lines", TEXT, width=10, note="credit these invoice line numbers (e.g. 1,3); blank: the amount or all"),
+    C("Amount", MONEY, width=12, note="tax included; blank: the whole invoice, open balance or credit"),
+    C("Currency", TEXT, width=9, note="blank: the invoice's or customer's"),
+    C("Reason", TEXT, True, width=40),
+    C("PaymentRef", TEXT, width=20, note="refund: the reference of the payment sent"),
+    C("DocumentNo", ID, width=16, note="filled by ardesk when the row is processed; leave blank"),
+), "input", note="Credit notes, voids, write-offs and refunds to issue; a row with a DocumentNo is done.")
+
+DISPUTE_REASONS = ("price", "quantity", "quality", "not received", "duplicate", "other")
+DISPUTE_STATUS = ("open", "under review", "credited", "rejected")
+DISPUTES = TableDef("tblDisputes", "Disputes", (
+    C("DisputeID", ID, True, width=10),
+    C("Date", DATE, True, width=11),
+    C("InvoiceNo", ID, True, width=16),
+    C("Amount", MONEY, True, width=12, note="the disputed part of the invoice, tax included"),
+    C("ReasonCode", CHOICE, True, DISPUTE_REASONS, width=12),
+    C("Status", CHOICE, True, DISPUTE_STATUS, width=12,
+      note="open / under review: not dunned; credited: a credit note is issued; rejected: dunned again"),
+    C("Owner", TEXT, width=12),
+    C("Notes", TEXT, width=40),
+    C("CreditNoteNo", ID, width=16, note="filled by ardesk when the credit note is issued"),
+), "input", key="DisputeID", note="Disputed invoices: the disputed amount is not dunned.")
+
+INTEREST_BASES = ("none", "contract", "EU", "DE", "FR", "UK")
+CHANNELS = ("e-mail", "letter", "call task")
+DUNNING_LEVELS = TableDef("tblDunningLevels", "DunningLevels", (
+    C("Policy", ID, True, width=12),
+    C("Level", INT, True, width=7),
+    C("DaysPastDue", INT, True, width=10, note="negative: a friendly reminder before the due date"),
+    C("MinAmount", MONEY, width=11, note="dun only when this much is past due"),
+    C("Fee", MONEY, width=10, note="a fee per letter, charged on a separate invoice"),
+    C("InterestBasis", CHOICE, True, INTEREST_BASES, width=12,
+      note="EU, FR: ECB rate + 8 / + 10 points; DE: base rate + 9; UK: BoE base rate + 8; contract: ContractRate"),
+    C("ContractRate", RATE, width=10, note="annual rate for the contract basis"),
+    C("Compensation", CHOICE, width=12, choices=("none", "statutory"),
+      note="statutory: EUR 40 per invoice (2011/7/EU art. 6); GBP 40/70/100 by debt size (UK Act s.5A)"),
+    C("Channel", CHOICE, True, CHANNELS, width=10),
+    C("Template", TEXT, True, width=20, note="the letter or e-mail template"),
+    C("Currency", TEXT, width=9, note="currency of MinAmount and Fee; blank: base currency"),
+), "input", note="Dunning policies: ordered levels, the next level applies when an item is that many days past due.")
+
+DUNNING_CUSTOMERS = TableDef("tblDunningCustomers", "DunningCustomers", (
+    C("CustomerID", ID, True, width=12),
+    C("Policy", ID, True, width=12, note="a Policy on DunningLevels, or none: this customer is never dunned"),
+    C("Note", TEXT, width=40),
+), "input", key="CustomerID", note="Customers dunned by a policy other than the default on Settings.")
+
+REFERENCE_RATES = TableDef("tblReferenceRates", "ReferenceRates", (
+    C("Basis", CHOICE, True, ("EU", "DE", "FR", "UK"), width=8),
+    C("From", DATE, True, width=11, note="first day of the half year (1 January or 1 July)"),
+    C("Rate", RATE, True, width=9, note="the reference rate in force for the half year"),
+    C("Source", TEXT, width=40),
+), "input", note="Reference rates for statutory late-payment interest, one row per basis and half year.")
+
+DUNNING = TableDef("tblDunning", "Dunning", (
+    C("AsOf", DATE, width=11),
+    C("Row", TEXT, width=7, note="item or letter"),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=26),
+    C("Currency", TEXT, width=9),
+    C("InvoiceNo", ID, width=16),
+    C("DueDate", DATE, width=11),
+    C("DaysPastDue", INT, width=9),
+    C("Open", MONEY, width=12),
+    C("Disputed", MONEY, width=11),
+    C("Level", INT, width=7),
+    C("Fee", MONEY, width=10),
+    C("Interest", MONEY, width=10),
+    C("Compensation", MONEY, width=12),
+    C("Total", MONEY, width=12),
+    C("Channel", TEXT, width=10),
+    C("Template", TEXT, width=18),
+    C("Computation", TEXT, width=60, note="how the interest was worked out"),
+    C("Exclude", TEXT, width=8, note="type x to leave this item or letter out of Issue dunning"),
+), "report", anchor="A4", note="Dunning proposals of the last run, for review before Issue dunning.")
+
+DUNNING_HISTORY = TableDef("tblDunningHistory", "DunningHistory", (
+    C("Date", DATE, True, width=11),
+    C("LetterID", ID, True, width=14),
+    C("CustomerID", ID, True, width=12),
+    C("InvoiceNo", ID, True, width=16),
+    C("Level", INT, True, width=7),
+    C("Amount", MONEY, True, width=12, note="open and not disputed when dunned"),
+    C("Currency", TEXT, True, width=9),
+    C("Fee", MONEY, width=10),
+    C("Interest", MONEY, width=10),
+    C("InterestTo", DATE, width=11, note="interest charged up to this day"),
+    C("Compensation", MONEY, width=12),
+    C("FeeInvoiceNo", ID, width=16, note="the invoice that charges fee, interest and compensation"),
+    C("Channel", TEXT, width=10),
+    C("Template", TEXT, width=18),
+), "ledger", note="Every item dunned, at which level, and what was charged for it.")
+
+PLAN_STATUS = ("active", "completed", "broken")
+PAYMENT_PLANS = TableDef("tblPaymentPlans", "PaymentPlans", (
+    C("PlanID", ID, True, width=10),
+    C("CustomerID", ID, True, width=12),
+    C("Currency", TEXT, width=9, note="blank: the customer's"),
+    C("Date", DATE, True, width=11, note="the day the plan is agreed: what is open then goes on the plan"),
+    C("FirstDue", DATE, True, width=11),
+    C("Count", INT, True, width=7, note="number of instalments"),
+    C("MonthsBetween", INT, width=9, note="blank: 1"),
+    C("Rate", RATE, width=8, note="annual interest rate; blank: none"),
+    C("Balance", MONEY, width=12, note="filled by ardesk: the balance put on the plan"),
+    C("InterestInvoice", ID, width=16, note="filled by ardesk: the invoice charging the plan's interest"),
+    C("Status", TEXT, width=10, note="filled by ardesk: active, completed or broken"),
+    C("Paid", MONEY, width=12, note="filled by ardesk"),
+    C("NextDue", DATE, width=11, note="filled by ardesk"),
+), "input", key="PlanID", note="Payment plans; ardesk fills the schedule on Instalments and keeps the state here.")
+
+INSTALMENTS = TableDef("tblInstalments", "Instalments", (
+    C("PlanID", ID, True, width=10),
+    C("No", INT, True, width=5),
+    C("DueDate", DATE, True, width=11),
+    C("Payment", MONEY, True, width=12),
+    C("Interest", MONEY, width=11),
+    C("Principal", MONEY, width=12),
+    C("Remaining", MONEY, width=12),
+    C("Currency", TEXT, True, width=9),
+), "ledger", note="The instalments of every payment plan, as set up.")
+
+NOTE_CHANNELS = ("call", "e-mail", "letter", "visit")
+CUSTOMER_NOTES = TableDef("tblCustomerNotes", "CustomerNotes", (
+    C("Date", DATE, True, width=11),
+    C("Clerk", TEXT, width=10),
+    C("CustomerID", ID, True, width=12),
+    C("InvoiceNo", ID, width=16, note="optional: the invoice the note is about"),
+    C("Channel", CHOICE, True, NOTE_CHANNELS, width=9),
+    C("Text", TEXT, True, width=50),
+    C("PromisedDate", DATE, width=11, note="the customer promised to pay by this day"),
+    C("PromisedAmount", MONEY, width=12, note="... this much (the customer's currency)"),
+    C("FollowUp", DATE, width=11, note="when to come back to it"),
+    C("Promise", TEXT, width=9, note="filled by ardesk: pending, kept or broken, from the receipts"),
+), "input", note="Calls, e-mails, letters and visits, with promises to pay and follow-up dates.")
+
+CUSTOMER_CARD = TableDef("tblCustomerCard", "Customer", (
+    C("Section", TEXT, width=12),
+    C("Item", TEXT, width=24),
+    C("Date", DATE, width=11),
+    C("Currency", TEXT, width=9),
+    C("Amount", MONEY, width=14),
+    C("Days", DECIMAL, width=8),
+    C("Note", TEXT, width=60),
+), "report", anchor="A4", note="One customer's account at a glance (Customer card for, on Settings).")
+
+CUSTOMER_HISTORY = TableDef("tblCustomerHistory", "CustomerHistory", (
+    C("At", DATETIME, True, width=19),
+    C("User", TEXT, width=12),
+    C("CustomerID", ID, True, width=12),
+    C("Field", TEXT, True, width=14, note="(created): the customer's details when first seen"),
+    C("OldValue", TEXT, width=30),
+    C("NewValue", TEXT, width=40),
+), "ledger", note="Every change to a customer's details, found at each run against the last recorded state.")
+
+CREDIT_HOLDS = TableDef("tblCreditHolds", "CreditHolds", (
+    C("Proposed", DATE, True, width=11),
+    C("CustomerID", ID, True, width=12),
+    C("Name", TEXT, width=26),
+    C("Currency", TEXT, width=9),
+    C("Balance", MONEY, width=12),
+    C("CreditLimit", MONEY, width=12),
+    C("OldestDays", INT, width=10),
+    C("Reason", TEXT, width=50),
+    C("Confirm", TEXT, width=8, note="type yes to put the customer on hold"),
+    C("Status", TEXT, width=12, note="filled by ardesk: on hold"),
+), "input", note="Customers proposed for a credit hold; confirmed ones are set to hold on Customers.")
+
+COLLECTIONS = TableDef("tblCollections", "Collections", (
+    C("Rank", INT, width=6),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=26),
+    C("Currency", TEXT, width=9),
+    C("PastDue", MONEY, width=12),
+    C("OldestDays", INT, width=10, note="days past due of the oldest item"),
+    C("Score", MONEY, width=14, note="amount past due x days past due, summed over the items"),
+    C("Level", INT, width=7, note="the last dunning level reached"),
+    C("NextAction", TEXT, width=44),
+    C("ActionDate", DATE, width=11),
+    C("Disputes", INT, width=8, note="open disputes"),
+    C("OldestDispute", INT, width=12, note="days the oldest open dispute has been open"),
+    C("Signals", TEXT, width=50, note="promises, instalments and follow-ups"),
+), "report", anchor="A4", note="The collector's worklist: what to do today, ranked.")
+
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
     JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS, PAID_INVOICES,
-    AGING_TOTALS, TRENDS)}
+    AGING_TOTALS, TRENDS,
+    CREDIT_NOTES, DISPUTES, DUNNING_LEVELS, DUNNING_CUSTOMERS, REFERENCE_RATES, DUNNING, DUNNING_HISTORY, COLLECTIONS,
+    PAYMENT_PLANS, INSTALMENTS, CUSTOMER_NOTES, CUSTOMER_CARD, CUSTOMER_HISTORY, CREDIT_HOLDS)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
                "Reconciliation", "Audit", "Review", "Deposits", "Settlements", "PaidInvoices", "AgingTotals",
-               "Trends")
+               "Trends",
+               "CreditNotes", "Disputes", "DunningLevels", "DunningCustomers", "ReferenceRates", "Dunning", "DunningHistory",
+               "Collections", "PaymentPlans", "Instalments", "CustomerNotes", "Customer",
+               "CustomerHistory", "CreditHolds")
 
 
 @dataclass(frozen=True)
@@ -400,6 +597,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AutoPostThreshold", "Auto-post matches with confidence from", DECIMAL, 0.90),
     Setting("LockedThrough", "Periods locked through", DATE, None, "nothing may be posted on or before this date"),
     Setting("BankInbox", "Bank file inbox folder", TEXT, "", "new files here are imported by Import bank file"),
+    Setting("BankCsvProfile", "Bank CSV profile file (JSON)", TEXT, "",
+            "your bank's CSV column mapping; a relative path is beside the workbook"),
+    Setting("MaxAmount", "Largest plausible amount", DECIMAL, 10_000_000,
+            "a receipt, bank line or invoice line above this is refused as a typing or file error"),
+    Setting("DateWindowDays", "Dates accepted around the period (days)", INT, 400,
+            "receipts and bank lines dated further before or after the current period are refused"),
+    Setting("MaxBankFileMB", "Largest bank file (MB)", DECIMAL, 20, "bigger bank or processor files are refused unread"),
+    Setting("RunLogFolder", "Run log folder", TEXT, "",
+            "blank: NAME.ardesk beside the workbook; every posting run is kept there (see ardesk recover)"),
     Setting("AcctAR", "Account: accounts receivable", TEXT, "1100"),
     Setting("AcctCash", "Account: bank", TEXT, "1000"),
     Setting("AcctUndeposited", "Account: undeposited funds", TEXT, "1050"),
@@ -415,6 +621,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CEIMonths", "CEI over (months)", INT, 1, "the Summary's CEI covers this many months"),
     Setting("DSOMonthDays", "Count-back DSO month days", CHOICE, "calendar",
             "calendar (28 to 31 days) or 30 (every month 30 days)"),
+    Setting("CreditNoteFormat", "Credit note number format", TEXT, "CN-{year}-{seq:05d}",
+            "{year} = issue year, {seq} = the gapless credit note sequence"),
+    Setting("NextCreditNoteNumber", "Next credit note number", INT, 1),
+    Setting("DunningPolicy", "Default dunning policy", TEXT, "standard",
+            "the Policy on DunningLevels for customers not on DunningCustomers; none: no dunning"),
+    Setting("AcctLateFees", "Account: late fees and interest", TEXT, "4900"),
+    Setting("HoldDaysPastDue", "Hold when past due more than (days)", INT, None,
+            "customers with an item this many days past due are proposed on CreditHolds; blank: never"),
+    Setting("CardCustomer", "Customer card for", TEXT, "", "the customer ID the Customer card button shows"),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -19,9 +19,9 @@ def test_billing_button_formats_bhd_and_jpy_invoices(tmp_path):
     path = create_workbook(tmp_path / "book.xlsx")
     ch = Changes()
     #                           CustomerID Name Email Address PostalCode Country Terms TaxRate Currency Limit Status Bank
-    ch.append("tblCustomers", [("C1", "Manama Trading", None, None, None, None, 30, D("0.05"), "BHD", None, "active", None),
-                               ("C2", "Osaka Foods", None, None, None, None, 30, D(0), "JPY", None, "active", None),
-                               ("C3", "Lyon Bakery", None, None, None, None, 30, D(0), "EUR", None, "active", None)])
+    ch.append("tblCustomers", [("C1", "Manama Trading", None, None, None, None, 30, D("0.05"), "BHD", None, "active", None, None),
+                               ("C2", "Osaka Foods", None, None, None, None, 30, D(0), "JPY", None, "active", None, None),
+                               ("C3", "Lyon Bakery", None, None, None, None, 30, D(0), "EUR", None, "active", None, None)])
     ch.append("tblCharges", [(f"K{i}", cid, "PLAN", None, D(1), D(p), "monthly", date(2026, 1, 1), None, None)
                              for i, (cid, p) in enumerate((("C1", "12.346"), ("C2", "5000"), ("C3", "80")))])
     ch.names["Period"] = "2026-07"
@@ -42,7 +42,7 @@ def test_billing_button_formats_bhd_and_jpy_invoices(tmp_path):
 def test_receive_button_shows_a_posted_jpy_receipt_as_booked(tmp_path):
     path = create_workbook(tmp_path / "book.xlsx")
     ch = Changes()
-    ch.append("tblCustomers", [("C2", "Osaka Foods", None, None, None, None, 30, D(0), "JPY", None, "active", None)])
+    ch.append("tblCustomers", [("C2", "Osaka Foods", None, None, None, None, 30, D(0), "JPY", None, "active", None, None)])
     #                        Date Method Payer CustomerID Reference CheckNo Amount Currency PaymentID
     ch.append("tblReceipts", [(date(2026, 7, 20), "transfer", "Osaka Foods", "C2", "", None, 1000.6, "JPY", None)])
     FileWorkbook(path).write(ch, backup=False)

@@ -337,7 +337,7 @@ def test_items_in_a_locked_period_are_refused(tmp_path, capsys):
     code, s = cli(capsys, "import", path, "--customers", QB / "customers.csv", "--open-invoices",
                   QB / "ar_aging_detail.csv", "--format", "quickbooks")
     assert code == 1
-    assert s["problems"] == ["Settings, LockedThrough [datetime.date(2026, 3, 31)]: 3 item(s) are issued inside "
+    assert s["problems"] == ["Settings, LockedThrough [2026-03-31]: 3 item(s) are issued inside "
                              "the locked period (locked through 2026-03-31), the first 1005 on 2026-01-09"]
     assert not tables(path)["tblInvoices"]
 

@@ -197,8 +197,8 @@ def test_vba_in_a_macro_workbook_survives_a_write(tmp_path, capsys):
         vba = z.read("xl/vbaProject.bin")
     book = _as_xlsm(create_workbook(tmp_path / "book.xlsx"), vba)
     wb = openpyxl.load_workbook(book, keep_vba=True)
-    wb["Customers"].append(["C1", "Acme", None, None, None, None, 30, 0.21, "EUR", None, "active", None])
-    wb["Customers"].tables["tblCustomers"].ref = "A1:L2"
+    wb["Customers"].append(["C1", "Acme", None, None, None, None, 30, 0.21, "EUR", None, "active", None, None])
+    wb["Customers"].tables["tblCustomers"].ref = "A1:M2"
     wb["Charges"].append(["K1", "C1", "PLAN", None, 1, 100, "monthly", date(2026, 1, 1), None])
     wb["Charges"].tables["tblCharges"].ref = "A1:I2"
     wb.save(book)

@@ -17,8 +17,8 @@ from ardesk.io.template import create_workbook
 
 
 def customer(cid, name, rate, currency):
-    #       CustomerID Name Email Address PostalCode Country TermsDays TaxRate Currency CreditLimit Status BankAccount
-    return (cid, name, None, None, None, None, 30, D(rate), currency, None, "active", None)
+    #       CustomerID Name Email Address PostalCode Country TermsDays TaxRate Currency CreditLimit Status BankAccount VatID
+    return (cid, name, None, None, None, None, 30, D(rate), currency, None, "active", None, None)
 
 
 def charge(chid, cid, price):

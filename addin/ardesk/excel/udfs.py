@@ -132,6 +132,27 @@ def open_items(customer, as_of, invoices, allocations):
 
 
 @udf("invoices", "allocations")
+def customer_card(customer, as_of, invoices, allocations, buckets="30,60,90", basis="due"):
+    """A customer's account at a glance, as on the Customer tab: balance, days to pay, aging, open items, payments."""
+    from ..core.collections.card import ledger_rows
+    from ..core.reports.aging import parse_buckets
+    cid, d = _text(customer, "customer"), _date(as_of)
+    ledger = _ledger(invoices, allocations)
+    if not any(i.customer_id == cid for i in ledger.invoices):
+        raise UdfError(f"customer {cid} not found in the invoices")
+    try:
+        bounds = parse_buckets(str(int(buckets)) if isinstance(buckets, float) and buckets.is_integer() else buckets)
+    except ValueError as exc:
+        raise UdfError(str(exc)) from None
+    out = [["Section", "Item", "Date", "Currency", "Amount", "Days", "Note"]]
+    for row in ledger_rows(ledger, cid, d, None, bounds, basis):
+        sec, item, day, cur, amount, days, note = row.cells()
+        out.append([sec, item, day, cur, None if amount is None else float(amount),
+                    None if days is None else float(days), note])
+    return out
+
+
+@udf("invoices", "allocations")
 def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis="due"):
     """Aging buckets on a date (spills with a header), for every customer or one; TOTAL rows per currency;
     each row ends with the average days to pay and days late of the paid invoices, as on the Aging tab."""
@@ -235,8 +256,8 @@ def cei(as_of, invoices, allocations, months=1, currency=None):
 def installments(balance, count, annual_rate, first_due=None, months_between=1, currency=None):
     """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule),
     each amount in the currency's minor unit (JPY whole yen, BHD fils; blank: two decimals)."""
-    from pyxirr import pmt
-    from ..core.money import MoneyError, exponent, round_half_up, to_minor
+    from ..core.collections.plans import schedule
+    from ..core.money import MoneyError, exponent, to_minor
     cur = (currency or "").strip().upper()
     if cur and (len(cur) != 3 or not cur.isalpha()):
         raise UdfError(f"currency {currency!r} is not an ISO 4217 code such as EUR")
@@ -251,27 +272,11 @@ def installments(balance, count, annual_rate, first_due=None, months_between=1, 
     if cents <= 0 or n < 1 or n != count or step < 1 or rate < 0:
         raise UdfError(f"need a positive balance ({balance}), a whole number of instalments of 1 or more "
                        f"({count}), a rate of 0 or more ({annual_rate}) and months between of 1 or more")
-    period_rate = rate * step / 12
-    # pyxirr works in floats: its payment is read back as a decimal and rounded half-up to the minor unit
-    payment = round_half_up(Decimal(repr(pmt(float(period_rate), n, -cents / 10 ** e))), e)
     first = _date(first_due, "first due date") if first_due not in (None, "") else None
     out = [["No", "DueDate", "Payment", "Interest", "Principal", "Remaining"]]
-    left = cents
-    for k in range(1, n + 1):
-        interest = round_half_up(Decimal(left) * period_rate, 0) if period_rate else 0
-        principal = left if k == n else min(payment - interest, left)
-        left -= principal
-        due = _same_day(first, (k - 1) * step) if first else None
-        out.append([k, due, *(_money(v, cur) for v in (principal + interest, interest, principal, left))])
+    for x in schedule(cents, n, rate, first, step):
+        out.append([x.no, x.due, *(_money(v, cur) for v in (x.payment, x.interest, x.principal, x.remaining))])
     return out
-
-
-def _same_day(d, months):
-    """``d`` moved by whole months, on the same day (the month's last day when it is shorter)."""
-    import calendar
-    m = d.month - 1 + months
-    year, month = d.year + m // 12, m % 12 + 1
-    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def flows(customer, as_of, invoices, allocations):

@@ -21,7 +21,8 @@ def _m(v: int, currency: str) -> Decimal:
 def customer_row(c: Customer) -> tuple:
     return (c.id, c.name, c.email or None, c.address or None, c.postal_code or None, c.country or None,
             c.terms_days, c.tax_rate, c.currency,
-            None if c.credit_limit is None else _m(c.credit_limit, c.currency), c.status, c.bank_account or None)
+            None if c.credit_limit is None else _m(c.credit_limit, c.currency), c.status, c.bank_account or None,
+            None)                                                       # VatID: not held on the record
 
 
 def invoice_row(i: Invoice) -> tuple:

@@ -219,6 +219,8 @@ def reconciliation_rows(rec: Reconciliation) -> list[tuple]:
             ("Roll-forward", "", cur, "Opening AR", D(rf.opening), f"subledger at {rec.start - timedelta(days=1)}"),
             ("Roll-forward", "", cur, "+ Invoiced", D(rf.invoiced), ""),
             ("Roll-forward", "", cur, "- Credit notes", D(rf.credit_notes), ""),
+            ("Roll-forward", "", cur, "+ Credit notes to customer credit", D(rf.to_credit),
+             "the part of credit notes on invoices already paid"),
             ("Roll-forward", "", cur, "- Cash applied", D(rf.cash_applied), ""),
             ("Roll-forward", "", cur, "- Credits applied", D(rf.credits_applied), ""),
             ("Roll-forward", "", cur, "- Write-offs", D(rf.write_offs), ""),
