@@ -69,8 +69,8 @@ def test_empty_workbook_first_rows_fill_the_blank_row(tmp_path):
     create_workbook(remote)
     ch = Changes()
     ch.append("tblCustomers", [("C0001", "Harbor Bakery", None, None, None, "BE", 30, 0.21, "EUR", None, "active",
-                                None)])
-    ch.append("tblCharges", [("CH1", "C0001", "BASIC", "Basic plan", 1, 49, "monthly", date(2026, 1, 1), None)])
+                                None, None)])
+    ch.append("tblCharges", [("CH1", "C0001", "BASIC", "Basic plan", 1, 49, "monthly", date(2026, 1, 1), None, None)])
     ch.names["Period"] = "2026-10"
     FileWorkbook(remote).write(ch, backup=False)
     shutil.copy(remote, local)
@@ -211,3 +211,37 @@ def test_lite_main_exposes_every_button_and_function():
     meta = custom_functions_meta(main)
     funcs = meta["functions"] if isinstance(meta, dict) else meta
     assert {f["id"] for f in funcs} == {n.upper() for n in udfs.EXPOSED}
+
+
+def test_recover_button_puts_back_what_a_stale_save_dropped(pair, monkeypatch):
+    """The run log beside the file holds a bill run; a colleague's stale copy dropped it; Recover puts it back."""
+    remote, _local = pair
+    monkeypatch.chdir(remote.parent)
+    stale = remote.read_bytes()
+    posted = file_run(remote, "bill", period="2026-11")
+    assert posted.written and posted.summary["invoices_issued"] > 0
+    want = snapshot(remote)
+    remote.write_bytes(stale)                                   # the colleague's save
+    assert any("posts lost" in str(p) for p in FileWorkbook(remote).check_books())
+    _result, _actions, alerts = click(remote, "ardeskRecover")
+    assert f"1 run(s) put back (Invoices {posted.summary['invoices_issued']}" in alerts[0]["prompt"]
+    assert FileWorkbook(remote).check_books() == []
+    got = snapshot(remote)
+    for t in ("tblInvoices", "tblInvoiceLines", "tblJournal", "tblAudit"):
+        assert got[t] == want[t], t
+    assert got["settings"]["NextInvoiceNumber"] == want["settings"]["NextInvoiceNumber"]
+
+
+def test_runs_from_the_ribbon_are_taken_into_the_run_log(pair, demo_dir):
+    """The ribbon keeps no log; its posts, anchored on the Audit tab, are adopted, not reported as inserted."""
+    remote, _local = pair
+    assert file_run(remote, "bill", period="2026-11").written            # the command line starts the log
+    result, _actions, _alerts = click(remote, "ardeskImportBank", bank_files=inbox_files(demo_dir))
+    assert result is not None and result.summary["receipts_posted"] > 0
+    port = FileWorkbook(remote)
+    assert port.check_books() == []
+    assert set(port.last_check.adopt) >= {"tblPayments", "tblAudit"}
+    assert file_run(remote, "bill", period="2026-12").written            # a posting run logs what it adopted
+    port = FileWorkbook(remote)
+    assert port.check_books() == [] and not port.last_check.adopt
+    assert "runs from the Excel ribbon" in port.log().file.read_text()

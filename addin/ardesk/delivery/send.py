@@ -206,7 +206,7 @@ def stops(cust: Customer, number: str, emails: list[str], post: bool) -> list[Pr
         from stdnum.eu import vat
         # EU VAT IDs are checked (country prefix and check digits); others are printed as typed
         if cust.vat_id[:2].lower() in vat.MEMBER_STATES | {"el", "xi"} and not vat.is_valid(cust.vat_id):
-            out.append(problem(cust, number, f"{who}: VAT ID {cust.vat_id!r} is not valid", "VATID", cust.vat_id))
+            out.append(problem(cust, number, f"{who}: VAT ID {cust.vat_id!r} is not valid", "VatID", cust.vat_id))
     return out
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from .ids import RIBBON_BUTTONS
 
 TITLE = "ardesk"
-BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx")
+BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx", ".zip")
 COMMAND_OF = {
     "ardeskValidate": "validate",
     "ardeskBill": "bill",
@@ -36,6 +36,13 @@ COMMAND_OF = {
     "ardeskMonthEnd": "month-end",
     "ardeskPreview": "preview",
     "ardeskSend": "send",
+    "ardeskRecover": "recover",
+    "ardeskCredit": "credit",
+    "ardeskDunningRun": "dunning",
+    "ardeskIssueDunning": "issue-dunning",
+    "ardeskPlans": "plan",
+    "ardeskCustomerCard": "card",
+    "ardeskCreditHolds": "holds",
 }
 LITE_NO_DOCUMENTS = ("{label} needs the document renderer, the e-invoice rule checker, a documents folder and "
                      "(to send) an SMTP server; xlwings Lite runs in the browser with none of them. Nothing was "
@@ -150,6 +157,9 @@ def message(label: str, result) -> str:
     if result.command == "preview":
         done.append(f"{s.get('invoices_previewed', 0)} invoice(s) on the Proof tab, delivery stopped for "
                     f"{s.get('delivery_stopped', 0)}")
+    from ..app import COLLECTIONS_COUNTS
+    done += [f"{label} {s[key]}" if key == "customer" else f"{s[key]} {label}"
+             for key, label in COLLECTIONS_COUNTS if key in s]
     for cur, v in (s.get("ar_balance") or {}).items():
         done.append(f"open AR {cur} {v}")
     head = f"{label}: " + ("; ".join(done) if done else "nothing to do") + "."
@@ -186,9 +196,12 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, a
             return None
         if command == "send":
             return _send(book, port, label)
+        if command == "recover":
+            _alert(book, recover_message(recover(book, port)))
+            return None
         result = app.run(port, command, bank_files=bank_files or (), now=now, user=user,
                          progress=lambda step: _status(book, f"ardesk {label}: {step}..."),
-                         folder=_book_folder(book))
+                         workbook_folder=_book_folder(book))
     except Exception as exc:  # the clerk sees why
         if queued is not None:
             del queued[mark:]          # remote engines: the queued actions are simply not sent
@@ -219,6 +232,32 @@ def _send(book, port, label):
     return res
 
 
+def recover(book, port):
+    """Re-apply, from the run log beside the workbook's file, the runs a stale save dropped."""
+    from .. import schema
+    from ..io import runlog
+    path = _book_folder(book) / Path(book.fullname).name
+    settings = port.read_settings()
+    tables = port.read_tables(list(schema.TABLES))
+    chk = runlog.check(runlog.RunLog(runlog.folder_for(path, settings.get("RunLogFolder"))), tables, path)
+    changes = runlog.recovery(chk, tables)
+    if not changes.is_empty():
+        port.write(changes)
+    return chk, changes
+
+
+def recover_message(outcome) -> str:
+    chk, changes = outcome
+    if chk.history is None:
+        return "Recover: no run log beside this workbook; nothing to put back."
+    if not chk.lost:
+        rest = [str(p) for p in chk.problems]
+        return "Recover: no posted run is missing." + ("".join(f"\n- {p}" for p in rest[:MAX_LISTED]) if rest else "")
+    from .. import schema
+    rows = ", ".join(f"{schema.TABLES[t].sheet} {len(v)}" for t, v in changes.appends.items())
+    return f"Recover: {len(chk.lost)} run(s) put back ({rows}). Save the workbook."
+
+
 def _has_typed_receipts(port) -> bool:
     t = port.read_tables(["tblReceipts"])["tblReceipts"]
     ix = t.header.index("PaymentID") if "PaymentID" in t.header else None
@@ -242,7 +281,13 @@ SCRIPTS = {
     "ardesk_month_end": "ardeskMonthEnd",
     "ardesk_preview": "ardeskPreview",
     "ardesk_send": "ardeskSend",
-}
+    "ardesk_credit": "ardeskCredit",
+    "ardesk_dunning_run": "ardeskDunningRun",
+    "ardesk_issue_dunning": "ardeskIssueDunning",
+    "ardesk_plans": "ardeskPlans",
+    "ardesk_card": "ardeskCustomerCard",
+    "ardesk_credit_holds": "ardeskCreditHolds",
+}   # Recover is the classic add-in's only: it needs the run log on the file system beside the workbook
 
 
 def remote_runtime() -> bool:
