@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Sequence
 
@@ -30,6 +32,30 @@ def _period(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def bank_formats() -> list[str]:
+    from .bank import FORMATS
+    return list(FORMATS)
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 250.00") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 250.00")
+    return value
+
+
+def _credit_request(args) -> dict | None:
+    if args.command != "credit" or not (args.invoice or args.customer):
+        return None
+    if not args.reason:
+        raise argparse.ArgumentTypeError("--reason is required with --invoice or --customer")
+    return {"date": args.credit_date, "action": args.action, "invoice": args.invoice, "customer": args.customer,
+            "lines": args.lines, "amount": args.amount, "reason": args.reason, "payment_ref": args.payment_ref}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,16 +92,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("bill", help="issue the invoices of a period")
     common(sp)
     sp.add_argument("--period", type=_period, help="YYYY-MM (default: Current period on Settings)")
+    sp.add_argument("--preview", action="store_true",
+                    help="issue nothing: fill the Proof tab and write a proof PDF of what would be issued")
+    sp = sub.add_parser("send", help="issue, archive and deliver documents: e-mail, drafts or the print batch")
+    common(sp)
+    sp.add_argument("--kind", choices=("invoices", "credit-notes", "statements", "letters"), default="invoices")
+    sp.add_argument("--period", type=_period, help="YYYY-MM: documents of that month (statements: as of its end)")
+    sp.add_argument("--resend", action="append", default=[], metavar="NUMBER",
+                    help="send this document again even if it was delivered (repeatable)")
+    sp.add_argument("--issue-date", type=_date, help="date the run's invoices YYYY-MM-DD (default: the period's first day)")
     sp = sub.add_parser("receive", help="post receipts from the Receipts tab and bank files")
     common(sp)
-    sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE", help="a bank file (repeatable)")
-    sp.add_argument("--format", dest="bank_format", help="bank file format (default: detected)")
+    sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE",
+                    help="a bank file or a zip archive of them (repeatable)")
+    sp.add_argument("--format", dest="bank_format", choices=bank_formats(), metavar="NAME",
+                    help=f"bank file format (default: detected): {', '.join(bank_formats())}")
+    sp.add_argument("--profile", type=Path, metavar="FILE", dest="bank_profile",
+                    help="your bank's CSV column-mapping profiles, a JSON file (default: Settings, BankCsvProfile)")
     cash_flags(sp)
     sp = sub.add_parser("apply-review", help="post the decisions typed on the Review tab")
     common(sp)
     sp = sub.add_parser("deposit", help="put undeposited checks and cash on a deposit slip (tab and PDF)")
     common(sp)
     sp.add_argument("--date", type=_date, dest="deposit_date", help="slip date YYYY-MM-DD (default: today)")
+    sp.add_argument("--reprint", metavar="DEP-...", help="print the PDF of a slip already on the Deposits tab again")
     sp = sub.add_parser("reconcile", help="AR roll-forward and subledger vs control")
     common(sp)
     sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: Reports as of on Settings, or today)")
@@ -85,12 +125,53 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("month-end", help="bill, receive, reconcile and report a period in one run")
     common(sp)
     sp.add_argument("--period", type=_period)
+    sp.add_argument("--issue-date", type=_date, help="date the run's invoices YYYY-MM-DD")
     sp.add_argument("--bank", action="append", type=Path, default=[], metavar="FILE")
-    sp.add_argument("--format", dest="bank_format")
+    sp.add_argument("--format", dest="bank_format", choices=bank_formats(), metavar="NAME")
     cash_flags(sp)
     sp = sub.add_parser("close", help="lock a reconciled period: nothing may be posted in it afterwards")
     common(sp)
     sp.add_argument("--period", type=_period, required=True)
+    sp = sub.add_parser("import", help="bring in customers and open invoices from QuickBooks, Xero or another system")
+    common(sp)
+    sp.add_argument("--customers", type=Path, required=True, metavar="FILE", help="customer list / contacts export")
+    sp.add_argument("--open-invoices", type=Path, required=True, metavar="FILE",
+                    help="open invoices / A/R aging detail export")
+    sp.add_argument("--format", dest="export_format", choices=("quickbooks", "xero", "generic"), default="generic")
+    sp.add_argument("--mapping", type=Path, metavar="FILE", help="column mapping (TOML); needed with --format generic")
+    sp.add_argument("--opening-date", type=_date, help="date of the opening entry (default: the latest issue date)")
+    sp = sub.add_parser("verify", help="check every posted row against the run log and the hash chains")
+    sp.add_argument("workbook", type=Path)
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("recover", help="put back posted runs that a colleague's stale save dropped")
+    sp.add_argument("workbook", type=Path)
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("credit", help="issue credit notes, voids, write-offs and refunds (CreditNotes tab)")
+    common(sp)
+    sp.add_argument("--invoice", help="credit this invoice (besides the rows of the CreditNotes tab)")
+    sp.add_argument("--customer", help="refund: the customer whose credit is paid back")
+    sp.add_argument("--action", choices=("credit note", "void", "write-off", "refund"), default="credit note")
+    sp.add_argument("--amount", type=_amount, help="tax included (default: the whole invoice, balance or credit)")
+    sp.add_argument("--lines", help="credit these invoice line numbers, e.g. 1,3")
+    sp.add_argument("--reason", help="why (required with --invoice or --customer)")
+    sp.add_argument("--payment-ref", help="refund: the reference of the payment sent")
+    sp.add_argument("--date", type=_date, dest="credit_date", help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("dunning", help="propose dunning letters as of a date (Dunning tab), post nothing")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("issue-dunning", help="issue the proposed dunning letters, their fees and interest")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: the date of the proposals on the Dunning tab)")
+    sp = sub.add_parser("plan", help="set up the payment plans typed on PaymentPlans and update their state")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("card", help="fill the Customer tab: one customer's account at a glance")
+    common(sp)
+    sp.add_argument("--customer", help="the customer ID (default: Customer card for on Settings)")
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    sp = sub.add_parser("holds", help="propose credit holds (CreditHolds tab); put the confirmed ones on hold")
+    common(sp)
+    sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
     sp = sub.add_parser("build-lite", help="build ardesk's pure-Python wheel and requirements.txt for xlwings Lite")
@@ -112,7 +193,8 @@ def _progress(enabled: bool):
     return tick, bar.close
 
 
-def print_summary(s: dict, out=sys.stdout) -> None:
+def print_summary(s: dict, out=None) -> None:
+    out = out or sys.stdout
     print(f"ardesk {s['command']}: " + ("dry run, nothing written" if s.get("dry_run") else
                                         ("written" if s.get("written") else "nothing to write")), file=out)
     print(f"  invoices issued     {s.get('invoices_issued', 0)}", file=out)
@@ -124,14 +206,31 @@ def print_summary(s: dict, out=sys.stdout) -> None:
         print(f"  waiting on Review   {s['review_waiting']} (decide them, then apply-review)", file=out)
     for d in s.get("deposit_slips") or ():
         print(f"  deposit slip        {d['deposit_id']}: {d['items']} item(s), {d['currency']} {d['total']}", file=out)
+    if "invoices_previewed" in s:
+        print(f"  invoices previewed  {s['invoices_previewed']}; delivery stopped for {s['delivery_stopped']} "
+              "(see the Proof tab)", file=out)
+    if s.get("proof_pdf"):
+        print(f"  proof PDF           {s['proof_pdf']} ({s['proof_pdf_pages']} pages)", file=out)
     for pdf in s.get("deposit_pdfs") or ():
         print(f"  printed             {pdf}", file=out)
+    from .app import COLLECTIONS_COUNTS
+    for key, label in COLLECTIONS_COUNTS:
+        if key in s:
+            print(f"  {label:<28}{s[key]}", file=out)
     for cur, v in (s.get("ar_balance") or {}).items():
         print(f"  open AR             {cur} {v}", file=out)
     print(f"  journal balanced    {'yes' if s.get('journal_balanced') else 'NO'}", file=out)
     print(f"  subledger = control {'yes' if s.get('subledger_equals_control') else 'NO'}", file=out)
+    for line in s.get("file_accounting") or ():
+        print(f"  file                {line}", file=out)
     if s.get("rows_added"):
         print("  rows added          " + ", ".join(f"{k} {v}" for k, v in s["rows_added"].items()), file=out)
+    if s.get("command") == "import":
+        print(f"  customers added     {s.get('customers_added', 0)}", file=out)
+        print(f"  open items added    {s.get('items_added', 0)}  (already there {s.get('items_already_there', 0)}, "
+              f"paid and skipped {s.get('paid_items_skipped', 0)}); opening date {s.get('opening_date')}", file=out)
+        for line in s.get("check") or ():
+            print(f"  check: {line}", file=out)
     for n in s.get("notes", [])[:10]:
         print(f"  note: {n}", file=out)
     if len(s.get("notes", [])) > 10:
@@ -173,27 +272,152 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _finish(result, args)
         from . import app
         from .io.fileadapter import FileWorkbook
+        profile = None
+        if getattr(args, "bank_profile", None) is not None:
+            from .bank import ProfileError, load_profiles
+            try:
+                profile = load_profiles(args.bank_profile)
+            except ProfileError as exc:
+                print(f"ardesk: --profile {exc}", file=sys.stderr)
+                return EXIT_ERROR
         port = FileWorkbook(args.workbook)
+        if args.command == "import":
+            from .io.exports import ExportFileError
+            try:
+                result = app.import_books(port, args.customers, args.open_invoices, fmt=args.export_format,
+                                          mapping=args.mapping, opening_date=args.opening_date, dry_run=args.dry_run)
+            except ExportFileError as exc:
+                print(f"ardesk: {exc}", file=sys.stderr)
+                return EXIT_ERROR
+            return _finish(result, args)
+        if args.command == "send":
+            from .delivery.send import send
+            res = send(port, args.workbook.resolve().parent, kind=args.kind, period=args.period,
+                       dry_run=args.dry_run, resend=args.resend)
+            return _finish_send(res, args)
+        if args.command == "bill" and args.preview:
+            args.command = "preview"
+        if args.command == "verify":
+            return _verify(port, args)
+        if args.command == "recover":
+            with port.locked():
+                return _recover(port, args)
         tick, close = _progress(not args.json and sys.stderr.isatty())
         try:
-            result = app.run(port, args.command, period=getattr(args, "period", None),
-                             as_of=getattr(args, "as_of", None), bank_files=getattr(args, "bank", ()),
-                             bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick,
-                             processor_files=getattr(args, "processor", ()),
-                             lenient_balances=getattr(args, "lenient_balances", False),
-                             deposit_date=getattr(args, "deposit_date", None))
+            with nullcontext() if args.dry_run else port.locked():
+                result = app.run(port, args.command, period=getattr(args, "period", None),
+                                 as_of=getattr(args, "as_of", None), bank_files=getattr(args, "bank", ()),
+                                 bank_format=getattr(args, "bank_format", None), dry_run=args.dry_run, progress=tick,
+                                 processor_files=getattr(args, "processor", ()),
+                                 lenient_balances=getattr(args, "lenient_balances", False),
+                                 deposit_date=getattr(args, "deposit_date", None),
+                                 issue_date=getattr(args, "issue_date", None), bank_profile=profile,
+                                 workbook_folder=args.workbook.resolve().parent,
+                                 credit_request=_credit_request(args),
+                                 customer=getattr(args, "customer", None) if args.command == "card" else None)
         finally:
             close()
-        if result.written and result.deposit_slips:
-            from .documents.deposit_slip import write_slip
-            company = result.summary.get("company", "")
-            result.summary["deposit_pdfs"] = [
-                str(write_slip(args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf"), s, company))
-                for s in result.deposit_slips]
+        if args.command == "deposit" and not args.dry_run and not result.problems:
+            result.summary["deposit_pdfs"] = _print_slips(port, args, result.summary.get("company", ""))
+        if result.proof and not args.dry_run:
+            from .delivery.proof import write_proof_pdf
+            from .documents.settings import read_document_settings
+            ds, _ = read_document_settings(port.read_settings(), args.workbook.resolve().parent)
+            out = args.workbook.with_name(f"{args.workbook.stem}-proof-{result.summary['period']}.pdf")
+            result.summary["proof_pdf_pages"] = write_proof_pdf(out, result.proof, ds)
+            result.summary["proof_pdf"] = str(out)
         return _finish(result, args)
+    except argparse.ArgumentTypeError as exc:
+        print(f"ardesk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except (WorkbookError, FileExistsError, OSError) as exc:
         print(f"ardesk: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:       # never a traceback: say what broke and that nothing was written
+        print(f"ardesk: could not run {args.command}: {type(exc).__name__}: {exc}. Nothing was posted "
+              "unless the run said 'written' (`ardesk verify` tells); keep the files that caused it and report "
+              "this message.", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _print_slips(port, args, company: str) -> list[str]:
+    """Print each slip on the Deposits tab that has no PDF yet (a failed print is retried), or the one asked for."""
+    from . import app
+    from .documents.deposit_slip import write_slip
+    from .io.port import WorkbookError
+    slips = app.deposit_slips_on_file(port)
+    if args.reprint:
+        slips = [s for s in slips if s.deposit_id == args.reprint]
+        if not slips:
+            raise WorkbookError(f"no deposit slip {args.reprint!r} on the Deposits tab of {args.workbook.name}")
+    printed = []
+    for s in slips:
+        pdf = args.workbook.with_name(f"{args.workbook.stem}-{s.deposit_id}.pdf")
+        if args.reprint or not pdf.exists():
+            printed.append(str(write_slip(pdf, s, company)))
+    return printed
+
+
+def _verify(port, args) -> int:
+    problems = port.check_books()
+    chk = port.last_check
+    if args.json:
+        print(json.dumps({"command": "verify", "problems": [str(p) for p in problems],
+                          "run_log": chk.history is not None}, indent=2))
+    elif problems:
+        print(f"ardesk verify: {len(problems)} problem(s) in the posted rows of {args.workbook.name}:")
+        for p in problems:
+            print(f"  - {p}")
+    elif chk.history is None:
+        print(f"ardesk verify: no run log beside {args.workbook.name} yet (the first posting run starts one); "
+              "the ledgers match the chain heads anchored on the Audit tab")
+    else:
+        counts = ", ".join(f"{t[3:]} {len(rows)}" for t, rows in chk.actual.items() if rows)
+        print(f"ardesk verify: every posted row is as posted ({counts})")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _recover(port, args) -> int:
+    chk, changes = port.recover()
+    put_back = {k[3:]: len(v) for k, v in changes.appends.items()}
+    left = port.check_books() if not changes.is_empty() else chk.problems
+    if args.json:
+        print(json.dumps({"command": "recover", "runs": [r["id"] for r in chk.lost], "rows_put_back": put_back,
+                          "problems": [str(p) for p in left]}, indent=2))
+    else:
+        if chk.lost:
+            print(f"ardesk recover: {len(chk.lost)} run(s) put back: "
+                  + "; ".join(f"{r.get('command')} by {r.get('user')} at {r.get('at')}" for r in chk.lost))
+            print("  rows put back     " + ", ".join(f"{k} {v}" for k, v in put_back.items()))
+        else:
+            print(f"ardesk recover: no posted run is missing from {args.workbook.name}")
+        for p in left:
+            print(f"  - {p}")
+    return EXIT_PROBLEMS if left else EXIT_OK
+
+
+def print_send_summary(s: dict, out=sys.stdout) -> None:
+    print(f"ardesk send {s['kind']}: " + ("dry run, nothing sent or written" if s.get("dry_run") else
+                                          ("written" if s.get("written") else "nothing to write")), file=out)
+    print(f"  documents rendered  {s['documents_rendered']}", file=out)
+    print(f"  documents sent      {s['documents_sent']}  (failed {s['failed']}, drafts {s.get('drafts', 0)})",
+          file=out)
+    print(f"  print batch pages   {s['print_batch_pages']}" + (f"  {s['print_batch']}" if s.get("print_batch")
+                                                                 else ""), file=out)
+    for n in s.get("notes", [])[:10]:
+        print(f"  note: {n}", file=out)
+    if s.get("problems"):
+        print(f"  {len(s['problems'])} problem(s); those documents were not sent:", file=out)
+        for p in s["problems"]:
+            print(f"  - {p}", file=out)
+
+
+def _finish_send(res, args) -> int:
+    if args.json:
+        print(json.dumps(res.summary, default=str, indent=2))
+    else:
+        print_send_summary(res.summary)
+    return EXIT_PROBLEMS if res.problems else EXIT_OK
 
 
 def _finish(result, args) -> int:

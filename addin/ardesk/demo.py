@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -68,7 +69,7 @@ def _customers(rng: random.Random, n: int) -> tuple[list[tuple], list[DemoCustom
         email = "" if rng.random() < 0.1 else f"ap@{name.split()[0].lower()}{i}.example"
         rows.append((cid, name, email or None, f"{rng.randint(1, 200)} {rng.choice(WORDS)} Street, {town}", pc,
                      country, terms, Decimal(rate), currency, Decimal(rng.choice((5000, 10000, 25000, 50000))),
-                     status, iban))
+                     status, iban, None))
         people.append(DemoCustomer(cid, name, currency, terms, rng.choice(BEHAVIOURS), iban))
     return rows, people
 
@@ -80,7 +81,7 @@ def _charges(rng: random.Random, people: list[DemoCustomer], first: date) -> lis
     def add(cid, item, desc, qty, price, freq, start, end=None):
         nonlocal n
         n += 1
-        rows.append((f"CH{n:05d}", cid, item, desc, Decimal(qty), Decimal(price), freq, start, end))
+        rows.append((f"CH{n:05d}", cid, item, desc, Decimal(qty), Decimal(price), freq, start, end, None))
 
     for c in people:
         item, desc, price = rng.choice(PLANS)
@@ -168,6 +169,39 @@ def _must(result: app.RunResult) -> app.RunResult:
     return result
 
 
+def refuse_unless_demo(path: Path) -> None:
+    """An existing file is replaced only when it is a demo workbook: every Audit row made by the demo."""
+    from .io.port import WorkbookError
+    try:
+        audit = FileWorkbook(path).read_tables(["tblAudit"])["tblAudit"]
+        users = {row[audit.index("User")] for row in audit.rows if not audit.is_blank(row)}
+    except WorkbookError:
+        users = set()
+    if users != {"demo"}:
+        raise FileExistsError(f"{path} already exists and is not a demo workbook made by ardesk demo; "
+                              "ardesk demo never overwrites a workbook: give another file name")
+
+
+def remove_demo(path: Path) -> None:
+    """The old demo workbook, its backup and its run log."""
+    from .io.runlog import folder_for
+    path.unlink()
+    bak = path.with_name(f"{path.stem}.bak{path.suffix}")
+    if bak.exists():
+        bak.unlink()
+    shutil.rmtree(folder_for(path), ignore_errors=True)
+# A dunning policy to try `ardesk dunning` on: a friendly e-mail, a letter with a fee, interest at a contract
+# rate and the statutory compensation, then a call.
+DUNNING_LEVELS = [
+    # Policy Level DaysPastDue MinAmount Fee InterestBasis ContractRate Compensation Channel Template Currency
+    ("standard", 1, -3, None, None, "none", None, "none", "e-mail", "friendly-reminder", None),
+    ("standard", 2, 14, Decimal("10.00"), Decimal("5.00"), "contract", Decimal("0.08"), "statutory", "letter",
+     "reminder-letter", None),
+    ("standard", 3, 45, Decimal("10.00"), Decimal("10.00"), "contract", Decimal("0.08"), "none", "call task",
+     "call-script", None),
+]
+
+
 def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, period: str | None = None,
                seed: int = 2026, dry_run: bool = False, today: date | None = None,
                progress: Callable[[str], None] | None = None) -> app.RunResult:
@@ -180,16 +214,15 @@ def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, p
     first = add_months(last_start, -2)
     months = [period_of(first), period_of(add_months(first, 1))]
     if path.exists():
-        path.unlink()
-        bak = path.with_name(f"{path.stem}.bak{path.suffix}")
-        if bak.exists():
-            bak.unlink()
+        refuse_unless_demo(path)
+        remove_demo(path)
     # The history is run in memory through the same library calls, then written once.
     mem = MemoryWorkbook({"Period": period})
     rows, people = _customers(rng, customers)
     ch = Changes()
     ch.append("tblCustomers", rows)
     ch.append("tblCharges", _charges(rng, people, first))
+    ch.append("tblDunningLevels", DUNNING_LEVELS)
     mem.write(ch)
     by_id = {p.id: p for p in people}
     clock = datetime.combine(first, datetime.min.time()).replace(hour=9)

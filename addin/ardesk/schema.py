@@ -73,12 +73,56 @@ def number_formats(table: str, header: Sequence[str]) -> list[str | None]:
     return out
 
 
+def money_format(currency: str) -> str:
+    """The number format of an amount in ``currency``, with that currency's decimals (JPY 0, BHD 3):
+    what the cell shows is what is booked."""
+    from .core.money import exponent
+    e = exponent(currency)
+    body = "#,##0." + "0" * e if e else "#,##0"
+    return f"{body};[Red]-{body}"
+
+
+def row_number_formats(table: str, header: Sequence[str], rows: Sequence[Sequence[object]]
+                       ) -> list[tuple[int, int, int, str]]:
+    """Where each number format goes when ``rows`` are written under ``header``: (first row, last row,
+    column, format), rows and columns counted from 0 within ``rows``, consecutive rows that share a
+    format joined into one range.  Money columns take the format of the row's currency
+    (:func:`money_format`; the Currency column, two decimals where it is blank or missing); a cell
+    left empty gets no format.  Both workbook adapters write formats from this."""
+    fmts = number_formats(table, header)
+    cur_ix = list(header).index("Currency") if "Currency" in header else None
+    money = {j for j, f in enumerate(fmts) if f == NUMBER_FORMATS[MONEY]}
+    out: list[tuple[int, int, int, str]] = []
+    for j, fmt in enumerate(fmts):
+        if fmt is None:
+            continue
+        run: list = []                      # [first, last, format] of the run being built
+        for i, row in enumerate(rows):
+            if j >= len(row) or row[j] is None:
+                f = None
+            elif j in money and cur_ix is not None and cur_ix < len(row):
+                f = money_format(str(row[cur_ix] or ""))
+            else:
+                f = fmt
+            if run and f == run[2] and i == run[1] + 1:
+                run[1] = i
+                continue
+            if run:
+                out.append((run[0], run[1], j, run[2]))
+            run = [i, i, f] if f is not None else []
+        if run:
+            out.append((run[0], run[1], j, run[2]))
+    return out
+
+
 def C(name, kind=TEXT, required=False, choices=(), width=14, note=""):
     return Column(name, kind, required, tuple(choices), width, note)
 
 
 FREQUENCIES = ("once", "monthly", "quarterly", "annual")
 CUSTOMER_STATUS = ("active", "hold", "inactive")
+DELIVERY_CHANNELS = ("email", "post", "email+post")
+EINVOICE_FORMATS = ("none", "factur-x", "xrechnung", "peppol")
 METHODS = ("check", "cash", "transfer", "card", "direct debit", "other")
 
 CUSTOMERS = TableDef("tblCustomers", "Customers", (
@@ -94,6 +138,13 @@ CUSTOMERS = TableDef("tblCustomers", "Customers", (
     C("CreditLimit", MONEY, width=12),
     C("Status", CHOICE, True, CUSTOMER_STATUS, width=9),
     C("BankAccount", TEXT, width=24, note="IBAN or account the customer pays from"),
+    C("City", TEXT, width=16),
+    C("Locale", TEXT, width=8, note="language and country for documents, e.g. de_DE, fr_CH, ar_EG; blank: en_GB"),
+    C("Delivery", CHOICE, False, DELIVERY_CHANNELS, width=10, note="blank: e-mail when there is one, else post"),
+    C("EInvoice", CHOICE, False, EINVOICE_FORMATS, width=10, note="structured e-invoice sent with the PDF; blank: none"),
+    C("VatID", TEXT, width=16, note="EU VAT ID with its country prefix, e.g. BE0403170701"),
+    C("BuyerReference", TEXT, width=22, note="buyer reference or Leitweg-ID (XRechnung)"),
+    C("PeppolEndpoint", TEXT, width=22, note="Peppol participant ID as scheme:value, e.g. 0208:0123456789"),
 ), "input", key="CustomerID", note="One row per customer.")
 
 CHARGES = TableDef("tblCharges", "Charges", (
@@ -106,6 +157,7 @@ CHARGES = TableDef("tblCharges", "Charges", (
     C("Frequency", CHOICE, True, FREQUENCIES, width=11),
     C("StartDate", DATE, True, width=11),
     C("EndDate", DATE, width=11, note="blank: open-ended"),
+    C("IssueDate", DATE, width=11, note="one-off charge: invoiced on its own, dated this day"),
 ), "input", key="ChargeID", note="Recurring and one-off charges.")
 
 RECEIPTS = TableDef("tblReceipts", "Receipts", (
@@ -166,7 +218,8 @@ PAYMENTS = TableDef("tblPayments", "Payments", (
     C("PayerAccount", TEXT, width=24, note="the account the money came from; teaches the matcher who pays from it"),
 ), "ledger", key="PaymentID")
 
-ALLOCATION_KINDS = ("applied", "credit", "suspense", "credit applied", "write-off", "suspense cleared")
+ALLOCATION_KINDS = ("applied", "credit", "suspense", "credit applied", "write-off", "suspense cleared",
+                    "credit note", "credit note to credit", "refund")
 ALLOCATIONS = TableDef("tblAllocations", "Allocations", (
     C("AllocationID", ID, True, width=12),
     C("Date", DATE, True, width=11),
@@ -217,7 +270,23 @@ AGING = TableDef("tblAging", "Aging", (
     C("Currency", TEXT, width=9),
     # bucket columns are added from Settings by the aging report
     C("Total", MONEY, width=12),
-), "report", anchor="A4", note="Open items per customer by days past due.")
+    C("AvgDaysToPay", DECIMAL, width=12, note="paid invoices: average of paid date - issue date"),
+    C("AvgDaysLate", DECIMAL, width=12, note="paid invoices: average of paid date - due date (0 if on time)"),
+), "report", anchor="A4", note="Open items per customer by days past due, and how fast the customer pays.")
+
+PAID_INVOICES = TableDef("tblPaidInvoices", "PaidInvoices", (
+    C("InvoiceNo", ID, width=16),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=30),
+    C("Currency", TEXT, width=9),
+    C("Total", MONEY, width=12),
+    C("IssueDate", DATE, width=11),
+    C("DueDate", DATE, width=11),
+    C("PaidDate", DATE, width=11, note="the day the last of it was applied"),
+    C("DaysToPay", INT, width=10, note="paid date - issue date"),
+    C("DaysLate", INT, width=9, note="paid date - due date; 0 when paid on time"),
+    C("SettledBy", TEXT, width=22, note="cash applied, credit applied, suspense cleared, write-off"),
+), "report", anchor="A4", note="Every invoice paid in full by the report date.")
 
 SUMMARY = TableDef("tblSummary", "Summary", (
     C("Section", TEXT, width=14),
@@ -235,6 +304,21 @@ RECONCILIATION = TableDef("tblReconciliation", "Reconciliation", (
     C("Amount", MONEY, width=14),
     C("Note", TEXT, width=70),
 ), "report", anchor="A4")
+
+AGING_TOTALS = TableDef("tblAgingTotals", "AgingTotals", (
+    C("Currency", TEXT, width=9),
+    # bucket columns are added from Settings, as on Aging
+    C("Total", MONEY, width=12),
+), "report", anchor="A4", note="Open items by days past due, one row per currency; the aging chart draws it.")
+
+TRENDS = TableDef("tblTrends", "Trends", (
+    C("Month", TEXT, width=9),
+    C("Currency", TEXT, width=9),
+    C("Invoiced", MONEY, width=14),
+    C("Collected", MONEY, width=14),
+    C("ClosingAR", MONEY, width=14, note="AR control account at the month's end"),
+    C("DSO", DECIMAL, width=8, note="standard: closing AR x days / credit sales"),
+), "report", anchor="A4", note="The last 12 months in the base currency; the invoiced/collected and DSO charts draw it.")
 
 REVIEW_DECISIONS = ("confirm", "assign", "suspense")
 REVIEW = TableDef("tblReview", "Review", (
@@ -294,13 +378,255 @@ SETTLEMENTS = TableDef("tblSettlements", "Settlements", (
     C("Note", TEXT, width=50),
 ), "ledger", note="Bank lines and processor rows that are not receipts: deposits, payouts, card fees, refunds.")
 
+PROOF = TableDef("tblProof", "Proof", (
+    C("Period", TEXT, width=9),
+    C("InvoiceNo", ID, width=16),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=28),
+    C("Lines", INT, width=7),
+    C("Currency", TEXT, width=9),
+    C("Net", MONEY, width=12),
+    C("Tax", MONEY, width=11),
+    C("Total", MONEY, width=12),
+    C("Channel", TEXT, width=14, note="e-mail, post, and the e-invoice format"),
+    C("StopsDelivery", TEXT, width=50, note="what keeps this invoice from reaching the customer"),
+    C("InputsHash", ID, width=20, note="Customers, Charges, Settings and issued numbers as previewed"),
+), "report", anchor="A4", note="What the next billing run would issue; Bill period issues it when no input changed.")
+
+DOCUMENT_KINDS = ("invoice", "credit note", "statement", "letter")
+DOCUMENTS = TableDef("tblDocuments", "Documents", (
+    C("DocumentNo", ID, True, width=22),
+    C("Kind", CHOICE, True, DOCUMENT_KINDS, width=11),
+    C("CustomerID", ID, True, width=12),
+    C("Date", DATE, True, width=11),
+    C("Currency", TEXT, width=9),
+    C("Total", MONEY, width=12),
+    C("File", TEXT, width=28, note="the archived PDF, in the documents folder"),
+    C("SHA256", ID, width=20),
+    C("XmlFile", TEXT, width=28, note="the e-invoice, when one was made"),
+    C("XmlSHA256", ID, width=20),
+    C("Format", TEXT, width=10),
+    C("ArchivedAt", DATETIME, width=19),
+), "ledger", key="DocumentNo", note="Every document issued, archived once with its SHA-256.")
+
+DELIVERY_STATUS = ("sent", "failed", "bounced", "printed", "drafted")
+DELIVERIES = TableDef("tblDeliveries", "Deliveries", (
+    C("DocumentNo", ID, True, width=22),
+    C("Kind", TEXT, width=11),
+    C("Channel", TEXT, width=8, note="email, post or draft"),
+    C("Address", TEXT, width=30, note="e-mail address, or the print batch file"),
+    C("MessageID", TEXT, width=36),
+    C("Status", CHOICE, True, DELIVERY_STATUS, width=9),
+    C("Error", TEXT, width=50),
+    C("At", DATETIME, width=19),
+    C("User", TEXT, width=12),
+), "ledger", note="Each document x recipient delivered or tried: sent only once the server accepted it.")
+
+CREDIT_ACTIONS = ("credit note", "void", "write-off", "refund")
+CREDIT_NOTES = TableDef("tblCreditNotes", "CreditNotes", (
+    C("Date", DATE, True, width=11),
+    C("Action", CHOICE, True, CREDIT_ACTIONS, width=11,
+      note="credit note; void (an unpaid invoice, credited in full); write-off (bad debt); refund of customer credit"),
+    C("InvoiceNo", ID, width=16, note="the invoice credited, voided or written off"),
+    C("CustomerID", ID, width=12, note="refund: the customer whose credit is paid back"),
+    C("Lines", TEXT, width=10, note="credit these invoice line numbers (e.g. 1,3); blank: the amount or all"),
+    C("Amount", MONEY, width=12, note="tax included; blank: the whole invoice, open balance or credit"),
+    C("Currency", TEXT, width=9, note="blank: the invoice's or customer's"),
+    C("Reason", TEXT, True, width=40),
+    C("PaymentRef", TEXT, width=20, note="refund: the reference of the payment sent"),
+    C("DocumentNo", ID, width=16, note="filled by ardesk when the row is processed; leave blank"),
+), "input", note="Credit notes, voids, write-offs and refunds to issue; a row with a DocumentNo is done.")
+
+DISPUTE_REASONS = ("price", "quantity", "quality", "not received", "duplicate", "other")
+DISPUTE_STATUS = ("open", "under review", "credited", "rejected")
+DISPUTES = TableDef("tblDisputes", "Disputes", (
+    C("DisputeID", ID, True, width=10),
+    C("Date", DATE, True, width=11),
+    C("InvoiceNo", ID, True, width=16),
+    C("Amount", MONEY, True, width=12, note="the disputed part of the invoice, tax included"),
+    C("ReasonCode", CHOICE, True, DISPUTE_REASONS, width=12),
+    C("Status", CHOICE, True, DISPUTE_STATUS, width=12,
+      note="open / under review: not dunned; credited: a credit note is issued; rejected: dunned again"),
+    C("Owner", TEXT, width=12),
+    C("Notes", TEXT, width=40),
+    C("CreditNoteNo", ID, width=16, note="filled by ardesk when the credit note is issued"),
+), "input", key="DisputeID", note="Disputed invoices: the disputed amount is not dunned.")
+
+INTEREST_BASES = ("none", "contract", "EU", "DE", "FR", "UK")
+CHANNELS = ("e-mail", "letter", "call task")
+DUNNING_LEVELS = TableDef("tblDunningLevels", "DunningLevels", (
+    C("Policy", ID, True, width=12),
+    C("Level", INT, True, width=7),
+    C("DaysPastDue", INT, True, width=10, note="negative: a friendly reminder before the due date"),
+    C("MinAmount", MONEY, width=11, note="dun only when this much is past due"),
+    C("Fee", MONEY, width=10, note="a fee per letter, charged on a separate invoice"),
+    C("InterestBasis", CHOICE, True, INTEREST_BASES, width=12,
+      note="EU, FR: ECB rate + 8 / + 10 points; DE: base rate + 9; UK: BoE base rate + 8; contract: ContractRate"),
+    C("ContractRate", RATE, width=10, note="annual rate for the contract basis"),
+    C("Compensation", CHOICE, width=12, choices=("none", "statutory"),
+      note="statutory: EUR 40 per invoice (2011/7/EU art. 6); GBP 40/70/100 by debt size (UK Act s.5A)"),
+    C("Channel", CHOICE, True, CHANNELS, width=10),
+    C("Template", TEXT, True, width=20, note="the letter or e-mail template"),
+    C("Currency", TEXT, width=9, note="currency of MinAmount and Fee; blank: base currency"),
+), "input", note="Dunning policies: ordered levels, the next level applies when an item is that many days past due.")
+
+DUNNING_CUSTOMERS = TableDef("tblDunningCustomers", "DunningCustomers", (
+    C("CustomerID", ID, True, width=12),
+    C("Policy", ID, True, width=12, note="a Policy on DunningLevels, or none: this customer is never dunned"),
+    C("Note", TEXT, width=40),
+), "input", key="CustomerID", note="Customers dunned by a policy other than the default on Settings.")
+
+REFERENCE_RATES = TableDef("tblReferenceRates", "ReferenceRates", (
+    C("Basis", CHOICE, True, ("EU", "DE", "FR", "UK"), width=8),
+    C("From", DATE, True, width=11, note="first day of the half year (1 January or 1 July)"),
+    C("Rate", RATE, True, width=9, note="the reference rate in force for the half year"),
+    C("Source", TEXT, width=40),
+), "input", note="Reference rates for statutory late-payment interest, one row per basis and half year.")
+
+DUNNING = TableDef("tblDunning", "Dunning", (
+    C("AsOf", DATE, width=11),
+    C("Row", TEXT, width=7, note="item or letter"),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=26),
+    C("Currency", TEXT, width=9),
+    C("InvoiceNo", ID, width=16),
+    C("DueDate", DATE, width=11),
+    C("DaysPastDue", INT, width=9),
+    C("Open", MONEY, width=12),
+    C("Disputed", MONEY, width=11),
+    C("Level", INT, width=7),
+    C("Fee", MONEY, width=10),
+    C("Interest", MONEY, width=10),
+    C("Compensation", MONEY, width=12),
+    C("Total", MONEY, width=12),
+    C("Channel", TEXT, width=10),
+    C("Template", TEXT, width=18),
+    C("Computation", TEXT, width=60, note="how the interest was worked out"),
+    C("Exclude", TEXT, width=8, note="type x to leave this item or letter out of Issue dunning"),
+), "report", anchor="A4", note="Dunning proposals of the last run, for review before Issue dunning.")
+
+DUNNING_HISTORY = TableDef("tblDunningHistory", "DunningHistory", (
+    C("Date", DATE, True, width=11),
+    C("LetterID", ID, True, width=14),
+    C("CustomerID", ID, True, width=12),
+    C("InvoiceNo", ID, True, width=16),
+    C("Level", INT, True, width=7),
+    C("Amount", MONEY, True, width=12, note="open and not disputed when dunned"),
+    C("Currency", TEXT, True, width=9),
+    C("Fee", MONEY, width=10),
+    C("Interest", MONEY, width=10),
+    C("InterestTo", DATE, width=11, note="interest charged up to this day"),
+    C("Compensation", MONEY, width=12),
+    C("FeeInvoiceNo", ID, width=16, note="the invoice that charges fee, interest and compensation"),
+    C("Channel", TEXT, width=10),
+    C("Template", TEXT, width=18),
+), "ledger", note="Every item dunned, at which level, and what was charged for it.")
+
+PLAN_STATUS = ("active", "completed", "broken")
+PAYMENT_PLANS = TableDef("tblPaymentPlans", "PaymentPlans", (
+    C("PlanID", ID, True, width=10),
+    C("CustomerID", ID, True, width=12),
+    C("Currency", TEXT, width=9, note="blank: the customer's"),
+    C("Date", DATE, True, width=11, note="the day the plan is agreed: what is open then goes on the plan"),
+    C("FirstDue", DATE, True, width=11),
+    C("Count", INT, True, width=7, note="number of instalments"),
+    C("MonthsBetween", INT, width=9, note="blank: 1"),
+    C("Rate", RATE, width=8, note="annual interest rate; blank: none"),
+    C("Balance", MONEY, width=12, note="filled by ardesk: the balance put on the plan"),
+    C("InterestInvoice", ID, width=16, note="filled by ardesk: the invoice charging the plan's interest"),
+    C("Status", TEXT, width=10, note="filled by ardesk: active, completed or broken"),
+    C("Paid", MONEY, width=12, note="filled by ardesk"),
+    C("NextDue", DATE, width=11, note="filled by ardesk"),
+), "input", key="PlanID", note="Payment plans; ardesk fills the schedule on Instalments and keeps the state here.")
+
+INSTALMENTS = TableDef("tblInstalments", "Instalments", (
+    C("PlanID", ID, True, width=10),
+    C("No", INT, True, width=5),
+    C("DueDate", DATE, True, width=11),
+    C("Payment", MONEY, True, width=12),
+    C("Interest", MONEY, width=11),
+    C("Principal", MONEY, width=12),
+    C("Remaining", MONEY, width=12),
+    C("Currency", TEXT, True, width=9),
+), "ledger", note="The instalments of every payment plan, as set up.")
+
+NOTE_CHANNELS = ("call", "e-mail", "letter", "visit")
+CUSTOMER_NOTES = TableDef("tblCustomerNotes", "CustomerNotes", (
+    C("Date", DATE, True, width=11),
+    C("Clerk", TEXT, width=10),
+    C("CustomerID", ID, True, width=12),
+    C("InvoiceNo", ID, width=16, note="optional: the invoice the note is about"),
+    C("Channel", CHOICE, True, NOTE_CHANNELS, width=9),
+    C("Text", TEXT, True, width=50),
+    C("PromisedDate", DATE, width=11, note="the customer promised to pay by this day"),
+    C("PromisedAmount", MONEY, width=12, note="... this much (the customer's currency)"),
+    C("FollowUp", DATE, width=11, note="when to come back to it"),
+    C("Promise", TEXT, width=9, note="filled by ardesk: pending, kept or broken, from the receipts"),
+), "input", note="Calls, e-mails, letters and visits, with promises to pay and follow-up dates.")
+
+CUSTOMER_CARD = TableDef("tblCustomerCard", "Customer", (
+    C("Section", TEXT, width=12),
+    C("Item", TEXT, width=24),
+    C("Date", DATE, width=11),
+    C("Currency", TEXT, width=9),
+    C("Amount", MONEY, width=14),
+    C("Days", DECIMAL, width=8),
+    C("Note", TEXT, width=60),
+), "report", anchor="A4", note="One customer's account at a glance (Customer card for, on Settings).")
+
+CUSTOMER_HISTORY = TableDef("tblCustomerHistory", "CustomerHistory", (
+    C("At", DATETIME, True, width=19),
+    C("User", TEXT, width=12),
+    C("CustomerID", ID, True, width=12),
+    C("Field", TEXT, True, width=14, note="(created): the customer's details when first seen"),
+    C("OldValue", TEXT, width=30),
+    C("NewValue", TEXT, width=40),
+), "ledger", note="Every change to a customer's details, found at each run against the last recorded state.")
+
+CREDIT_HOLDS = TableDef("tblCreditHolds", "CreditHolds", (
+    C("Proposed", DATE, True, width=11),
+    C("CustomerID", ID, True, width=12),
+    C("Name", TEXT, width=26),
+    C("Currency", TEXT, width=9),
+    C("Balance", MONEY, width=12),
+    C("CreditLimit", MONEY, width=12),
+    C("OldestDays", INT, width=10),
+    C("Reason", TEXT, width=50),
+    C("Confirm", TEXT, width=8, note="type yes to put the customer on hold"),
+    C("Status", TEXT, width=12, note="filled by ardesk: on hold"),
+), "input", note="Customers proposed for a credit hold; confirmed ones are set to hold on Customers.")
+
+COLLECTIONS = TableDef("tblCollections", "Collections", (
+    C("Rank", INT, width=6),
+    C("CustomerID", ID, width=12),
+    C("Name", TEXT, width=26),
+    C("Currency", TEXT, width=9),
+    C("PastDue", MONEY, width=12),
+    C("OldestDays", INT, width=10, note="days past due of the oldest item"),
+    C("Score", MONEY, width=14, note="amount past due x days past due, summed over the items"),
+    C("Level", INT, width=7, note="the last dunning level reached"),
+    C("NextAction", TEXT, width=44),
+    C("ActionDate", DATE, width=11),
+    C("Disputes", INT, width=8, note="open disputes"),
+    C("OldestDispute", INT, width=12, note="days the oldest open dispute has been open"),
+    C("Signals", TEXT, width=50, note="promises, instalments and follow-ups"),
+), "report", anchor="A4", note="The collector's worklist: what to do today, ranked.")
+
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
-    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS)}
+    JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS, PAID_INVOICES,
+    AGING_TOTALS, TRENDS,
+    CREDIT_NOTES, DISPUTES, DUNNING_LEVELS, DUNNING_CUSTOMERS, REFERENCE_RATES, DUNNING, DUNNING_HISTORY, COLLECTIONS,
+    PAYMENT_PLANS, INSTALMENTS, CUSTOMER_NOTES, CUSTOMER_CARD, CUSTOMER_HISTORY, CREDIT_HOLDS,
+    PROOF, DOCUMENTS, DELIVERIES)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
-               "Reconciliation", "Audit", "Review", "Deposits", "Settlements")
+               "Reconciliation", "Audit", "Review", "Deposits", "Settlements", "PaidInvoices", "AgingTotals",
+               "Trends",
+               "CreditNotes", "Disputes", "DunningLevels", "DunningCustomers", "ReferenceRates", "Dunning", "DunningHistory",
+               "Collections", "PaymentPlans", "Instalments", "CustomerNotes", "Customer",
+               "CustomerHistory", "CreditHolds", "Proof", "Documents", "Deliveries")
 
 
 @dataclass(frozen=True)
@@ -329,6 +655,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AutoPostThreshold", "Auto-post matches with confidence from", DECIMAL, 0.90),
     Setting("LockedThrough", "Periods locked through", DATE, None, "nothing may be posted on or before this date"),
     Setting("BankInbox", "Bank file inbox folder", TEXT, "", "new files here are imported by Import bank file"),
+    Setting("BankCsvProfile", "Bank CSV profile file (JSON)", TEXT, "",
+            "your bank's CSV column mapping; a relative path is beside the workbook"),
+    Setting("MaxAmount", "Largest plausible amount", DECIMAL, 10_000_000,
+            "a receipt, bank line or invoice line above this is refused as a typing or file error"),
+    Setting("DateWindowDays", "Dates accepted around the period (days)", INT, 400,
+            "receipts and bank lines dated further before or after the current period are refused"),
+    Setting("MaxBankFileMB", "Largest bank file (MB)", DECIMAL, 20, "bigger bank or processor files are refused unread"),
+    Setting("RunLogFolder", "Run log folder", TEXT, "",
+            "blank: NAME.ardesk beside the workbook; every posting run is kept there (see ardesk recover)"),
     Setting("AcctAR", "Account: accounts receivable", TEXT, "1100"),
     Setting("AcctCash", "Account: bank", TEXT, "1000"),
     Setting("AcctUndeposited", "Account: undeposited funds", TEXT, "1050"),
@@ -339,6 +674,41 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AcctRevenue", "Account: revenue", TEXT, "4000"),
     Setting("AcctCardFees", "Account: card fees", TEXT, "6100"),
     Setting("AcctWriteOff", "Account: write-offs and discounts", TEXT, "6800"),
+    # documents and delivery
+    Setting("CompanyPostalCode", "Company postcode", TEXT, "1000"),
+    Setting("CompanyCity", "Company city", TEXT, "Brussels"),
+    Setting("CompanyCountry", "Company country (ISO 3166)", TEXT, "BE"),
+    Setting("CompanyEmail", "Company e-mail (sender)", TEXT, "billing@example.com"),
+    Setting("CompanyVATID", "Company VAT ID", TEXT, "BE0123456749"),
+    Setting("CompanyRegistration", "Company registration", TEXT, "", "register and number, printed in the footer"),
+    Setting("CompanyIBAN", "Company IBAN", TEXT, "BE68539007547034", "printed on documents and in the payment QR code"),
+    Setting("CompanyBIC", "Company BIC", TEXT, ""),
+    Setting("CompanyLogo", "Logo image file", TEXT, "", "PNG, JPEG or SVG; relative to the workbook's folder"),
+    Setting("FooterText", "Document footer", TEXT, ""),
+    Setting("EnvelopeLayout", "Envelope window", CHOICE, "din5008b", "din5008b (DIN 5008 form B) or us10 (US #10)"),
+    Setting("StatementType", "Statement type", CHOICE, "open-item", "open-item, balance-forward or activity"),
+    Setting("TemplatesFolder", "Templates folder", TEXT, "", "blank: the templates shipped with ardesk"),
+    Setting("DocumentsFolder", "Documents folder", TEXT, "documents", "archive of issued PDFs and XML; relative to the workbook's folder"),
+    Setting("SmtpHost", "SMTP server", TEXT, "", "ARDESK_SMTP_HOST overrides"),
+    Setting("SmtpPort", "SMTP port", INT, 587, "ARDESK_SMTP_PORT overrides"),
+    Setting("SmtpSecurity", "SMTP security", CHOICE, "starttls", "none, starttls or ssl; ARDESK_SMTP_SECURITY overrides"),
+    Setting("SmtpUser", "SMTP user", TEXT, "", "the password comes from ARDESK_SMTP_PASSWORD or the OS keyring, never the workbook"),
+    Setting("MailMode", "Deliver e-mail as", CHOICE, "send", "send, eml (drafts to open and send) or outlook (Outlook drafts, Windows)"),
+    Setting("AttachmentLimitMB", "Attachment size limit (MB)", DECIMAL, 10),
+    Setting("AcctOpeningBalance", "Account: opening balances", TEXT, "3900",
+            "the other side of the opening entry made by ardesk import"),
+    Setting("CEIMonths", "CEI over (months)", INT, 1, "the Summary's CEI covers this many months"),
+    Setting("DSOMonthDays", "Count-back DSO month days", CHOICE, "calendar",
+            "calendar (28 to 31 days) or 30 (every month 30 days)"),
+    Setting("CreditNoteFormat", "Credit note number format", TEXT, "CN-{year}-{seq:05d}",
+            "{year} = issue year, {seq} = the gapless credit note sequence"),
+    Setting("NextCreditNoteNumber", "Next credit note number", INT, 1),
+    Setting("DunningPolicy", "Default dunning policy", TEXT, "standard",
+            "the Policy on DunningLevels for customers not on DunningCustomers; none: no dunning"),
+    Setting("AcctLateFees", "Account: late fees and interest", TEXT, "4900"),
+    Setting("HoldDaysPastDue", "Hold when past due more than (days)", INT, None,
+            "customers with an item this many days past due are proposed on CreditHolds; blank: never"),
+    Setting("CardCustomer", "Customer card for", TEXT, "", "the customer ID the Customer card button shows"),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -10,7 +10,9 @@ ADDIN = ROOT / "addin"
 if str(ADDIN) not in sys.path:
     sys.path.insert(0, str(ADDIN))
 
-CORPUS = ROOT / ".." / "shared" / "corpus"
+# The shared corpus sits beside the checkout (../shared/corpus), or beside the folder of checkouts.
+CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus", ROOT.parents[1] / "shared" / "corpus")
+               if p.is_dir()), ROOT.parent / "shared" / "corpus")
 
 
 @pytest.fixture

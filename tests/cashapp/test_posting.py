@@ -164,3 +164,14 @@ def test_card_settlement_payout_and_refund(tmp_path):
     clearing = books.ledger.account_balance("1060")
     assert clearing["EUR"] == -40000          # refund paid out of the next payout
     assert run(wb, "receive", processor_files=[ref]).summary["refunds"] == 0
+
+
+def test_an_overpayment_on_a_quoted_invoice_is_credit_and_touches_no_other_invoice(tmp_path):
+    wb = workbook()
+    f = bank_csv(tmp_path / "b.csv", [
+        ("2026-03-02", "300.00", "Acme Bakery Ltd", "INV-2026-00002", "BE71096123456769")])
+    r = run(wb, "receive", bank_files=[f])
+    assert r.ok and r.summary["auto_posted"] == 1, r.problems
+    allocs = [(a["Kind"], a["InvoiceNo"], a["Amount"]) for a in table(wb, "tblAllocations")]
+    # INV-2026-00001 and -00003 are open and older than the receipt: the payer did not name them
+    assert allocs == [("applied", "INV-2026-00002", Decimal("242.00")), ("credit", None, Decimal("58.00"))]

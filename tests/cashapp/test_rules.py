@@ -29,8 +29,8 @@ def index():
 @pytest.mark.parametrize("text, how", [
     ("INV-2026-00042", EXACT), ("inv 2026 00042", EXACT), ("INV202600042", EXACT),
     ("RF18 5390 0754 7034", EXACT), ("INV2026-42", LOOSE), ("2026/0042", LOOSE), ("inv 42", LOOSE),
-    ("payment INV-2026-0042 thanks", LOOSE), ("INV-2026-00O42", TYPO), ("INV-2026-000042", LOOSE),
-    ("INV-2026-00942", TYPO),
+    ("payment INV-2026-0042 thanks", LOOSE), ("INV-2026-00O42", LOOSE), ("INV-2026-OOO42", LOOSE), ("INV-2026-000042", LOOSE),
+    ("INV-2026-00942", TYPO), ("Rechnung 42", LOOSE), ("Facture 2026-00042", LOOSE), ("Fattura n. 42", LOOSE),
 ])
 def test_reference_forms(text, how):
     ix = ReferenceIndex()
@@ -62,7 +62,7 @@ def test_reference_exact_amount_settles_is_certain():
 
 
 def test_reference_typo_is_less_certain_and_says_so():
-    p = rule_reference(inc("1000.00", "INV-2026-00O42"), index())
+    p = rule_reference(inc("1000.00", "INV-2026-00942"), index())
     assert p.invoice_nos == ("INV-2026-00042",) and p.confidence == 0.75
     assert "one character differs" in p.reason
 
@@ -145,3 +145,47 @@ def test_order_reference_before_payer_amount():
 def test_order_payer_amount_before_amount_only():
     p = propose(inc("333.33", account="BE71096123456769"), index())
     assert p.customer_id == "C0001" and p.rule.startswith("bank account")
+
+
+SHORT_BOOKS = [invoice(f"INV-2026-{n:05d}", "C0001", "100.00") for n in (713, 714, 715, 1191)] + [
+    invoice("INV-2026-00014", "C0002", "50.00"), invoice("INV-2026-00716", "C0003", "70.00")]
+
+
+def short_index():
+    return MatchIndex(ledger_of(SHORT_BOOKS), customers_of())
+
+
+@pytest.mark.parametrize("text, nos", [
+    ("INV-2026-00713 + 01191", (713, 1191)),
+    ("INV 713 + 1191", (713, 1191)),
+    ("Rechnung INV-2026-00713 und 1191", (713, 1191)),
+    ("INV 713 & 1191", (713, 1191)),
+    ("INV-2026-00713/714/715", (713, 714, 715)),
+    ("INV-2026-00713-715", (713, 714, 715)),
+    ("inv 2026-00713 to 715", (713, 714, 715)),
+    ("INV-2026-00713, inv 1191", (713, 1191)),
+])
+def test_short_second_and_third_numbers_after_a_full_one(text, nos):
+    found = short_index().refs.find(text)
+    assert [f.invoice_no for f in found] == [f"INV-2026-{n:05d}" for n in nos]
+    p = rule_reference(inc(f"{100 * len(nos)}.00", text, account="BE71096123456769"), short_index())
+    assert p.invoice_nos == tuple(f"INV-2026-{n:05d}" for n in nos) and p.confidence >= 0.95, p
+
+
+@pytest.mark.parametrize("text", [
+    "INV-2026-00713/14",            # 714, or INV-2026-00014 of another customer: not read
+    "INV-2026-00713, 12.03.2026",   # a date, not a number
+    "INV-2026-00713 - 717",         # 716 is not this customer's, 717 does not exist
+])
+def test_what_is_not_a_short_number_is_not_read(text):
+    assert [f.invoice_no for f in short_index().refs.find(text)] == ["INV-2026-00713"]
+
+
+@pytest.mark.parametrize("text, amount, nos", [
+    ("INV-2026-00713 + 01191", "150.00", (713, 1191)),
+    ("INV-2026-00713-715", "250.00", (713, 714, 715)),
+])
+def test_a_short_number_the_amount_does_not_confirm_goes_to_review(text, amount, nos):
+    p = rule_reference(inc(amount, text, account="BE71096123456769"), short_index())
+    assert p.invoice_nos == tuple(f"INV-2026-{n:05d}" for n in nos) and p.confidence < 0.9
+    assert "short number" in p.reason and amount in p.reason

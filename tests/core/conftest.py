@@ -10,8 +10,8 @@ from ardesk.io.memory import MemoryWorkbook
 
 
 def customer(cid, name, terms=30, rate="0.21", currency="EUR", status="active", bank=None):
-    #       CustomerID Name Email Address PostalCode Country TermsDays TaxRate Currency CreditLimit Status BankAccount
-    return (cid, name, None, None, None, None, terms, D(rate), currency, None, status, bank)
+    #       CustomerID Name Email Address PostalCode Country TermsDays TaxRate Currency CreditLimit Status BankAccount VatID
+    return (cid, name, None, None, None, None, terms, D(rate), currency, None, status, bank, None)
 
 
 def charge(chid, cid, price, freq="monthly", start=date(2026, 1, 1), end=None, qty=1, item="PLAN"):

@@ -107,10 +107,13 @@ def test_editing_a_posted_receipt_is_refused():
 
 def test_credit_is_applied_to_the_next_invoice():
     wb, _ = _billed([receipt(date(2026, 10, 5), "250.00", "Acme Bakery", "INV-2026-00001")])
-    # 250 paid: Sep 100 + Oct 100 applied, 50 credit; November's invoice takes the credit
+    # 250 paid for the quoted Sep invoice: 100 applied to it, 150 credit (the October invoice the
+    # payer did not name stays open); November's invoice takes 100 of the credit
+    applied = [(x["InvoiceNo"], x["Amount"]) for x in _allocs(wb) if x["Kind"] in ("applied", "credit")]
+    assert applied == [("INV-2026-00001", D("100.00")), (None, D("150.00"))]
     assert app.run(wb, "bill", period="2026-11").ok
     res = app.run(wb, "receive")
     credit_applied = [x for x in _allocs(wb) if x["Kind"] == "credit applied"]
     assert [(x["InvoiceNo"], x["Amount"], x["Date"]) for x in credit_applied] == [
-        ("INV-2026-00005", D("50.00"), date(2026, 11, 1))]
+        ("INV-2026-00005", D("100.00"), date(2026, 11, 1))]
     assert res.summary["subledger_equals_control"] and res.summary["journal_balanced"]

@@ -11,7 +11,9 @@ balance plus its lines does not give its closing balance is a broken file too
 """
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 from . import csvprofile
@@ -21,7 +23,7 @@ from .model import BankFileError, BankLine, Statement, check_balances, fingerpri
 from .processors import ProcessorPayout, ProcessorReport, ProcessorTransaction
 from .sanitize import is_formula_like, mask_card_numbers
 
-__all__ = ["BankFileError", "BankLine", "Statement", "read_statement", "read_processor", "check_balances",
+__all__ = ["BankFileError", "BankLine", "Statement", "read_statement", "read_statements", "read_processor", "check_balances",
            "fingerprint_lines", "detect_format", "FORMATS", "PROCESSOR_FORMATS", "CsvProfile", "ProfileError",
            "BUILTIN_PROFILES", "load_profiles", "ProcessorReport", "ProcessorTransaction", "ProcessorPayout",
            "mask_card_numbers", "is_formula_like"]
@@ -81,16 +83,85 @@ def detect_format(raw: bytes) -> str | None:
     return None
 
 
+def read_statements(path: str | Path, fmt: str | None = None, currency: str = "EUR", *,
+                    profile: "CsvProfile | dict[str, CsvProfile] | None" = None, strict_balances: bool = True) -> list[Statement]:
+    """The statements of a file: one, or one per file inside a zip archive.
+
+    Banks deliver camt (and MT940) files zipped, several to an archive.  Each member is read
+    as a file of its own, named ``ARCHIVE:MEMBER`` in messages and fingerprints; folders
+    and the archiver's own entries (``__MACOSX/``, names starting with a dot) are skipped.
+    A member that cannot be read refuses the archive, with every broken member named.
+    """
+    path = Path(path)
+    raw = _read(path)
+    if not raw.startswith(b"PK\x03\x04"):
+        return [_statement(path, raw, fmt, currency, profile, strict_balances)]
+    out, errors, counted = [], [], 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            members = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                       and not Path(i.filename).name.startswith(".")]
+            if not members:
+                raise BankFileError(f"{path.name}: the zip archive holds no files", source=path.name)
+            for info in members:
+                member = Path(f"{path.name}:{Path(info.filename).name}")
+                try:
+                    st = _statement(member, zf.read(info), fmt, currency, profile, strict_balances)
+                except BankFileError as exc:
+                    errors.append(str(exc))
+                    counted += exc.lines_read
+                    continue
+                out.append(st)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+        raise BankFileError(f"{path.name}: not a readable zip archive ({exc})", source=path.name) from None
+    if errors:
+        raise BankFileError("; ".join(errors), source=path.name,
+                            lines_read=counted + sum(len(st.lines) for st in out))
+    return out
+
+
 def read_statement(path: str | Path, fmt: str | None = None, currency: str = "EUR", *,
-                   profile: CsvProfile | None = None, strict_balances: bool = True) -> Statement:
+                   profile: "CsvProfile | dict[str, CsvProfile] | None" = None, strict_balances: bool = True) -> Statement:
     """Read a bank statement file.
 
     ``fmt`` is one of :data:`FORMATS` (``None`` detects it from the content);
     ``currency`` is used where the file does not say; ``profile`` reads a bank
-    CSV with the clerk's own column mapping.
+    CSV with the clerk's own column mapping (several profiles: the one that fits
+    the header row; a file in a standard format is read by its standard).
     """
     path = Path(path)
-    raw = _read(path)
+    return _statement(path, _read(path), fmt, currency, profile, strict_balances)
+
+
+STANDARD_FORMATS = ("camt.053", "camt.054", "mt940", "bai2", "ofx")
+
+
+def _pick_profile(path: Path, raw: bytes, profiles: "CsvProfile | dict[str, CsvProfile]") -> CsvProfile | None:
+    """The clerk's profile for a file: None when the file is in a standard format (a profile is
+    for bank CSV only); of several profiles, the one whose columns the header row has."""
+    if detect_format(raw) in STANDARD_FORMATS:
+        return None
+    if isinstance(profiles, CsvProfile):
+        return profiles
+    if len(profiles) == 1:
+        return next(iter(profiles.values()))
+    fits = []
+    for p in profiles.values():
+        try:
+            if csvprofile.matches(p, _decode(raw, p.encoding)):
+                fits.append(p)
+        except BankFileError:
+            continue
+    if len(fits) != 1:
+        raise BankFileError(f"{path.name}: {'no' if not fits else len(fits)} of the clerk's CSV profiles "
+                            f"({', '.join(profiles)}) fit{'s' if len(fits) == 1 else ''} the header row")
+    return fits[0]
+
+
+def _statement(path: Path, raw: bytes, fmt: str | None, currency: str,
+               profile: "CsvProfile | dict[str, CsvProfile] | None", strict_balances: bool) -> Statement:
+    if profile is not None and fmt is None:
+        profile = _pick_profile(path, raw, profile)
     if profile is not None:
         fmt = "csv"
     elif fmt is None:
@@ -137,7 +208,9 @@ def read_processor(path: str | Path, fmt: str | None = None, *, date_format: str
     if fmt is None:
         fmt = processors.sniff(text)
         if fmt is None:
-            raise BankFileError(f"{path.name} line 1: header is neither a Stripe nor a PayPal report")
+            raise BankFileError(f"{path.name} line 1: header is neither a Stripe report (columns "
+                                f"{', '.join(processors.STRIPE_REQUIRED)}) nor a PayPal activity CSV (columns "
+                                f"{', '.join(processors.PAYPAL_REQUIRED)})")
     if fmt == "stripe":
         return processors.read_stripe(path, text)
     if fmt == "paypal":

@@ -9,23 +9,31 @@ version.  Where the versions differ we read both spellings: the status is
 to 001.07 and ``Dbtr/Pty/Nm`` from 001.08; a transaction's own amount is
 ``TxDtls/Amt`` from 001.03 and ``TxDtls/AmtDtls/TxAmt/Amt`` before.
 
-One booked entry (``Ntry``) gives one line.  An entry carrying several
-``TxDtls`` (a batch) gives one line per ``TxDtls`` with that transaction's own
-amount, currency and credit/debit indicator.  An entry with a single
-``TxDtls`` takes the entry's amount: ``Ntry/Amt`` is what was booked on the
-account, while ``TxDtls/Amt`` may be stated in the instructed currency.
+One booked entry (``Ntry``) gives one line.  ``Ntry/Amt`` with ``Ntry/CdtDbtInd``
+is what was booked on the account; ``TxDtls/Amt`` is optional and may be stated
+in the instructed currency.  An entry carrying several ``TxDtls`` (a batch)
+gives one line per ``TxDtls`` with that transaction's own amount and indicator
+only when the transactions are in the entry's currency and add up to the
+booked amount; otherwise (no amounts on the transactions, another currency, a
+different sum or a credit batch under a debit entry) it is one line of the
+booked amount carrying every transaction's remittance, and a note says why.
+An entry with a single ``TxDtls`` takes the entry's amount.
 
 Remittance: ``RmtInf/Ustrd`` (and ``Strd/AddtlRmtInf``) is the free text,
 ``RmtInf/Strd/CdtrRefInf/Ref`` the structured reference (an end-to-end id
 stands in when there is none).  The counterparty is the debtor on credits and
 the creditor on debits.  Balances: opening ``OPBD`` (or ``PRCD``), closing
-``CLBD``; a balance stated in another currency than the account is not
-compared, and the file says so in ``problems``.  Entries not booked (``PDNG``,
+``CLBD``.  The statement's currency is the account's (``Acct/Ccy``); a file
+that does not give it takes the currency its opening balance is stated in
+(else its first entry's, else the workbook's, and says so).  A balance stated
+in another currency than the account cannot be compared with the lines; the
+file says so in ``problems``.  camt.054 carries no balances.  Entries not booked (``PDNG``,
 ``INFO``) are left out and counted in ``problems``.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -139,11 +147,16 @@ class _Reader:
         account = _text(acct, "Id/IBAN") or _text(acct, "Id/Othr/Id")
         entries = _kids(st, "Ntry")
         currency = _text(acct, "Ccy").upper()
-        if not currency and entries:
-            first_amt = _find(entries[0], "Amt")
-            currency = ((first_amt.get("Ccy") if first_amt is not None else "") or default_ccy).upper()
-        currency = currency or default_ccy
         problems: list[str] = []
+        if not currency:
+            stated = [(_find(b, "Amt").get("Ccy") or "") for b in _kids(st, "Bal")
+                      if _text(b, "Tp/CdOrPrtry/Cd") in _OPENING and _find(b, "Amt") is not None]
+            stated += [(_find(e, "Amt").get("Ccy") or "") for e in entries[:1] if _find(e, "Amt") is not None]
+            currency = next((c.upper() for c in stated if c), "")
+            if not currency:
+                currency = default_ccy
+                problems.append(f"{self.name}: element {path}/Acct: no account currency (Ccy) and no amount "
+                                f"stating one; taken as {currency}")
         opening = closing = None
         for i, bal in enumerate(_kids(st, "Bal"), start=1):
             bpath = f"{path}/Bal[{i}]"
@@ -174,7 +187,8 @@ class _Reader:
                             f"(pending or information only), not imported")
         return Statement(source=self.name, format=f"{self.message}.001.{self.version}", account=account,
                          currency=currency, lines=tuple(lines), opening_balance=opening,
-                         closing_balance=closing, statement_id=_text(st, "Id"), problems=tuple(problems))
+                         closing_balance=closing, statement_id=_text(st, "Id"), problems=tuple(problems),
+                         not_imported=skipped)
 
     def entry(self, ntry: Element, path: str, n: int, account: str, currency: str,
               problems: list[str]) -> Iterator[BankLine]:
@@ -194,22 +208,36 @@ class _Reader:
             tx = details[0] if details else None
             yield self._line(tx, ntry, sign * amount, ccy, entry_ref, **common)
             return
-        total, same_currency = 0, True
+        split, why = [], ""
         for k, tx in enumerate(details, start=1):
             tpath = f"{path}/NtryDtls/TxDtls[{k}]"
             amt_el = _first(tx, "Amt", "AmtDtls/TxAmt/Amt")
             if amt_el is None:
-                raise self.fail(tpath, f"no amount on a transaction of a batch of {len(details)}")
+                why = f"transaction {k} of the {len(details)} carries no amount of its own (TxDtls/Amt is optional)"
+                break
             tx_amount, tx_ccy = self.amount(amt_el, f"{tpath}/Amt", ccy)
             tx_amount *= self.sign(tx, tpath, default=sign)
-            total += tx_amount
-            same_currency = same_currency and tx_ccy == ccy
             ref = _text(tx, "Refs/AcctSvcrRef") or (f"{entry_ref}/{k}" if entry_ref else "")
-            yield self._line(tx, ntry, tx_amount, tx_ccy, ref, **common)
-        if same_currency and total != sign * amount:
-            e = exponent(ccy)
-            problems.append(f"{self.name}: element {path}: the {len(details)} transactions add up to "
-                            f"{fmt(total, e)} {ccy}, the entry to {fmt(sign * amount, e)} {ccy}")
+            split.append((tx, tx_amount, tx_ccy, ref))
+        e = exponent(ccy)
+        if not why:
+            currencies = sorted({c for _, _, c, _ in split})
+            total = sum(a for _, a, _, _ in split)
+            if currencies != [ccy]:
+                why = f"the transactions are in {', '.join(currencies)}, the entry booked in {ccy}"
+            elif total != sign * amount:
+                why = f"the {len(details)} transactions add up to {fmt(total, e)} {ccy}"
+        if not why:
+            for tx, tx_amount, tx_ccy, ref in split:
+                yield self._line(tx, ntry, tx_amount, tx_ccy, ref, **common)
+            return
+        problems.append(f"{self.name}: element {path}: {why}; imported as one line of the booked "
+                        f"{'credit' if sign > 0 else 'debit'} {fmt(sign * amount, e)} {ccy}")
+        parts = [self._line(tx, ntry, sign * amount, ccy, entry_ref, **common) for tx in details]
+        one = {(p.payer, p.payer_account) for p in parts}
+        payer, payer_acct = one.pop() if len(one) == 1 else ("", "")
+        yield replace(parts[0], payer=payer, payer_account=payer_acct,
+                      reference=join_texts(*(p.reference for p in parts)), text=join_texts(*(p.text for p in parts)))
 
     def _line(self, tx: Element | None, ntry: Element, amount: int, currency: str, bank_ref: str,
               **common: object) -> BankLine:
@@ -242,6 +270,8 @@ def read(path: Path, raw: bytes, currency: str = "EUR") -> Statement:
         raise BankFileError(f"{name} line {line}, column {col}: not well-formed XML ({exc})") from None
     except DefusedXmlException as exc:
         raise BankFileError(f"{name}: refused, the XML declares a DTD or entities ({type(exc).__name__})") from None
+    except (LookupError, ValueError) as exc:          # an encoding the declaration names but Python does not know
+        raise BankFileError(f"{name} line 1: not readable XML ({exc})") from None
     msg = message_of(root.tag)
     if msg is None:
         raise BankFileError(f"{name}: element {_local(root.tag)}: not a camt.053/054 Document "

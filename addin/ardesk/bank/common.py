@@ -16,9 +16,9 @@ def minor(value: Decimal, currency: str, where: str) -> int:
     """A parsed Decimal amount in the currency's minor units; ``where`` names the
     file and element or line for the error message."""
     try:
-        return minor_from_decimal(value, exponent(currency))
-    except MoneyError:
-        raise BankFileError(f"{where}: {value!r} is not an amount") from None
+        return minor_from_decimal(value, exponent(currency), vanishing_ok=False)
+    except MoneyError as exc:
+        raise BankFileError(f"{where}: {exc}") from None
 
 
 def join_texts(*parts: str | None, sep: str = " ") -> str:
@@ -34,16 +34,20 @@ def settle(st: Statement, strict_balances: bool = True) -> Statement:
     mismatch is listed in ``problems`` for the clerk to see.
     """
     msgs: list[str] = []
+    notes: list[str] = []
     for part in st.parts or (st,):
         found = check_balances(part)
         if len(st.parts) > 1 and part.statement_id:
             found = [m.replace(f"{part.source}:", f"{part.source} (statement {part.statement_id}):", 1)
                      for m in found]
-        msgs.extend(found)
+        if part.balances_binding:
+            msgs.extend(found)
+        else:
+            notes.extend(f"{m}; {part.balance_rule}" for m in found)
     if msgs and strict_balances:
-        raise BankFileError("; ".join(msgs))
-    if msgs:
-        return replace(st, problems=st.problems + tuple(msgs))
+        raise BankFileError("; ".join(msgs), source=st.source, lines_read=len(st.lines))
+    if msgs or notes:
+        return replace(st, problems=st.problems + tuple(msgs) + tuple(notes))
     return st
 
 
@@ -79,4 +83,4 @@ def combine(source: str, fmt: str, parts: list[Statement], default_currency: str
         closing_balance=parts[-1].closing_balance if chained else None,
         statement_id=" ".join(p.statement_id for p in parts if p.statement_id),
         problems=tuple(problems) + tuple(m for p in parts for m in p.problems),
-        parts=tuple(parts))
+        parts=tuple(parts), not_imported=sum(p.not_imported for p in parts))

@@ -15,7 +15,17 @@ from typing import Iterable
 
 class BankFileError(ValueError):
     """A bank or processor file that cannot be read; the message names the file and
-    the line or element that broke it.  The whole file is refused."""
+    the line or element that broke it.  The whole file is refused.
+
+    ``source`` is the file's name and ``lines_read`` the lines it holds where the
+    importer got as far as counting them (a statement whose balances do not add
+    up), else 0: the run's line accounting counts them as refused.
+    """
+
+    def __init__(self, message: str, *, source: str = "", lines_read: int = 0):
+        super().__init__(message)
+        self.source = source
+        self.lines_read = lines_read
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,11 @@ class Statement:
     # BAI2 with several accounts) keeps each one here, with its own account,
     # currency and balances; ``lines`` then holds all their lines in file order.
     parts: tuple["Statement", ...] = field(default=())
+    # False where the format's standard does not make the lines add up to the balances (a
+    # mismatch is then a note, never a refusal); the reader says why in ``balance_rule``.
+    balances_binding: bool = True
+    balance_rule: str = ""
+    not_imported: int = 0             # lines the file holds but the standard says are not booked (camt PDNG, INFO)
 
 
 def fingerprint_lines(lines: Iterable[BankLine]) -> tuple[BankLine, ...]:

@@ -21,6 +21,23 @@ whole purpose) the text, with a mandate reference appended as ``MREF ...``; the
 counterparty name from ``?32/?33``, ``NAME`` or ``ABWA``, its account from
 ``?31``, ``IBAN`` or the :61: supplementary details when they hold an account.
 The :61: bank reference (after ``//``) is the line's bank id.
+
+Where files differ from the standard, the fix sits where the fault is:
+
+* debit/credit mark (field 61, subfield 3: ``D``, ``C``, ``RC`` reversal of
+  credit, ``RD`` reversal of debit): ``RC`` takes money out, ``RD`` puts it
+  back.  mt-940 signs only ``D`` negative unless told: its ``reversal_sign``
+  option is set;
+* customer reference (field 61, subfield 7, ``16x``): some Dutch banks write
+  the counterparty's IBAN there, 18 characters or more.  mt-940's default
+  pattern would cut it at 16 and take the rest for supplementary details; such
+  a statement is read with mt-940's ``StatementGLS`` line pattern (a reference
+  of any length up to ``//``), and the reference taken from the line itself;
+* balances (fields 60a, 62a, 64, 65: ``1!a6!n3!a15d``): the currency code is
+  mandatory.  mt-940 reads ``C2603031170,00`` as currency ``117``, amount
+  ``0,00``; a pre-pass checks each balance field first, writes in the opening
+  balance's currency when only the code is missing (with a note), and refuses
+  a field that is not ``1!a6!n3!a15d`` with its line.
 """
 from __future__ import annotations
 
@@ -38,6 +55,13 @@ from .common import combine, join_texts, minor
 from .model import BankFileError, BankLine, Statement
 
 FORMAT = "SWIFT MT940"
+_OPTIONS = mt940lib.Options(reversal_sign=True, case_insensitive_marks=True)
+_BALANCE_TAG = re.compile(r"^:(60[FM]|62[FM]|64|65):(.*)$")
+_BALANCE = re.compile(r"^[CD]\d{6}[A-Z]{3}[\d,]{1,15}$")
+_BALANCE_NO_CCY = re.compile(r"^([CD]\d{6})([\d,]{1,15})$")
+# field 61 up to the end of subfield 7, the customer reference (ends at // or the line's end)
+_LINE61 = re.compile(r"^:61:\d{6}(?:\d{4}|\s{4})?R?[DCdc][A-Z]?\n?[\d,]{1,15}[A-Z][A-Z0-9 ]{3}"
+                     r"(?P<ref>(?:(?!//)[^\n])*)")
 _TAG = re.compile(r"^:(\d\d[A-Z]?):")
 _GVC = re.compile(r"^\s*\d{3}\?")
 _SUBFIELD = re.compile(r"\?(\d\d)")
@@ -163,15 +187,54 @@ def _details_fields(block: list[str]) -> list[str]:
     return out
 
 
+_UNABLE = re.compile(r"Unable to parse <mt940\.tags\.(\w+) object at 0x[0-9a-f]+> from '(.*)'", re.S)
+# the date at the start of a field: YYMMDD (60a, 61, 62a, 64, 65 after the D/C mark)
+_DATED = {"61": 0, "60F": 1, "60M": 1, "62F": 1, "62M": 1, "64": 1, "65": 1}
+
+
+def _bad_date(block: list[str]) -> tuple[int, str, str] | None:
+    """(index, tag, value) of the first field whose YYMMDD date is not a date."""
+    for i, line in enumerate(block):
+        m = _TAG.match(line)
+        at = _DATED.get(m.group(1)) if m else None
+        if at is None:
+            continue
+        value = line[m.end():].strip()
+        digits = value[at:at + 6]
+        try:
+            date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+        except ValueError:
+            return i, m.group(1), value
+    return None
+
+
 def _parse_failure(name: str, first: int, block: list[str], exc: Exception) -> BankFileError:
-    """Name the line whose field mt-940 could not read (it passes the field's value along)."""
+    """Name the line whose field mt-940 could not read (it passes the field's value along), in
+    words without the parser's internals."""
+    text = " ".join(str(a) for a in exc.args if isinstance(a, str)) or str(exc)
+    unable = _UNABLE.search(text)
+    if unable:
+        tag = str(getattr(getattr(mt940lib.tags, unable.group(1), None), "id", ""))
+        head = unable.group(2).split("\n", 1)[0].strip()
+        for i, line in enumerate(block):
+            m = _TAG.match(line)
+            if (tag and m and m.group(1).rstrip("ABCDFMP") == tag.rstrip("ABCDFMP")   # 28 is 28C, 60 is 60F
+                    and line[m.end():].strip().startswith(head)):
+                return BankFileError(f"{name} line {first + i}: field :{m.group(1)}: {unable.group(2)!r} is not "
+                                     "valid MT940")
+    bad = _bad_date(block)
+    if bad is not None:
+        i, tag, value = bad
+        return BankFileError(f"{name} line {first + i}: field :{tag}: {value!r}: the date is not a date "
+                             "(SWIFT MT940 dates are YYMMDD)")
     value = next((a for a in reversed(exc.args) if isinstance(a, str)), "")
     head = value.split("\n", 1)[0].strip()
     for i, line in enumerate(block):
         m = _TAG.match(line)
         if head and m and line[m.end():].strip().startswith(head):
             return BankFileError(f"{name} line {first + i}: field :{m.group(1)}: {head!r} is not valid MT940")
-    return BankFileError(f"{name} line {first}: statement not readable as MT940 ({exc.args[0] if exc.args else exc})")
+    reason = re.sub(r"<[\w.]+ object at 0x[0-9a-f]+>", "a field", text.splitlines()[0] if text else "")
+    return BankFileError(f"{name} line {first}: statement not readable as MT940 ({reason})")
 
 
 def _balance(data: dict, final: str, intermediate: str) -> tuple[Decimal, str] | None:
@@ -181,14 +244,57 @@ def _balance(data: dict, final: str, intermediate: str) -> tuple[Decimal, str] |
     return bal.amount.amount, bal.amount.currency
 
 
+_GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def refuse_garbage(name: str, lines: list[str]) -> None:
+    """A file broken anywhere is refused: binary bytes on any line, or text after the last statement
+    other than SWIFT's closing blocks (``-}``, ``{5:...}``)."""
+    for n, line in enumerate(lines, start=1):
+        if _GARBAGE.search(line):
+            raise BankFileError(f"{name} line {n}: binary or control characters ({line[:40]!r}); the file is "
+                                "damaged or not an MT940 statement")
+    last = max((n for n, line in enumerate(lines) if line.strip() == "-" or line.startswith(":62")), default=None)
+    if last is None:
+        return
+    for n, line in enumerate(lines[last + 1:], start=last + 2):
+        t = line.strip()
+        if t and t != "-" and not t.startswith(("-}", "{", "}", ":20:", ":25:", ":28", ":6", ":86:", ":64:", ":65:")):
+            raise BankFileError(f"{name} line {n}: {t[:40]!r} after the last statement; the file is damaged "
+                                "or was cut and joined")
+
+
 def read(path: Path, text: str, currency: str = "EUR") -> Statement:
     name = path.name
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    refuse_garbage(name, lines)
     blocks = _blocks(lines)
     if not blocks:
         raise BankFileError(f"{name}: no :20: field, not an MT940 statement")
     parts = [_statement(name, first, block, currency) for first, block in blocks]
     return combine(name, FORMAT, parts, currency)
+
+
+def _balances_checked(name: str, first: int, block: list[str]) -> tuple[list[str], list[str]]:
+    """The block with every balance field in the ``1!a6!n3!a15d`` form mt-940 reads right, and
+    notes for the ones written in the opening balance's currency."""
+    out, notes, ccy = [], [], ""
+    for i, line in enumerate(block):
+        m = _BALANCE_TAG.match(line)
+        if m:
+            tag, value = m.group(1), m.group(2).strip()
+            if _BALANCE.match(value):
+                ccy = ccy or value[7:10]
+            else:
+                bare = _BALANCE_NO_CCY.match(value)
+                if bare is None or not ccy:
+                    raise BankFileError(f"{name} line {first + i}: field :{tag}: {value!r} is not a balance "
+                                        "(SWIFT MT940: mark C/D, date YYMMDD, 3-letter currency code, amount)")
+                notes.append(f"{name} line {first + i}: field :{tag}: {value!r} has no currency code, which "
+                             f"SWIFT MT940 requires; read in the opening balance's currency {ccy}")
+                line = f":{tag}:{bare.group(1)}{ccy}{bare.group(2)}"
+        out.append(line)
+    return out, notes
 
 
 def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Statement:
@@ -197,9 +303,13 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
     for required in ("25", "60", "62"):
         if not any(t.startswith(required) for t in tags):
             raise BankFileError(f"{name} line {first}: the statement starting here has no :{required}: field")
+    block, notes = _balances_checked(name, first, block)
+    refs = [m.group("ref").strip() if (m := _LINE61.match(ln)) else "" for ln in block if ln.startswith(":61:")]
+    long_refs = any(len(r) > 16 for r in refs)
     try:
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            tx = mt940lib.models.Transactions()
+            tx = mt940lib.models.Transactions(
+                options=_OPTIONS, tags={61: mt940lib.tags.StatementGLS()} if long_refs else None)
             tx.parse("\n".join(block))
     except Exception as exc:  # mt-940 raises bare RuntimeError/ValueError/KeyError
         raise _parse_failure(name, first, block, exc) from None
@@ -214,8 +324,13 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
     ccy = (opening or closing or (None, default_ccy))[1]
     where = f"{name} line {first}"
     out: list[BankLine] = []
-    for t, n, raw86 in zip(tx, line_nos, _details_fields(block)):
+    if long_refs:
+        notes.append(f"{name} line {first}: a :61: customer reference is longer than the 16 characters SWIFT "
+                     "MT940 allows; read up to the '//' bank reference")
+    for t, n, raw86, own_ref in zip(tx, line_nos, _details_fields(block), refs):
         d = t.data
+        if long_refs:
+            d = {**d, "customer_reference": own_ref}
         amount = d["amount"]
         line_ccy = amount.currency or ccy
         value_date: date = d["date"]
@@ -229,7 +344,9 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
         cust = (d.get("customer_reference") or "").strip()
         code = (d.get("id") or "").strip()
         is_check = code.endswith("CHK")
-        if not det.reference and not is_check and cust.upper() not in _NO_REF and len(cust) >= 4:
+        if long_refs and _ACCOUNT_LIKE.match(cust.replace(" ", "")) and not det.payer_account:
+            det.payer_account = cust.replace(" ", "")           # the IBAN written as the reference
+        elif not det.reference and not is_check and cust.upper() not in _NO_REF and len(cust) >= 4:
             det.reference = cust
         out.append(BankLine(
             booking_date=booking, value_date=value_date,
@@ -244,4 +361,4 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
         source=name, format=FORMAT, account=account, currency=ccy, lines=tuple(out),
         opening_balance=minor(opening[0], opening[1], where) if opening else None,
         closing_balance=minor(closing[0], closing[1], where) if closing else None,
-        statement_id=stmt_id)
+        statement_id=stmt_id, problems=tuple(notes))

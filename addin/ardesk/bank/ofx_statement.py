@@ -114,6 +114,33 @@ class _Reader:
                          statement_id=" ".join(p for p in (bankid, account) if p))
 
 
+# OFX 1.x header (OFX 1.02 section 2.2): OFXHEADER:100 first, then these fields, one "KEY:VALUE" a line.
+_SGML_HEADER = ("OFXHEADER", "DATA", "VERSION", "SECURITY", "ENCODING", "CHARSET", "COMPRESSION",
+                "OLDFILEUID", "NEWFILEUID")
+_XML_HEADER = re.compile(r'<\?OFX\s+OFXHEADER="200"\s+VERSION="\d{3}"')
+
+
+def _header_fault(raw: bytes) -> str:
+    """'line N: ...' naming the header line that breaks the OFX header rules."""
+    lines = raw.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").splitlines()
+    numbered = [(n, ln.strip()) for n, ln in enumerate(lines, start=1) if ln.strip()]
+    if not numbered:
+        return "line 1: empty file, no OFX header"
+    first_n, first = numbered[0]
+    if first.startswith("<?xml") or first.startswith("<?OFX"):
+        if not any(_XML_HEADER.search(ln) for _, ln in numbered[:3]):
+            return (f"line {first_n}: no OFX 2.x processing instruction "
+                    '<?OFX OFXHEADER="200" VERSION="2xx" ...?> after the XML declaration (OFX 2.x section 2.2)')
+        return f"line {first_n}: OFX 2.x header not readable (OFX 2.x section 2.2)"
+    for (n, ln), key in zip(numbered, _SGML_HEADER):
+        k, sep, value = ln.partition(":")
+        if not sep or k.strip().upper() != key or (key == "OFXHEADER" and value.strip() != "100"):
+            shown = ln if len(ln) <= 60 else ln[:57] + "..."
+            return (f"line {n}: {shown!r} where the OFX 1.x header has {key}:"
+                    f"{'100' if key == 'OFXHEADER' else '...'} (OFX 1.02 section 2.2)")
+    return f"line {first_n}: OFX header not readable (OFX 1.02 section 2.2)"
+
+
 def read(path: Path, raw: bytes, currency: str = "USD") -> Statement:
     name = path.name
     tree = OFXTree()
@@ -121,10 +148,12 @@ def read(path: Path, raw: bytes, currency: str = "USD") -> Statement:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree.parse(io.BytesIO(raw))
-    except OFXHeaderError as exc:
-        raise BankFileError(f"{name}: OFX header not readable ({exc})") from None
+    except OFXHeaderError:
+        # ofxtools' message repeats the file's first lines (or names a Python object): say which
+        # line breaks which rule instead
+        raise BankFileError(f"{name} {_header_fault(raw)}") from None
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
-        raise BankFileError(f"{name}: OFX body not readable ({exc})") from None
+        raise BankFileError(f"{name}: OFX body not readable ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
     header = getattr(tree, "header", None)
     version = str(getattr(header, "version", "") or "")
     problems: list[str] = []

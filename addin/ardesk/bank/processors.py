@@ -87,6 +87,21 @@ class ProcessorReport:
     transactions: tuple[ProcessorTransaction, ...]
     payouts: tuple[ProcessorPayout, ...]
     problems: tuple[str, ...] = field(default=())
+    rows_skipped: int = 0              # rows read but not taken (PayPal: status other than Completed)
+
+
+# Stripe names the time columns of some reports by their time zone ("created_utc",
+# "available_on_utc" in the Balance and Payout reconciliation reports); read as the plain names.
+_ALIASES = {"created": ("created_utc",), "available_on": ("available_on_utc",)}
+
+
+def _with_aliases(index: dict[str, int]) -> dict[str, int]:
+    for name, aliases in _ALIASES.items():
+        if name not in index:
+            found = next((index[a] for a in aliases if a in index), None)
+            if found is not None:
+                index[name] = found
+    return index
 
 
 class _Csv:
@@ -100,7 +115,7 @@ class _Csv:
         if not rows:
             raise BankFileError(f"{name}: the file is empty")
         header = [h.strip() for h in rows[0][1]]
-        self.index = {h.lower(): i for i, h in enumerate(header)}
+        self.index = _with_aliases({h.lower(): i for i, h in enumerate(header)})
         missing = [c for c in required if c.lower() not in self.index]
         if missing:
             raise BankFileError(f"{name} line 1: missing column(s) {', '.join(missing)} (found: {', '.join(header)})")
@@ -182,7 +197,23 @@ def read_stripe(path: Path, text: str) -> ProcessorReport:
             payout_id=payout_id, category=category, line_no=n))
     payouts = _stripe_payouts(name, txs)
     return ProcessorReport(source=name, format="Stripe balance/payout reconciliation CSV",
-                           transactions=tuple(txs), payouts=payouts)
+                           transactions=tuple(txs), payouts=payouts, problems=_not_receipts(name, txs))
+
+
+def _not_receipts(name: str, txs: list[ProcessorTransaction]) -> tuple[str, ...]:
+    """A note for the rows that are neither receipts, fees, payouts nor refunds (money paid out from
+    the processor balance, adjustments): they are counted, not imported."""
+    out = []
+    for sign, what in ((-1, "money paid out of the balance"), (1, "money in that is not a customer's payment")):
+        rows = [t for t in txs if t.kind == "adjustment" and (t.net < 0) == (sign < 0)]
+        if rows:
+            ccy = rows[0].currency
+            total = sum(t.net for t in rows if t.currency == ccy)
+            types = ", ".join(sorted({repr(t.category) for t in rows}))
+            lines = ", ".join(str(t.line_no) for t in rows[:10]) + (" ..." if len(rows) > 10 else "")
+            out.append(f"{name} line(s) {lines}: {len(rows)} row(s) of type {types} ({fmt(total, exponent(ccy))} "
+                       f"{ccy}) are {what}: counted, not imported")
+    return tuple(out)
 
 
 def _stripe_payouts(name: str, txs: list[ProcessorTransaction]) -> tuple[ProcessorPayout, ...]:
@@ -277,13 +308,13 @@ def read_paypal(path: Path, text: str, date_format: str | None = None) -> Proces
     payouts = tuple(ProcessorPayout(payout_id=t.transaction_id, amount=-t.net, currency=t.currency, date=t.created,
                                     transaction_count=0, checked=False) for t in txs if t.kind == "payout")
     return ProcessorReport(source=name, format="PayPal activity CSV", transactions=tuple(txs), payouts=payouts,
-                           problems=tuple(problems))
+                           problems=tuple(problems) + _not_receipts(name, txs), rows_skipped=sum(skipped.values()))
 
 
 def sniff(text: str) -> str | None:
     """'stripe' or 'paypal' from the header row, else None."""
     first = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
-    names = {h.strip().lower() for h in first}
+    names = set(_with_aliases({h.strip().lower(): i for i, h in enumerate(first)}))
     if all(c in names for c in STRIPE_REQUIRED):
         return "stripe"
     if all(c.lower() in names for c in PAYPAL_REQUIRED):

@@ -1,9 +1,13 @@
 """Hostile text from bank and processor files.
 
-Card numbers (PANs) must not reach the workbook: :func:`mask_card_numbers`
-masks every run of 13 to 19 digits, optionally grouped by spaces or dashes,
+Card numbers (PANs) must not reach the workbook (PCI DSS requirement 3.4):
+:func:`mask_card_numbers` masks every run of 13 to 19 digits, optionally
+grouped by spaces, dashes, dots, underscores or slashes, in any script's
+digits (full-width ``４１１１`` too) and glued to a prefix such as ``CARD``,
 that passes the Luhn check (ISO/IEC 7812-1, annex B), keeping the last four
-digits.  Runs that fail the check (account numbers, references) are kept.
+digits.  Runs that fail the check (account numbers, references) are kept, and
+so are the digits of an IBAN (two letters, then the digits).
+:func:`mask_changes` applies it to every text ardesk writes, whatever the tab.
 
 :func:`is_formula_like` tells whether a cell text would be read by Excel as a
 formula (the OWASP "CSV injection" prefixes); the workbook writer neutralises
@@ -12,10 +16,15 @@ such texts.
 from __future__ import annotations
 
 import re
+import unicodedata
+from typing import Any
 
-# A run of digit groups separated by single spaces or dashes, not glued to a
-# letter or digit in front (so the digits of an IBAN are left alone).
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:[ \-][0-9]+)*(?![0-9])")
+# A run of digit groups separated by single separators, not glued to a digit in front.
+_SEPARATORS = " -._/"
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ \-._/][0-9]+)*(?![0-9])")
+_SPLIT = re.compile(r"([ \-._/])")
+_ENOUGH_DIGITS = re.compile(r"\d(?:[ \-._/]?\d){12}")     # 13 digits (any script), single separators
+_IBAN_HEAD = re.compile(r"(?:^|[^0-9A-Za-z])[A-Za-z]{2}$")
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -40,12 +49,12 @@ def _mask_digits(digits: str) -> str:
 def _mask_run(run: str) -> str:
     """Mask the run whole when it is a card number, else any span of whole
     groups inside it that is one (a card number followed by an expiry year)."""
-    digits = re.sub(r"[ \-]", "", run)
+    digits = _SPLIT.sub("", run)
     if 13 <= len(digits) <= 19 and luhn_ok(digits):
         return _mask_digits(digits)
     if len(digits) < 13:
         return run
-    parts = re.split(r"([ \-])", run)          # groups at even, separators at odd indexes
+    parts = _SPLIT.split(run)          # groups at even, separators at odd indexes
     groups = parts[0::2]
     for i in range(len(groups)):
         for j in range(len(groups), i, -1):
@@ -61,13 +70,51 @@ def mask_card_numbers(text: str) -> str:
     """Replace every Luhn-valid 13-19 digit number by asterisks and its last four digits.
 
     ``'paid with 4111 1111 1111 1111'`` -> ``'paid with ************1111'``.
-    Digits may be grouped by single spaces or dashes.  Within a longer run of
-    groups, any span of whole groups that is a card number is masked, so a card
-    number followed by other figures is still caught.
+    Digits may be grouped by single spaces, dashes, dots, underscores or
+    slashes.  Within a longer run of groups, any span of whole groups that is a
+    card number is masked, so a card number followed by other figures is still
+    caught.  Digits of other scripts are read as the digits they are.
     """
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not _ENOUGH_DIGITS.search(text):
         return text
-    return _DIGIT_RUN.sub(lambda m: _mask_run(m.group(0)), text)
+    ascii_digits = text if text.isascii() else "".join(
+        str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() and unicodedata.digit(c, None) is not None
+        else c for c in text)
+    out, last = [], 0
+    for m in _DIGIT_RUN.finditer(ascii_digits):
+        if _IBAN_HEAD.search(ascii_digits[:m.start()]):
+            continue                      # DE89...: the digits of an IBAN (or another account code)
+        masked = _mask_run(m.group(0))
+        if masked != m.group(0):
+            out.append(text[last:m.start()])
+            out.append(masked)
+            last = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+def mask_value(v: Any) -> Any:
+    """A cell value with card numbers masked: texts, and whole numbers long enough to be one."""
+    if isinstance(v, str):
+        return mask_card_numbers(v) if len(v) >= 13 else v
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 10 ** 12:
+        masked = mask_card_numbers(str(v))
+        return v if masked == str(v) else masked
+    return v
+
+
+def mask_changes(changes) -> None:
+    """Mask card numbers in everything a run is about to write (rows, cells, report tables, settings)."""
+    for rows in changes.appends.values():
+        rows[:] = [tuple(mask_value(v) for v in r) for r in rows]
+    for name, cells in changes.updates.items():
+        changes.updates[name] = [(row, col, mask_value(v)) for row, col, v in cells]
+    for name, (header, rows) in changes.replace.items():
+        changes.replace[name] = (header, [tuple(mask_value(v) for v in r) for r in rows])
+    for k, v in changes.names.items():
+        changes.names[k] = mask_value(v)
 
 
 def clean_text(text: str | None) -> str:

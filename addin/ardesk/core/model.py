@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import NamedTuple
+
+from .money import exponent
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +24,20 @@ class Problem:
         parts = [p for p in (self.sheet, f"row {self.row}" if self.row else "", self.column) if p]
         return ", ".join(parts)
 
+    def shown(self) -> str:
+        """The value as the clerk sees it in the cell: dates as dates, texts quoted, numbers as numbers."""
+        v = self.value
+        if isinstance(v, datetime) and (v.hour, v.minute, v.second) == (0, 0, 0):
+            return v.date().isoformat()
+        if isinstance(v, date):
+            return v.isoformat()
+        if isinstance(v, time):
+            return v.isoformat()
+        return repr(v) if isinstance(v, str) else str(v)
+
     def __str__(self) -> str:
         loc = self.where()
-        val = "" if self.value is None else f" [{self.value!r}]"
+        val = "" if self.value is None else f" [{self.shown()}]"
         return f"{loc}{val}: {self.message}" if loc else self.message
 
 
@@ -54,20 +67,34 @@ class Settings:
     period: str = ""
     as_of: date | None = None
     bank_inbox: str = ""
+    cei_months: int = 1
+    dso_month_days: str = "calendar"      # count-back DSO: "calendar" days of each month, or "30"
+    bank_csv_profile: str = ""         # the clerk's CSV column-mapping profiles (a JSON file)
+    max_amount: Decimal = Decimal(10_000_000)
+    date_window_days: int = 400
+    max_bank_file_mb: Decimal = Decimal(20)
     accounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
 
     def account(self, role: str) -> str:
         return self.accounts[role]
 
+    def max_minor(self, currency: str) -> int:
+        """MaxAmount in the currency's minor units."""
+        return int(self.max_amount * 10 ** exponent(currency))
+
 
 DEFAULT_ACCOUNTS = {
     "AR": "1100", "Cash": "1000", "Undeposited": "1050", "CardClearing": "1060", "Tax": "2200",
     "Credits": "2300", "Suspense": "2900", "Revenue": "4000", "CardFees": "6100", "WriteOff": "6800",
+    "OpeningBalance": "3900",
+    "LateFees": "4900",
 }
 ACCOUNT_NAMES = {
     "AR": "Accounts receivable", "Cash": "Bank", "Undeposited": "Undeposited funds",
     "CardClearing": "Card clearing", "Tax": "Tax payable", "Credits": "Customer credits",
     "Suspense": "Suspense", "Revenue": "Revenue", "CardFees": "Card fees", "WriteOff": "Write-offs",
+    "OpeningBalance": "Opening balances",
+    "LateFees": "Late fees and interest",
 }
 
 
@@ -86,6 +113,13 @@ class Customer:
     credit_limit: int | None = None
     bank_account: str = ""
     row: int = 0
+    city: str = ""
+    locale: str = ""
+    delivery: str = ""             # email, post, email+post; blank: e-mail when there is one
+    einvoice: str = ""             # none, factur-x, xrechnung, peppol
+    vat_id: str = ""
+    buyer_reference: str = ""
+    peppol_endpoint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +134,7 @@ class Charge:
     end: date | None = None
     description: str = ""
     row: int = 0
+    issue_date: date | None = None     # a one-off charge invoiced on its own, on this date
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ Going out, :func:`to_decimal` gives an exact ``Decimal`` for the workbook.
 """
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -22,6 +23,32 @@ _EXPONENT = {
 }
 
 _QUANT = {0: Decimal(1), 2: Decimal("0.01"), 3: Decimal("0.001")}
+
+# ISO 4217 active alphabetic codes (list one, as published by the maintenance agency, SIX), with the
+# fund and precious-metal codes a billing desk never invoices in left out.
+ISO_4217 = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD
+HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL
+LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR
+PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND
+TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VED VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+""".split())
+
+# No amount in a billing workbook comes near this; beyond it Decimal arithmetic would lose digits.
+HARD_LIMIT = Decimal(10) ** 15
+
+
+# Withdrawn codes (ISO 4217 list three) that old statements still carry, e.g. DEM in MT940 samples.
+ISO_4217_HISTORIC = frozenset("""
+ATS BEF CYP DEM EEK ESP FIM FRF GRD HRK IEP ITL LTL LUF LVL MTL NLG PTE SIT SKK XEU
+""".split())
+
+
+def is_currency(code: str, *, historic: bool = False) -> bool:
+    """True for an ISO 4217 code in use (``EUR``, ``JPY``), or once in use with ``historic``; any case."""
+    c = (code or "").strip().upper()
+    return c in ISO_4217 or (historic and c in ISO_4217_HISTORIC)
 
 
 class MoneyError(ValueError):
@@ -38,16 +65,24 @@ def round_half_up(value: Decimal, exp: int = 2) -> int:
     return int((value * (10 ** exp)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def minor_from_decimal(value: Decimal, exp: int = 2) -> int:
+def minor_from_decimal(value: Decimal, exp: int = 2, shown: object = None, *, vanishing_ok: bool = True) -> int:
+    """Minor units of ``value``; refused when not finite or absurdly large, and (for a value from a cell or
+    a file, ``vanishing_ok=False``) when it is not zero but rounds to 0, which would drop it unseen."""
+    shown = value if shown is None else shown
     if not value.is_finite():
-        raise MoneyError(f"{value} is not a finite amount")
-    return round_half_up(value, exp)
+        raise MoneyError(f"{shown!r} is not a finite amount")
+    if abs(value) >= HARD_LIMIT:
+        raise MoneyError(f"{shown!r} is not a plausible amount (1,000,000,000,000,000 or more)")
+    minor = round_half_up(value, exp)
+    if minor == 0 and value != 0 and not vanishing_ok:
+        raise MoneyError(f"{shown!r} rounds to 0 at {exp} decimals: not an amount that can be posted")
+    return minor
 
 
 @lru_cache(maxsize=1 << 16)
 def _minor_from_float(value: float, exp: int) -> int:
     # repr() gives the shortest decimal that round-trips: the number the cell shows.
-    return minor_from_decimal(Decimal(repr(value)), exp)
+    return minor_from_decimal(Decimal(repr(value)), exp, value, vanishing_ok=False)
 
 
 def to_minor(value: object, exp: int = 2) -> int:
@@ -68,23 +103,43 @@ def to_minor(value: object, exp: int = 2) -> int:
     raise MoneyError(f"{value!r} is text, not an amount")
 
 
+# What an amount in a file may look like: digits, thousands grouped by threes, one decimal mark.
+_PLAIN = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_GROUPED = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$")
+_GROUPED_COMMA = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?$")
+_PLAIN_COMMA = re.compile(r"^[0-9]+(?:,[0-9]+)?$")
+
+
 def parse_amount(text: str, exp: int = 2, *, decimal_comma: bool = False) -> int:
-    """Money from text in a file (CSV, XML): '1,234.56', '-12.5', '1.234,56' with decimal_comma."""
+    """Money from text in a file (CSV, XML): '1,234.56', '-12.5', '1.234,56' with decimal_comma.
+
+    Only ASCII digits, thousands separators in groups of three and one
+    decimal mark are read: '12,34' where the dot is the decimal mark, '1e3',
+    '1_000' and digits of other scripts are refused, naming the text.
+    """
     s = text.strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
-    if decimal_comma:
-        s = s.replace(".", "").replace(",", ".")
-    else:
-        s = s.replace(",", "")
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1]
     if s.endswith("-"):
         negative, s = True, s[:-1]
+    elif s.startswith(("-", "+")):
+        negative, s = s[0] == "-", s[1:]
+    if decimal_comma:
+        ok = _PLAIN_COMMA.match(s) or _GROUPED_COMMA.match(s)
+        s = s.replace(".", "").replace(",", ".")
+    else:
+        ok = _PLAIN.match(s) or _GROUPED.match(s)
+        s = s.replace(",", "")
+    if not ok:
+        mark = "comma" if decimal_comma else "dot"
+        raise MoneyError(f"{text!r} is not an amount written with a decimal {mark} (digits 0-9, thousands in "
+                         "groups of three)")
     try:
         d = Decimal(s)
     except InvalidOperation:
         raise MoneyError(f"{text!r} is not an amount") from None
-    minor = minor_from_decimal(d, exp)
+    minor = minor_from_decimal(d, exp, text, vanishing_ok=False)
     return -minor if negative else minor
 
 

@@ -27,6 +27,12 @@ def add_months(d: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def same_day(d: date, months: int) -> date:
+    """``d`` moved by whole months, on the same day (the month's last day when it is shorter)."""
+    first = add_months(date(d.year, d.month, 1), months)
+    return date(first.year, first.month, min(d.day, calendar.monthrange(first.year, first.month)[1]))
+
+
 def month_index(d: date) -> int:
     return d.year * 12 + d.month - 1
 

@@ -7,7 +7,8 @@ problem naming sheet, row, column and value.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Sequence
 
@@ -16,7 +17,8 @@ from ..io.port import Table
 from .model import (Allocation, Charge, Customer, Invoice, InvoiceLine, Payment, Problem,
                     Receipt, Settings, DEFAULT_ACCOUNTS)
 from .ledger.journal_lines import Journal
-from .money import MoneyError, exponent, to_minor
+from .money import MoneyError, exponent, fmt, is_currency, to_minor
+from .periods import parse_period
 
 
 class CellError(ValueError):
@@ -66,6 +68,8 @@ def as_date(v: Any) -> date:
         return v
     if isinstance(v, str):
         raise CellError("is text, not a date (type a date such as 2026-10-31)")
+    if isinstance(v, time):
+        raise CellError("is a time of day or a number too large for a date (after year 9999), not a date")
     raise CellError("is not a date")
 
 
@@ -191,19 +195,90 @@ def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
     kw["period"] = get("Period", as_text, "")
     kw["as_of"] = get("AsOfDate", as_date, None)
     kw["bank_inbox"] = get("BankInbox", as_text, "")
+    months = get("CEIMonths", as_int, 1)
+    if not 1 <= months <= 36:
+        problems.append(Problem(f"setting CEI over (months) (CEIMonths) {months!r}: use 1 to 36 months",
+                                "Settings", None, "CEIMonths", months))
+        months = 1
+    kw["cei_months"] = months
+    from .reports.metrics import MONTH_DAYS
+    month_days = get("DSOMonthDays", as_text, "calendar").lower()
+    if month_days not in MONTH_DAYS:
+        problems.append(Problem(f"setting Count-back DSO month days (DSOMonthDays) {month_days!r}: use "
+                                "'calendar' or '30'", "Settings", None, "DSOMonthDays", month_days))
+        month_days = "calendar"
+    kw["dso_month_days"] = month_days
+    kw["bank_csv_profile"] = get("BankCsvProfile", as_text, "")
+    kw["max_amount"] = get("MaxAmount", as_decimal, Decimal(10_000_000))
+    kw["date_window_days"] = get("DateWindowDays", as_int, 400)
+    kw["max_bank_file_mb"] = get("MaxBankFileMB", as_decimal, Decimal(20))
+    for name, key, lo, hi in (("MaxAmount", "max_amount", 1, 10 ** 14), ("DateWindowDays", "date_window_days", 1, 36_500),
+                              ("MaxBankFileMB", "max_bank_file_mb", Decimal("0.001"), 100_000),
+                              ("ToleranceAbs", "tolerance_abs", 0, 1_000_000), ("TolerancePct", "tolerance_pct", 0, 1),
+                              ("AutoPostThreshold", "auto_post_threshold", 0, 1000),
+                              ("NextInvoiceNumber", "next_invoice_number", 1, 10 ** 12)):
+        if not lo <= kw[key] <= hi:
+            label = schema.SETTINGS_BY_NAME[name].label
+            problems.append(Problem(f"setting {label} ({name}) {raw.get(name)!r} must lie between {lo} and {hi}",
+                                    "Settings", None, name, raw.get(name)))
+            kw[key] = schema.SETTINGS_BY_NAME[name].default
+    if not is_currency(kw["base_currency"]):
+        problems.append(Problem(f"setting Base currency {raw.get('BaseCurrency')!r} is not an ISO 4217 currency "
+                                "code such as EUR", "Settings", None, "BaseCurrency", raw.get("BaseCurrency")))
+        kw["base_currency"] = "EUR"
+    if kw["period"]:
+        try:
+            parse_period(kw["period"])
+        except ValueError as exc:
+            problems.append(Problem(f"setting Current period {raw.get('Period')!r}: {exc}", "Settings", None,
+                                    "Period", raw.get("Period")))
+            kw["period"] = ""
     accounts = dict(DEFAULT_ACCOUNTS)
     for role in DEFAULT_ACCOUNTS:
         accounts[role] = get(f"Acct{role}", as_text, DEFAULT_ACCOUNTS[role])
     kw["accounts"] = accounts
-    fmt = kw["invoice_format"]
+    form = kw["invoice_format"]
     try:
-        fmt.format(year=2026, seq=1, month=1)
-    except (KeyError, ValueError, IndexError) as exc:
-        problems.append(Problem(f"setting Invoice number format {fmt!r} cannot be used ({exc}); "
+        if len(form) > 60 or re.search(r":[^}]*\d{3}", form):
+            raise ValueError("an invoice number is at most 40 characters long")
+        first, second = form.format(year=2026, seq=1, month=1), form.format(year=2026, seq=2, month=1)
+        why = "" if first != second else "it has no {seq}, so every invoice of a year would get the same number"
+        if len(first) > 40:
+            why = f"it makes numbers of {len(first)} characters; at most 40"
+    except (KeyError, ValueError, IndexError, AttributeError, TypeError) as exc:
+        why = str(exc)
+    if why:
+        problems.append(Problem(f"setting Invoice number format {form!r} cannot be used ({why}); "
                                 "use {year} and {seq}, e.g. INV-{year}-{seq:05d}", "Settings", None,
-                                "InvoiceFormat", fmt))
+                                "InvoiceFormat", raw.get("InvoiceFormat")))
         kw["invoice_format"] = "INV-{year}-{seq:05d}"
     return Settings(**kw), problems
+
+
+def date_window(settings: Settings) -> tuple[date, date]:
+    """The dates a receipt or bank line may carry: DateWindowDays around the current period."""
+    from datetime import timedelta
+    if settings.period:
+        start, end = parse_period(settings.period)
+    else:
+        start, end = date(2000, 1, 1), date(2099, 12, 31)
+    pad = timedelta(days=settings.date_window_days)
+    lo = start - pad if start > date.min + pad else date.min
+    hi = end + pad if end < date.max - pad else date.max
+    return lo, hi
+
+
+def implausible(settings: Settings, when: date, minor: int, currency: str) -> str:
+    """Why a receipt or bank line cannot be right ('' when it can): a date far from the period, a huge amount."""
+    lo, hi = date_window(settings)
+    if not lo <= when <= hi:
+        return (f"the date {when} lies outside {lo}..{hi} ({settings.date_window_days} days around the period "
+                f"{settings.period or '(none set)'}, Settings DateWindowDays)")
+    if abs(minor) > settings.max_minor(currency):
+        e = exponent(currency)
+        return (f"the amount {currency} {fmt(minor, e)} is above the largest plausible amount "
+                f"{fmt(settings.max_minor(currency), e)} (Settings MaxAmount)")
+    return ""
 
 
 def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[str, Customer], list[Problem]]:
@@ -214,9 +289,11 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
             ("Address", None, False), ("PostalCode", None, False), ("Country", None, False),
             ("TermsDays", as_int, True), ("TaxRate", as_decimal, True), ("Currency", None, False),
             ("CreditLimit", RAW, False), ("Status", choice(schema.CUSTOMER_STATUS), False),
-            ("BankAccount", None, False)]
+            ("BankAccount", None, False), ("City", None, False), ("Locale", None, False),
+            ("Delivery", choice(schema.DELIVERY_CHANNELS), False), ("EInvoice", choice(schema.EINVOICE_FORMATS), False),
+            ("VatID", None, False), ("BuyerReference", None, False), ("PeppolEndpoint", None, False)]
     for rownum, v in r.rows(cols):
-        cid, name, email, addr, pc, country, terms, rate, cur, limit, status, bank = v
+        cid, name, email, addr, pc, country, terms, rate, cur, limit, status, bank = v[:12]
         cur = (cur or settings.base_currency).upper()
         status = status or "active"
         bad = False
@@ -229,8 +306,11 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
         if rate < 0 or rate >= 1:
             r.error(rownum, "TaxRate", rate, f"tax rate {rate} is outside 0%..100%: type 20% (0.2), not 20")
             bad = True
-        if len(cur) != 3 or not cur.isalpha():
+        if not is_currency(cur):
             r.error(rownum, "Currency", cur, f"currency {cur!r} is not an ISO 4217 code such as EUR")
+            bad = True
+        if terms > 3650:
+            r.error(rownum, "TermsDays", terms, f"payment terms of {terms} days are more than ten years")
             bad = True
         credit_limit = None
         if limit is not None:
@@ -241,20 +321,24 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
                 bad = True
         if bad:
             continue
-        out[cid] = Customer(cid, name, terms, rate, cur, status, email, addr, pc, country, credit_limit, bank, rownum)
+        city, locale, delivery, einvoice, vat_id, buyer_ref, peppol = v[12:]
+        out[cid] = Customer(cid, name, terms, rate, cur, status, email, addr, pc, country, credit_limit, bank, rownum,
+                            city, locale, delivery or "", einvoice or "", vat_id, buyer_ref, peppol)
     return out, problems
 
 
-def read_charges(t: Table, customers: dict[str, Customer], step: str = "") -> tuple[list[Charge], list[Problem]]:
+def read_charges(t: Table, customers: dict[str, Customer], step: str = "", settings: Settings = Settings()
+                 ) -> tuple[list[Charge], list[Problem]]:
     problems: list[Problem] = []
     r = RowReader(t, schema.CHARGES, problems, step)
     out: list[Charge] = []
     seen: dict[str, int] = {}
     cols = [("ChargeID", None, True), ("CustomerID", None, True), ("Item", None, True),
             ("Description", None, False), ("Quantity", as_decimal, True), ("UnitPrice", as_decimal, True),
-            ("Frequency", choice(schema.FREQUENCIES), True), ("StartDate", as_date, True), ("EndDate", as_date, False)]
+            ("Frequency", choice(schema.FREQUENCIES), True), ("StartDate", as_date, True), ("EndDate", as_date, False),
+            ("IssueDate", as_date, False)]
     for rownum, v in r.rows(cols):
-        chid, cid, item, desc, qty, price, freq, start, end = v
+        chid, cid, item, desc, qty, price, freq, start, end, issued = v
         bad = False
         if chid in seen:
             r.error(rownum, "ChargeID", chid, f"duplicate charge ID {chid!r} (first on row {seen[chid]})")
@@ -268,12 +352,19 @@ def read_charges(t: Table, customers: dict[str, Customer], step: str = "") -> tu
         if price < 0:
             r.error(rownum, "UnitPrice", price, f"unit price {price} is negative; use a credit note instead")
             bad = True
+        if qty * price > settings.max_amount:
+            r.error(rownum, "Quantity", qty, f"quantity {qty} x unit price {price} = {qty * price} is above the "
+                    f"largest plausible amount {settings.max_amount} (Settings MaxAmount)")
+            bad = True
         if end is not None and end < start:
             r.error(rownum, "EndDate", end, f"end date {end} is before the start date {start}")
             bad = True
+        if issued is not None and freq != "once":
+            r.error(rownum, "IssueDate", issued, f"an issue date of its own is for one-off charges; this one is {freq}")
+            bad = True
         seen.setdefault(chid, rownum)
         if not bad:
-            out.append(Charge(chid, cid, item, qty, price, freq, start, end, desc, rownum))
+            out.append(Charge(chid, cid, item, qty, price, freq, start, end, desc, rownum, issued))
     return out, problems
 
 
@@ -296,6 +387,14 @@ def read_receipts(t: Table, settings: Settings, customers: dict[str, Customer], 
         bad = False
         if minor <= 0:
             r.error(rownum, "Amount", amount, f"a receipt of {amount} must be positive; refunds are credit notes")
+            bad = True
+        if not is_currency(cur):
+            r.error(rownum, "Currency", cur, f"currency {cur!r} is not an ISO 4217 code such as EUR")
+            continue
+        why = implausible(settings, d, minor, cur)
+        if why:
+            r.error(rownum, "Date" if why.startswith("the date") else "Amount",
+                    d if why.startswith("the date") else amount, why)
             bad = True
         if cid and cid not in customers:
             r.error(rownum, "CustomerID", cid, f"unknown customer {cid!r}: not on the Customers sheet")

@@ -248,9 +248,8 @@ class XlwingsWorkbook:
                     start = r1                     # an empty table keeps one blank row: fill it
             end = start + len(rows) - 1
             p.blocks.append(_Block(sheet, start, c0, [[cell_out(v) for v in row] for row in rows]))
-            for j, fmt in enumerate(schema.number_formats(name, header)):
-                if fmt and any(row[j] is not None for row in rows):
-                    p.formats.append((sheet, start, c0 + j, end, c0 + j, fmt))
+            for first, last, j, fmt in schema.row_number_formats(name, header, rows):
+                p.formats.append((sheet, start + first, c0 + j, start + last, c0 + j, fmt))
             p.resizes.append((sheet, table, r0, c0, end, c1))
         for name, cells in changes.updates.items():
             sheet, table = self._table(name)
@@ -272,6 +271,13 @@ class XlwingsWorkbook:
                         run = []
                     if rownum is not None:
                         run.append(rownum)
+        for name, cells in changes.formats.items():
+            sheet, table = self._table(name)
+            r0, c0, _r1, c1 = self._extent(table)
+            header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            for rownum, column, fmt in cells:
+                col = c0 + header.index(column)
+                p.formats.append((sheet, rownum, col, rownum, col, fmt))
         for name, (header, rows) in changes.replace.items():
             sheet, table = self._table(name)
             r0, c0, r1, c1 = self._extent(table)
@@ -283,10 +289,8 @@ class XlwingsWorkbook:
             block = [[cell_out(h) for h in header]] + [[cell_out(v) for v in row] for row in rows]
             p.blocks.append(_Block(sheet, r0, c0, block))
             end = r0 + max(len(rows), 1)
-            if rows:
-                for j, fmt in enumerate(schema.number_formats(name, header)):
-                    if fmt:
-                        p.formats.append((sheet, r0 + 1, c0 + j, r0 + len(rows), c0 + j, fmt))
+            for first, last, j, fmt in schema.row_number_formats(name, header, rows):
+                p.formats.append((sheet, r0 + 1 + first, c0 + j, r0 + 1 + last, c0 + j, fmt))
             p.resizes.append((sheet, table, r0, c0, end, c0 + width - 1))
         for name, text in changes.titles.items():
             sheet, _table = self._table(name)

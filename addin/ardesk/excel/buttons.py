@@ -25,9 +25,14 @@ from pathlib import Path
 from .ids import BUTTON_BY_ID, RIBBON_BUTTONS
 
 TITLE = "ardesk"
-BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx")
+BANK_SUFFIXES = (".csv", ".xml", ".sta", ".mt940", ".940", ".txt", ".bai", ".bai2", ".ofx", ".qfx", ".zip")
+LITE_NO_DOCUMENTS = ("{label} needs the document renderer, the e-invoice rule checker, a documents folder and "
+                     "(to send) an SMTP server; xlwings Lite runs in the browser with none of them. Nothing was "
+                     "done. Use the classic add-in, xlwings Server, or the command line: "
+                     "ardesk bill WORKBOOK --preview, ardesk send WORKBOOK. Every other button works here.")
 MAX_LISTED = 12
-SCRIPTS = {b.script: b.id for b in RIBBON_BUTTONS}
+# Recover is the classic add-in's only: it needs the run log on the file system beside the workbook
+SCRIPTS = {b.script: b.id for b in RIBBON_BUTTONS if b.command != "recover"}
 
 
 class ButtonError(Exception):
@@ -142,6 +147,12 @@ def message(label: str, result) -> str:
         done.append("every input tab is valid")
     if s.get("review_waiting"):
         done.append(f"{s['review_waiting']} receipt(s) wait on the Review tab")
+    if result.command == "preview":
+        done.append(f"{s.get('invoices_previewed', 0)} invoice(s) on the Proof tab, delivery stopped for "
+                    f"{s.get('delivery_stopped', 0)}")
+    from ..app import COLLECTIONS_COUNTS
+    done += [f"{label} {s[key]}" if key == "customer" else f"{s[key]} {label}"
+             for key, label in COLLECTIONS_COUNTS if key in s]
     for cur, v in (s.get("ar_balance") or {}).items():
         done.append(f"open AR {cur} {v}")
     head = f"{label}: " + ("; ".join(done) if done else "nothing to do") + "."
@@ -174,8 +185,18 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
                 _alert(book, f"{label}: no bank file chosen and no receipts waiting on the Receipts tab; "
                              "nothing was done." + (f"\n{note}" if note else ""))
                 return None
-        result = app.run(port, button.command, bank_files=bank_files, now=now, user=user,
-                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."))
+        command = button.command
+        if command in ("preview", "send") and sys.platform == "emscripten":
+            _alert(book, LITE_NO_DOCUMENTS.format(label=label), critical=True)
+            return None
+        if command == "send":
+            return _send(book, port, label)
+        if command == "recover":
+            _alert(book, recover_message(recover(book, port)))
+            return None
+        result = app.run(port, command, bank_files=bank_files, now=now, user=user,
+                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."),
+                         workbook_folder=_book_folder(book))
         pdfs = _print_slips(book, result)
     except Exception as exc:  # the clerk sees why
         if queued is not None:
@@ -197,6 +218,45 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
         text += "\n" + note
     _alert(book, text, critical=bool(result.problems))
     return result
+
+
+def _send(book, port, label):
+    """Send documents: SMTP and the documents folder (the classic add-in and xlwings Server)."""
+    from ..delivery.send import send
+    res = send(port, _book_folder(book))
+    s = res.summary
+    text = (f"{label}: {s['documents_sent']} document(s) sent, {s['failed']} failed, "
+            f"{s['print_batch_pages']} page(s) to print" + (f" ({s['print_batch']})" if s.get("print_batch") else ""))
+    if res.problems:
+        text += "\n" + "\n".join(f"- {p}" for p in s["problems"][:MAX_LISTED])
+    _alert(book, text, critical=bool(res.problems))
+    return res
+
+
+def recover(book, port):
+    """Re-apply, from the run log beside the workbook's file, the runs a stale save dropped."""
+    from .. import schema
+    from ..io import runlog
+    path = _book_folder(book) / Path(book.fullname).name
+    settings = port.read_settings()
+    tables = port.read_tables(list(schema.TABLES))
+    chk = runlog.check(runlog.RunLog(runlog.folder_for(path, settings.get("RunLogFolder"))), tables, path)
+    changes = runlog.recovery(chk, tables)
+    if not changes.is_empty():
+        port.write(changes)
+    return chk, changes
+
+
+def recover_message(outcome) -> str:
+    chk, changes = outcome
+    if chk.history is None:
+        return "Recover: no run log beside this workbook; nothing to put back."
+    if not chk.lost:
+        rest = [str(p) for p in chk.problems]
+        return "Recover: no posted run is missing." + ("".join(f"\n- {p}" for p in rest[:MAX_LISTED]) if rest else "")
+    from .. import schema
+    rows = ", ".join(f"{schema.TABLES[t].sheet} {len(v)}" for t, v in changes.appends.items())
+    return f"Recover: {len(chk.lost)} run(s) put back ({rows}). Save the workbook."
 
 
 def _has_typed_receipts(port) -> bool:

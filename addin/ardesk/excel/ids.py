@@ -42,6 +42,9 @@ RIBBON_BUTTONS: tuple[Button, ...] = (
            "with sheet, row, column and value. Posts nothing."),
     Button("ardeskBill", "Bill period", "Billing", "bill", "none", "B", "CreateReport",
            "Issues the invoices of the period in Current period on Settings. Clicking it again issues nothing new."),
+    Button("ardeskPreview", "Preview billing", "Billing", "preview", "none", "W", "FilePrintPreview",
+           "Fills the Proof tab and a proof PDF with what Bill period would issue, and what would stop each "
+           "invoice reaching its customer. Issues nothing."),
     Button("ardeskPostReceipts", "Post typed receipts", "Cash", "receive", "none", "P", "AccountingFormat",
            "Posts the checks, cash and transfers typed on the Receipts tab. Needs no bank file or inbox folder."),
     Button("ardeskImportBank", "Import bank file", "Cash", "receive", "ask", "I", "ImportTextFile",
@@ -62,6 +65,23 @@ RIBBON_BUTTONS: tuple[Button, ...] = (
     Button("ardeskClose", "Close period", "Month-end", "close", "none", "C", "ReviewProtectWorkbook",
            "Locks the period in Current period when the books reconcile at its last day: nothing can be posted "
            "on or before it afterwards."),
+    Button("ardeskSend", "Send documents", "Documents", "send", "none", "S", "FileSendAsAttachment",
+           "Issues, archives and e-mails the documents not yet delivered, or puts them in the print batch."),
+    Button("ardeskCredit", "Issue credit notes", "Collections", "credit", "none", "N", "Undo",
+           "Issues the credit notes, voids, write-offs and refunds typed on the CreditNotes tab."),
+    Button("ardeskDunningRun", "Dunning run", "Collections", "dunning", "none", "U", "ShowClock",
+           "Proposes dunning letters on the Dunning tab and fills the Collections worklist. Posts nothing."),
+    Button("ardeskIssueDunning", "Issue dunning", "Collections", "issue-dunning", "none", "G", "EnvelopesAndLabels",
+           "Issues the proposed letters the clerk did not exclude: fees and interest on new invoices."),
+    Button("ardeskPlans", "Payment plans", "Collections", "plan", "none", "L", "CalendarMonthDetailsSplitButton",
+           "Sets up the payment plans typed on PaymentPlans and updates every plan's state."),
+    Button("ardeskCard", "Customer card", "Collections", "card", "none", "K", "ContactCardCallMenu",
+           "Fills the Customer tab for the customer in Customer card for, on Settings."),
+    Button("ardeskCreditHolds", "Credit holds", "Collections", "holds", "none", "H", "ReviewRestrictEditing",
+           "Proposes credit holds on CreditHolds and puts the confirmed ones on hold."),
+    Button("ardeskRecover", "Recover", "Safety", "recover", "none", "Y", "RecoverInkMenu",
+           "Puts back, from the run log beside the workbook, posted runs a colleague's stale save dropped. "
+           "Classic add-in only: it needs the file system beside the workbook."),
 )
 
 BUTTON_BY_ID: dict[str, Button] = {b.id: b for b in RIBBON_BUTTONS}

@@ -132,10 +132,33 @@ def open_items(customer, as_of, invoices, allocations):
 
 
 @udf("invoices", "allocations")
+def customer_card(customer, as_of, invoices, allocations, buckets="30,60,90", basis="due"):
+    """A customer's account at a glance, as on the Customer tab: balance, days to pay, aging, open items, payments."""
+    from ..core.collections.card import ledger_rows
+    from ..core.reports.aging import parse_buckets
+    cid, d = _text(customer, "customer"), _date(as_of)
+    ledger = _ledger(invoices, allocations)
+    if not any(i.customer_id == cid for i in ledger.invoices):
+        raise UdfError(f"customer {cid} not found in the invoices")
+    try:
+        bounds = parse_buckets(str(int(buckets)) if isinstance(buckets, float) and buckets.is_integer() else buckets)
+    except ValueError as exc:
+        raise UdfError(str(exc)) from None
+    out = [["Section", "Item", "Date", "Currency", "Amount", "Days", "Note"]]
+    for row in ledger_rows(ledger, cid, d, None, bounds, basis):
+        sec, item, day, cur, amount, days, note = row.cells()
+        out.append([sec, item, day, cur, None if amount is None else float(amount),
+                    None if days is None else float(days), note])
+    return out
+
+
+@udf("invoices", "allocations")
 def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis="due"):
-    """Aging buckets on a date (spills with a header), for every customer or one; TOTAL rows per currency."""
+    """Aging buckets on a date (spills with a header), for every customer or one; TOTAL rows per currency;
+    each row ends with the average days to pay and days late of the paid invoices, as on the Aging tab."""
     from ..core.reports.aging import age, parse_buckets
     from ..core.reports.metrics import aging_rows
+    from ..core.reports.paid import paid_invoices
     d = _date(as_of)
     basis = (basis or "due").strip().lower()
     if basis not in ("due", "invoice"):
@@ -149,7 +172,7 @@ def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis
     cid = "" if customer in (None, "") else _text(customer, "customer")
     if cid and not any(i.customer_id == cid for i in ledger.invoices):
         raise UdfError(f"customer {cid} not found in the invoices")
-    header, rows = aging_rows(age(ledger, d, bounds, basis), {})
+    header, rows = aging_rows(age(ledger, d, bounds, basis), {}, paid_invoices(ledger, d))
     out = [[h for i, h in enumerate(header) if i != 1]]
     for r in rows:
         if cid and r[0] != cid:
@@ -160,14 +183,15 @@ def aging(as_of, invoices, allocations, customer=None, buckets="30,60,90", basis
 
 @udf("invoices", "allocations")
 def dso(as_of, invoices, allocations, method="standard", currency=None):
-    """Days sales outstanding for the month ending on the as-of date: "standard" or "count-back"."""
+    """Days sales outstanding for the month ending on the as-of date: "standard", "count-back" (calendar
+    days of each month) or "count-back-30" (30-day months)."""
     from ..core.model import Settings
     from ..core.ledger.reconcile import reconcile
     from ..core.reports.metrics import dso_countback, dso_standard, monthly_sales
     d = _date(as_of)
     method = (method or "standard").strip().lower().replace(" ", "").replace("-", "")
-    if method not in ("standard", "countback"):
-        raise UdfError(f"method {method!r}: use \"standard\" or \"count-back\"")
+    if method not in ("standard", "countback", "countback30"):
+        raise UdfError(f"method {method!r}: use \"standard\", \"count-back\" or \"count-back-30\"")
     ledger = _ledger(invoices, allocations)
     cur = _one_currency([i.currency for i in ledger.invoices], currency, "the invoices")
     start = dt.date(d.year, d.month, 1)
@@ -178,19 +202,68 @@ def dso(as_of, invoices, allocations, method="standard", currency=None):
     if method == "standard":
         value = dso_standard(rf.closing_subledger, rf.invoiced, (d - start).days + 1)
     else:
-        value = dso_countback(rf.closing_subledger, monthly_sales(ledger, cur), start)
+        value = dso_countback(rf.closing_subledger, monthly_sales(ledger, cur), start,
+                              month_days="30" if method == "countback30" else "calendar")
     if value is None:
         raise UdfError(f"DSO is undefined: no credit sales in {start:%Y-%m} ({cur}) to divide by")
     return float(value)
 
 
-@udf()
-def installments(balance, count, annual_rate, first_due=None, months_between=1):
-    """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule)."""
-    from pyxirr import pmt
-    from ..core.money import MoneyError, round_half_up, to_minor
+@udf("invoices", "allocations")
+def days_to_pay(customer, as_of, invoices, allocations, measure="pay", currency=None):
+    """Average days to pay ("pay": paid date - issue date) or days late ("late": paid date - due date,
+    0 when on time) of a customer's invoices paid in full by the as-of date, as on the Aging tab."""
+    from ..core.reports.paid import average_days, paid_invoices
+    cid, d = _text(customer, "customer"), _date(as_of)
+    measure = (measure or "pay").strip().lower()
+    if measure not in ("pay", "late"):
+        raise UdfError(f"measure {measure!r}: use \"pay\" or \"late\"")
+    ledger = _ledger(invoices, allocations)
+    if not any(i.customer_id == cid for i in ledger.invoices):
+        raise UdfError(f"customer {cid} not found in the invoices")
+    paid = [p for p in paid_invoices(ledger, d) if p.invoice.customer_id == cid]
+    cur = _one_currency([p.invoice.currency for p in paid], currency, f"customer {cid}")
+    found = average_days([p for p in paid if p.invoice.currency == cur]).get((cid, cur))
+    if found is None:
+        raise UdfError(f"customer {cid} has no invoice paid in full by {d}")
+    return float(found[0] if measure == "pay" else found[1])
+
+
+@udf("invoices", "allocations")
+def cei(as_of, invoices, allocations, months=1, currency=None):
+    """Collection Effectiveness Index (%) over the ``months`` months ending with the as-of date's month,
+    as the Summary tab works it out with CEIMonths on Settings."""
+    from ..core.reports.aging import age
+    from ..core.reports.metrics import cei_over
+    d = _date(as_of)
     try:
-        cents = to_minor(balance)              # the balance in cents, read half-up as every amount is
+        n = int(months or 1)
+    except (TypeError, ValueError):
+        raise UdfError(f"months {months!r} must be a whole number from 1 to 36") from None
+    if n != (months or 1) or not 1 <= n <= 36:
+        raise UdfError(f"months {months!r} must be a whole number from 1 to 36")
+    ledger = _ledger(invoices, allocations)
+    cur = _one_currency([i.currency for i in ledger.invoices], currency, "the invoices")
+    aging = age(ledger, d, (30, 60, 90))
+    totals = aging.totals().get(cur, (0,))
+    value = cei_over(ledger, cur, d, n, sum(totals), totals[0])
+    if value is None:
+        raise UdfError(f"CEI is undefined: nothing was collectable in {cur} over {n} month(s) to {d}")
+    return float(value)
+
+
+@udf()
+def installments(balance, count, annual_rate, first_due=None, months_between=1, currency=None):
+    """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule),
+    each amount in the currency's minor unit (JPY whole yen, BHD fils; blank: two decimals)."""
+    from ..core.collections.plans import schedule
+    from ..core.money import MoneyError, exponent, to_minor
+    cur = (currency or "").strip().upper()
+    if cur and (len(cur) != 3 or not cur.isalpha()):
+        raise UdfError(f"currency {currency!r} is not an ISO 4217 code such as EUR")
+    e = exponent(cur)
+    try:
+        cents = to_minor(balance, e)           # the balance in minor units, read half-up as every amount is
         n = int(count)
         rate = Decimal(repr(float(annual_rate or 0)))
         step = int(months_between or 1)
@@ -199,27 +272,11 @@ def installments(balance, count, annual_rate, first_due=None, months_between=1):
     if cents <= 0 or n < 1 or n != count or step < 1 or rate < 0:
         raise UdfError(f"need a positive balance ({balance}), a whole number of instalments of 1 or more "
                        f"({count}), a rate of 0 or more ({annual_rate}) and months between of 1 or more")
-    period_rate = rate * step / 12
-    # pyxirr works in floats: its payment is read back as a decimal and rounded half-up to the cent
-    payment = round_half_up(Decimal(repr(pmt(float(period_rate), n, -cents / 100))))
     first = _date(first_due, "first due date") if first_due not in (None, "") else None
     out = [["No", "DueDate", "Payment", "Interest", "Principal", "Remaining"]]
-    left = cents
-    for k in range(1, n + 1):
-        interest = round_half_up(Decimal(left) * period_rate, 0) if period_rate else 0
-        principal = left if k == n else min(payment - interest, left)
-        left -= principal
-        due = _same_day(first, (k - 1) * step) if first else None
-        out.append([k, due, *(_money(v, "EUR") for v in (principal + interest, interest, principal, left))])
+    for x in schedule(cents, n, rate, first, step):
+        out.append([x.no, x.due, *(_money(v, cur) for v in (x.payment, x.interest, x.principal, x.remaining))])
     return out
-
-
-def _same_day(d, months):
-    """``d`` moved by whole months, on the same day (the month's last day when it is shorter)."""
-    import calendar
-    m = d.month - 1 + months
-    year, month = d.year + m // 12, m % 12 + 1
-    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def flows(customer, as_of, invoices, allocations):

@@ -1,58 +1,55 @@
 """The workbook port over an .xlsx/.xlsm file on disk.
 
 Reads go through python-calamine (a Rust reader, many times faster than
-openpyxl for big ledgers); the file is only opened with openpyxl when a run
-has something to write.  Writing is all-or-nothing:
+openpyxl for big ledgers).  Writes go through :mod:`ardesk.io.package`, which
+edits the file as a package of parts: only the sheets, tables and styles a
+run changes are rewritten, and every other part (charts, pivot tables,
+images, comments, VBA, a custom ribbon, parts ardesk does not know) is
+copied as it was read.  Writing is all-or-nothing:
 
-1. refuse up front when the file holds parts openpyxl cannot carry (charts,
-   images, form controls, pivot tables, dynamic-array metadata...), naming them;
-2. load with openpyxl, apply every change, save to a temporary file in the
-   same folder, flush and fsync it;
-3. check that the saved file still has every kind of part the original had,
-   and that nobody changed the original meanwhile;
-4. copy the original to ``NAME.bak.xlsx`` and atomically rename the temporary
-   file over the original.
+1. apply every change to the package in memory, refusing (naming it) what
+   would be damaged, such as one of ardesk's tables converted to a range;
+2. save to a temporary file in the same folder, flush and fsync it;
+3. check that the saved file still has every kind of part the original had;
+4. swap the temporary file and the original in one atomic exchange, check that
+   what came out is the very file the run read (else swap back and refuse),
+   and keep it as ``NAME.bak.xlsx``.
 
 Any failure before step 4 leaves the workbook byte-for-byte as it was.
+:func:`apply_changes` does the same changes through openpyxl; the tests keep
+it as the oracle the package writer is compared with.
+
+Around the save (:meth:`FileWorkbook.locked`, :meth:`FileWorkbook.check_books`):
+the run holds Excel's owner file ``~$NAME.xlsx``, removes temporary files
+its killed predecessors left, refuses a read-only workbook, checks the
+ledgers against the run log (:mod:`.runlog`) before it computes anything, and
+appends its record to the log before the workbook is replaced.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import getpass
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from xml.etree import ElementTree
 
 from .. import schema
-from ..schema import number_formats
+from ..schema import number_formats, row_number_formats
+from .package import Package, write_package
+from . import runlog
+from .lock import workbook_lock
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 
-# Part families openpyxl does not read back, so a save would silently drop them.
-UNSUPPORTED = {
-    "xl/charts/": "charts",
-    "xl/chartsheets/": "chart sheets",
-    "xl/drawings/": "drawings (images, shapes, charts)",
-    "xl/media/": "images",
-    "xl/ctrlProps/": "form controls",
-    "xl/activeX/": "ActiveX controls",
-    "xl/pivotTables/": "pivot tables",
-    "xl/pivotCache/": "pivot caches",
-    "xl/slicers/": "slicers",
-    "xl/slicerCaches/": "slicer caches",
-    "xl/timelines/": "timelines",
-    "xl/embeddings/": "embedded objects",
-    "xl/metadata.xml": "dynamic-array formulas",
-    "xl/richData/": "rich data types",
-    "customUI/": "a custom ribbon",
-    "xl/model/": "a data model",
-    "xl/queryTables/": "queries",
-    "xl/connections.xml": "data connections",
-}
 # Parts openpyxl rewrites under other names or may drop harmlessly.
 IGNORED = ("docProps/", "xl/calcChain.xml", "xl/printerSettings/", "xl/sharedStrings.xml", "[trash]/")
 
@@ -61,16 +58,6 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 def _family(part: str) -> str:
     return re.sub(r"\d+", "#", part)
-
-
-def unsupported_parts(path: Path) -> list[str]:
-    with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-    found = []
-    for prefix, what in UNSUPPORTED.items():
-        if any(n.startswith(prefix) for n in names):
-            found.append(f"{what} ({prefix})")
-    return found
 
 
 def defined_names(path: Path) -> dict[str, tuple[str, str]]:
@@ -104,12 +91,18 @@ class FileWorkbook:
         if not self.path.exists():
             raise WorkbookError(f"{self.path}: no such workbook (create one with `ardesk init {self.path}`)")
         try:
-            st = self.path.stat()
-            self._stamp = (st.st_mtime_ns, st.st_size)
+            self._stamp = file_stamp(self.path)
             self._names = defined_names(self.path)
-        except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-            raise WorkbookError(f"{self.path}: not an Excel workbook (.xlsx/.xlsm)") from None
+        except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, EOFError, ValueError):
+            raise WorkbookError(
+                f"{self.path}: not a readable Excel workbook (.xlsx/.xlsm): it is damaged or was only half "
+                f"written (perhaps still being saved by someone). Try again in a moment; if it stays so, restore "
+                f"{self.path.stem}.bak{self.path.suffix} or `ardesk recover` it.") from None
         self._book = None
+        self._holding = False
+        self.last_check: runlog.Check | None = None
+        self.user = _user()
+        self.command = ""           # named in the run log; set by the caller
 
     # -- reading ------------------------------------------------------------
     def _calamine(self):
@@ -119,7 +112,11 @@ class FileWorkbook:
             except ImportError:
                 raise WorkbookError(f"{self.path.name}: reading workbook files needs python-calamine, which this "
                                     "Python lacks: python -m pip install 'ardesk[fast]'") from None
-            self._book = CalamineWorkbook.from_path(str(self.path), load_tables=True)
+            try:
+                self._book = CalamineWorkbook.from_path(str(self.path), load_tables=True)
+            except Exception as exc:
+                raise WorkbookError(f"{self.path.name}: cannot be read as a workbook ({exc}); restore "
+                                    f"{self.path.stem}.bak{self.path.suffix} if it stays so") from None
         return self._book
 
     def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
@@ -161,28 +158,131 @@ class FileWorkbook:
             out[s.name] = None if v == "" else v
         return out
 
+    # -- the run around a save -------------------------------------------------------
+    def log(self) -> runlog.RunLog:
+        try:
+            setting = self.read_settings().get("RunLogFolder")
+        except WorkbookError:
+            setting = None
+        return runlog.RunLog(runlog.folder_for(self.path, setting))
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the workbook for a run: Excel's owner file, after refusing a read-only file; stale temp files go."""
+        refuse_read_only(self.path)
+        with workbook_lock(self.path, self.log().folder, self.user):
+            self._holding = True
+            try:
+                remove_stale_temp_files(self.path)
+                yield
+            finally:
+                self._holding = False
+
+    def check_books(self) -> list:
+        """Problems that stop any posting: posts lost to a stale save, edited, inserted or deleted ledger rows."""
+        self.last_check = runlog.check(self.log(), self.read_tables(list(runlog.LEDGERS)), self.path)
+        return self.last_check.problems
+
+    def ledger_states(self):
+        """The chain state of every ledger as the run's check read it (None before a check)."""
+        return runlog.states_of(self.last_check.actual) if self.last_check is not None else None
+
+    def recover(self) -> tuple[runlog.Check, Changes]:
+        """Put back the runs a stale save lost (rows, stamps, settings); safe to repeat."""
+        self.check_books()
+        chk = self.last_check
+        ch = runlog.recovery(chk, self.read_tables(list(schema.TABLES)))
+        if not ch.is_empty():
+            self.write(ch, _kind="recover", _reapplies=[r["id"] for r in chk.lost])
+        return chk, ch
+
     # -- writing --------------------------------------------------------------
-    def write(self, changes: Changes, *, backup: bool = True) -> None:
+    def write(self, changes: Changes, *, backup: bool = True,
+              _kind: str = "run", _reapplies: Sequence[str] = ()) -> None:
         if changes.is_empty():
             return
-        bad = unsupported_parts(self.path)
-        if bad:
-            raise WorkbookError(
-                f"{self.path.name} contains {', '.join(bad)}, which the file adapter cannot keep when it saves; "
-                "nothing was written. Run this step from the ardesk ribbon in Excel, or keep those objects in "
-                "another workbook.")
-        lock = self.path.with_name("~$" + self.path.name)
-        if lock.exists():
-            raise WorkbookError(f"{self.path.name} is open in Excel ({lock.name} exists); close it, or use the "
-                                "ardesk ribbon inside Excel. Nothing was written.")
-        from openpyxl import load_workbook
-        keep_vba = self.path.suffix.lower() in (".xlsm", ".xlam")
-        wb = load_workbook(self.path, keep_vba=keep_vba)
-        apply_changes(wb, changes, self._names)
-        save_atomic(wb, self.path, backup=backup, original_stamp=self._stamp)
-        st = self.path.stat()
-        self._stamp = (st.st_mtime_ns, st.st_size)
+        if self._holding:
+            self._write_logged(changes, backup, _kind, _reapplies)
+        else:
+            with self.locked():
+                self._write_logged(changes, backup, _kind, _reapplies)
+        self._stamp = file_stamp(self.path)
         self._book = None
+        self.last_check = None
+
+    def _write_logged(self, changes: Changes, backup: bool, kind: str, reapplies: Sequence[str]) -> None:
+        """Append the run to the log, replace the workbook, then mark the run committed."""
+        posts = bool(changes.appends or changes.updates or changes.names)
+        rec = None
+        if posts:
+            log = self.log()
+            if self.last_check is None:
+                self.check_books()
+            chk = self.last_check
+            before = runlog.states_of(chk.actual)
+            now = datetime.now().replace(microsecond=0)
+            if chk.history is None:
+                base = runlog.baseline_record(chk.actual, now)
+                log.append(base)
+                log.append({"kind": "commit", "run": base["id"]})
+            else:
+                for line in chk.history.resolved:
+                    log.append(line)
+                if chk.adopt:
+                    adopted = runlog.adopt_record(chk, now)
+                    log.append(adopted)
+                    log.append({"kind": "commit", "run": adopted["id"]})
+            tables = self.read_tables(list(changes.updates)) if changes.updates else {}
+            rec = runlog.run_record(kind, self.command or kind, self.user, now, before, changes, tables, reapplies)
+            log.append(rec)
+        self._save_workbook(changes, backup)
+        if rec is not None:
+            log.append({"kind": "commit", "run": rec["id"]})
+
+    def _save_workbook(self, changes: Changes, backup: bool) -> None:
+        with Package(self.path) as pkg:
+            write_package(pkg, changes, self._names)
+            save_atomic(pkg, self.path, backup=backup, original_stamp=self._stamp,
+                        verify=lambda new: refuse_rewritten_inputs(self.path, new, changes))
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return ""
+
+
+def file_stamp(path: Path) -> tuple[int, int, int]:
+    """What identifies the file a run read: inode, modification time, size."""
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def refuse_read_only(path: Path) -> None:
+    st = path.stat()
+    if not st.st_mode & stat.S_IWUSR:
+        raise WorkbookError(f"{path.name} is read-only; nothing was written. Clear the read-only mark "
+                            "(file properties), or work on a copy.")
+
+
+TEMP_PREFIX = ".ardesk-save."
+
+
+def _temp_prefix(path: Path) -> str:
+    return f"{TEMP_PREFIX}{path.name}."
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Remove temporary files a killed save of this workbook left behind (only ardesk's own)."""
+    removed = []
+    for p in path.parent.glob(_temp_prefix(path) + "*"):
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
 
 
 def _table(wb, name: str):
@@ -214,10 +314,8 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
             if len(row) != width:
                 raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
             for j, v in enumerate(row):
-                cell = ws.cell(row=last + i, column=c0 + j)
-                _set(cell, v)
-                if fmts[j] and v is not None:
-                    cell.number_format = fmts[j]
+                _set(ws.cell(row=last + i, column=c0 + j), v)
+        _set_formats(ws, name, header, rows, last + 1, c0)
         t.ref = f"{column_letter(c0)}{r0}:{column_letter(c1)}{last + len(rows)}"
         if t.autoFilter is not None:
             t.autoFilter.ref = t.ref
@@ -229,6 +327,12 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
             if not r0 < rownum <= r1:
                 raise WorkbookError(f"{name}: row {rownum} is outside the table ({t.ref})")
             _set(ws.cell(row=rownum, column=c0 + header.index(column)), value)
+    for name, cells in changes.formats.items():
+        ws, t = _table(wb, name)
+        c0, r0, c1, _r1 = parse_ref(t.ref)
+        header = [ws.cell(row=r0, column=c).value for c in range(c0, c1 + 1)]
+        for rownum, column, fmt in cells:
+            ws.cell(row=rownum, column=c0 + header.index(column)).number_format = fmt
     for name, (header, rows) in changes.replace.items():
         _replace_table(wb, name, header, rows)
     for name, text in changes.titles.items():
@@ -242,6 +346,13 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
         _set(wb[sheet][cell], value)
 
 
+def _set_formats(ws, name: str, header: Sequence[str], rows: Sequence[tuple], row0: int, col0: int) -> None:
+    """Number formats of rows written from sheet row ``row0``, column ``col0`` on (see row_number_formats)."""
+    for first, last, j, fmt in row_number_formats(name, header, rows):
+        for r in range(row0 + first, row0 + last + 1):
+            ws.cell(row=r, column=col0 + j).number_format = fmt
+
+
 def _replace_table(wb, name: str, header: Sequence[str], rows: Sequence[tuple]) -> None:
     from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
     from .template import HEADER_FILL, HEADER_FONT
@@ -253,13 +364,10 @@ def _replace_table(wb, name: str, header: Sequence[str], rows: Sequence[tuple]) 
     for j, h in enumerate(header):
         cell = ws.cell(row=r0, column=c0 + j, value=h)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    fmts = number_formats(name, header)
     for i, row in enumerate(rows, start=1):
         for j, v in enumerate(row):
-            cell = ws.cell(row=r0 + i, column=c0 + j)
-            _set(cell, v)
-            if fmts[j]:
-                cell.number_format = fmts[j]
+            _set(ws.cell(row=r0 + i, column=c0 + j), v)
+    _set_formats(ws, name, header, rows, r0 + 1, c0)
     end_row = r0 + max(len(rows), 1)
     style = t.tableStyleInfo
     del ws.tables[name]
@@ -268,10 +376,38 @@ def _replace_table(wb, name: str, header: Sequence[str], rows: Sequence[tuple]) 
     ws.add_table(new)
 
 
-def save_atomic(wb, path: Path, *, backup: bool = True, original_stamp: tuple[int, int] | None = None) -> None:
-    """Save ``wb`` over ``path`` all-or-nothing, keeping the previous file as NAME.bak.EXT."""
+def refuse_rewritten_inputs(before: Path, after: Path, changes: Changes) -> None:
+    """Refuse a save that would change a cell a clerk typed on an input tab, other than the stamps the run
+    meant to write (a cell the writer cannot carry, such as a date serial beyond year 9999, would otherwise
+    come back as #VALUE!)."""
+    from python_calamine import CalamineWorkbook
+    old, new = (CalamineWorkbook.from_path(str(p), load_tables=True) for p in (before, after))
+    for name, tdef in schema.TABLES.items():
+        if tdef.role != "input" or name in changes.replace or name in changes.appends:
+            continue
+        try:
+            a, b = old.get_table_by_name(name), new.get_table_by_name(name)
+        except Exception:
+            continue
+        stamped = {(row, col) for row, col, _v in changes.updates.get(name, ())}
+        header = [str(c) for c in a.columns]
+        r0, c0 = a.start
+        for i, (ra, rb) in enumerate(zip(a.to_python(), b.to_python())):
+            for j, (va, vb) in enumerate(zip(ra, rb)):
+                if va != vb and (r0 + 1 + i, header[j]) not in stamped:
+                    raise WorkbookError(
+                        f"{before.name}: saving would change {tdef.sheet} {column_letter(c0 + 1 + j)}{r0 + 1 + i} "
+                        f"({header[j]}) from {va!r} to {vb!r}; nothing was written. Retype that cell as a plain "
+                        "value of its column (a date, a number, a text) and run again.")
+
+
+def save_atomic(wb, path: Path, *, backup: bool = True, original_stamp: tuple | None = None,
+                verify: Any = None) -> None:
+    """Save ``wb`` over ``path`` all-or-nothing, keeping the previous file as NAME.bak.EXT.
+
+    ``verify(new_file)`` may refuse the saved file (raising WorkbookError) before it replaces ``path``."""
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent or ".")
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=path.suffix, dir=path.parent or ".")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -282,14 +418,14 @@ def save_atomic(wb, path: Path, *, backup: bool = True, original_stamp: tuple[in
             lost = lost_parts(path, tmp)
             if lost:
                 raise WorkbookError(f"saving {path.name} would drop {', '.join(lost)}; nothing was written")
-            if original_stamp is not None:
-                st = path.stat()
-                if (st.st_mtime_ns, st.st_size) != original_stamp:
-                    raise WorkbookError(f"{path.name} was changed by someone else while ardesk worked; nothing "
-                                        "was written: run the step again")
-            if backup:
-                shutil.copy2(path, path.with_name(f"{path.stem}.bak{path.suffix}"))
-        os.replace(tmp, path)
+            keep_mode_and_owner(path, tmp)
+            if verify is not None:
+                verify(tmp)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)      # a new workbook is made as any new file is, not private
+        swap_in(tmp, path, original_stamp, backup)
         dir_fd = os.open(path.parent or ".", os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -298,6 +434,64 @@ def save_atomic(wb, path: Path, *, backup: bool = True, original_stamp: tuple[in
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def keep_mode_and_owner(original: Path, new: Path) -> None:
+    """The new file gets the workbook's permissions and owner (a temp file is private by default)."""
+    st = original.stat()
+    os.chmod(new, stat.S_IMODE(st.st_mode))
+    if hasattr(os, "chown"):
+        try:
+            os.chown(new, st.st_uid, st.st_gid)
+        except PermissionError:
+            pass        # only the owner's group may be kept by an ordinary user; the mode still is
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2); False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def swap_in(tmp: Path, path: Path, original_stamp: tuple | None, backup: bool) -> None:
+    """Put ``tmp`` in place of ``path``, unless ``path`` is no longer the file the run read.
+
+    Where the system can exchange two names atomically, nothing can slip in
+    between the check and the replacement: the file that comes out of the
+    exchange is checked, and swapped back when it is not the one read (a
+    colleague saved meanwhile).  Elsewhere the check comes just before the
+    rename, leaving a window of a few milliseconds (see the README).
+    """
+    bak = path.with_name(f"{path.stem}.bak{path.suffix}")
+    if not path.exists():
+        os.replace(tmp, path)
+        return
+    if original_stamp is not None and _exchange(tmp, path):
+        if file_stamp(tmp) != original_stamp:
+            _exchange(tmp, path)
+            raise _changed_meanwhile(path)
+        if backup:
+            os.replace(tmp, bak)
+        return
+    if original_stamp is not None and file_stamp(path) != original_stamp:
+        raise _changed_meanwhile(path)
+    if backup:
+        shutil.copy2(path, bak)
+    os.replace(tmp, path)
+
+
+def _changed_meanwhile(path: Path) -> WorkbookError:
+    return WorkbookError(f"{path.name} was changed by someone else while ardesk worked ({runlog.last_saved_by(path)}); "
+                         "nothing was written: run the step again")
 
 
 def lost_parts(before: Path, after: Path) -> list[str]:

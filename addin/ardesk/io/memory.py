@@ -19,8 +19,9 @@ class MemoryWorkbook:
         self.settings.update(settings or {})
         self.headers: dict[str, tuple[str, ...]] = {name: t.header for name, t in schema.TABLES.items()}
         from ..core.reports.aging import bucket_labels, parse_buckets
-        from .template import aging_header
+        from .template import aging_header, aging_totals_header
         self.headers["tblAging"] = aging_header(bucket_labels(parse_buckets("30,60,90")))
+        self.headers["tblAgingTotals"] = aging_totals_header(bucket_labels(parse_buckets("30,60,90")))
         self.rows: dict[str, list[tuple]] = {name: [] for name in schema.TABLES}
 
     @classmethod

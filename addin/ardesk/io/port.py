@@ -105,20 +105,29 @@ class Changes:
     - ``names``: settings (defined names) to set;
     - ``updates``: single cells of existing rows, keyed by table, worksheet
       row number and column name (e.g. the PaymentID stamped on a posted
-      Receipts row).
+      Receipts row);
+    - ``formats``: number formats of single cells of existing rows, keyed the
+      same way (a posted receipt's amount shown with its currency's decimals).
     """
     appends: dict[str, list[tuple]] = field(default_factory=dict)
     replace: dict[str, tuple[tuple[str, ...], list[tuple]]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     names: dict[str, Any] = field(default_factory=dict)
     updates: dict[str, list[tuple[int, str, Any]]] = field(default_factory=dict)
+    formats: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+
+    def number_format(self, table: str, row: int, column: str, fmt: str) -> None:
+        self.formats.setdefault(table, []).append((row, column, fmt))
 
     def update(self, table: str, row: int, column: str, value: Any) -> None:
         self.updates.setdefault(table, []).append((row, column, value))
 
     def append(self, table: str, rows: Sequence[tuple]) -> None:
+        """Rows for the end of ``table``; a row shorter than the table leaves the later columns blank."""
         if rows:
-            self.appends.setdefault(table, []).extend(rows)
+            width = len(TABLES[table].columns) if table in TABLES else 0
+            self.appends.setdefault(table, []).extend(
+                tuple(r) + (None,) * (width - len(r)) if len(r) < width else r for r in rows)
 
     def is_empty(self) -> bool:
         return not (self.appends or self.replace or self.names or self.updates)

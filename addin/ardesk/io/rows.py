@@ -9,13 +9,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Sequence
 
-from ..core.model import Allocation, Invoice, InvoiceLine, JournalLine, Payment, Problem
+from ..core.model import Allocation, Customer, Invoice, InvoiceLine, JournalLine, Payment, Problem
 from ..core.money import exponent, to_decimal
 from .port import Table
 
 
 def _m(v: int, currency: str) -> Decimal:
     return to_decimal(v, exponent(currency))
+
+
+def customer_row(c: Customer) -> tuple:
+    return (c.id, c.name, c.email or None, c.address or None, c.postal_code or None, c.country or None,
+            c.terms_days, c.tax_rate, c.currency,
+            None if c.credit_limit is None else _m(c.credit_limit, c.currency), c.status, c.bank_account or None,
+            None)                                                       # VatID: not held on the record
 
 
 def invoice_row(i: Invoice) -> tuple:

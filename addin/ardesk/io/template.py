@@ -27,6 +27,7 @@ TITLE_FONT = Font(bold=True, size=14, color="1F4E78")
 NOTE_FONT = Font(italic=True, color="595959")
 FIXED_TIME = datetime(2026, 1, 1)
 LAST_ROW = 1048576
+WIDE_PAGE = 110   # column widths (characters) above which a tab prints landscape
 
 def setting_cell(name: str) -> str:
     """The Settings cell (e.g. 'B5') that a defined name points to."""
@@ -65,6 +66,25 @@ def add_table(ws, tdef: TableDef, header: tuple[str, ...] | None = None) -> None
         kind = col.kind if col else MONEY
         dim.number_format = NUMBER_FORMATS[kind]
     ws.freeze_panes = ws.cell(row=anchor_row + 1, column=1)
+    widths = sum((tdef.column(n).width if n in tdef.header else 12) for n in header)
+    print_setup(ws, anchor_row, widths)
+
+
+def print_setup(ws, header_row: int, widths: float) -> None:
+    """Every tab prints fit to one page wide (landscape when its columns are wide), with its header
+    rows repeated on each page and the sheet name and page numbers in the footer."""
+    wide = widths > WIDE_PAGE
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"1:{header_row}"
+    ws.print_options.gridLines = False
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.evenFooter.left.text = "&A"
+    ws.evenFooter.right.text = "Page &P of &N"
 
 
 def _validations(ws, tdef: TableDef) -> None:
@@ -134,13 +154,60 @@ def _settings_sheet(wb: Workbook) -> None:
     ws.column_dimensions["B"].width = 26
     ws.column_dimensions["C"].width = 70
     ws.freeze_panes = "A2"
+    print_setup(ws, 1, 40 + 26 + 70)
     basis = DataValidation(type="list", formula1='"due,invoice"')
     basis.add(setting_cell("AgingBasis"))
     ws.add_data_validation(basis)
 
 
 def aging_header(buckets: tuple[str, ...]) -> tuple[str, ...]:
-    return ("CustomerID", "Name", "Currency", *buckets, "Total")
+    return ("CustomerID", "Name", "Currency", *buckets, "Total", "AvgDaysToPay", "AvgDaysLate")
+
+
+def aging_totals_header(buckets: tuple[str, ...]) -> tuple[str, ...]:
+    return ("Currency", *buckets, "Total")
+
+
+CHART_CURRENCIES = 6   # rows of AgingTotals the aging chart draws (one series per currency)
+TREND_MONTHS = 12
+
+
+def _text_categories(chart, ref) -> None:
+    """Category labels that are text (months, bucket names) as a string reference (§21.2.2.215 strRef)."""
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(ref)))
+
+
+def _charts(wb: Workbook, buckets: int) -> None:
+    """Native charts over the report tables' cells, so Excel redraws them when a run refills the tables
+    (DrawingML charts, ECMA-376 Part 1 §21.2)."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+    ws = wb["AgingTotals"]
+    first, last = 5, 4 + CHART_CURRENCIES
+    aging = BarChart()
+    aging.type, aging.grouping = "col", "clustered"
+    aging.title, aging.y_axis.title = "Open items by days past due and currency", "amount"
+    aging.add_data(Reference(ws, min_col=1, max_col=1 + buckets, min_row=first, max_row=last), from_rows=True,
+                   titles_from_data=True)
+    _text_categories(aging, Reference(ws, min_col=2, max_col=1 + buckets, min_row=4, max_row=4))
+    aging.width, aging.height = 22, 10
+    ws.add_chart(aging, f"{column_letter(buckets + 4)}4")
+    ws = wb["Trends"]
+    months = Reference(ws, min_col=1, min_row=5, max_row=4 + TREND_MONTHS)
+    flows = BarChart()
+    flows.type, flows.grouping = "col", "clustered"
+    flows.title, flows.y_axis.title = "Invoiced and collected by month", "base currency"
+    flows.add_data(Reference(ws, min_col=3, max_col=4, min_row=4, max_row=4 + TREND_MONTHS), titles_from_data=True)
+    _text_categories(flows, months)
+    flows.width, flows.height = 22, 9
+    ws.add_chart(flows, "H4")
+    dso = LineChart()
+    dso.title, dso.y_axis.title = "DSO by month", "days"
+    dso.add_data(Reference(ws, min_col=6, min_row=4, max_row=4 + TREND_MONTHS), titles_from_data=True)
+    _text_categories(dso, months)
+    dso.width, dso.height = 22, 8
+    ws.add_chart(dso, "H23")
 
 
 def build_template() -> Workbook:
@@ -149,10 +216,12 @@ def build_template() -> Workbook:
     _settings_sheet(wb)
 
     by_sheet = {t.sheet: t for t in schema.TABLES.values()}
+    buckets = bucket_labels(parse_buckets("30,60,90"))
     for sheet in schema.SHEET_ORDER[1:]:
         ws = wb.create_sheet(sheet)
         tdef = by_sheet[sheet]
-        header = aging_header(bucket_labels(parse_buckets("30,60,90"))) if tdef is schema.AGING else None
+        header = {schema.AGING.name: aging_header(buckets),
+                  schema.AGING_TOTALS.name: aging_totals_header(buckets)}.get(tdef.name)
         if tdef.anchor != "A1":
             ws["A1"] = sheet
             ws["A1"].font = TITLE_FONT
@@ -166,6 +235,7 @@ def build_template() -> Workbook:
         if tdef is schema.REVIEW:
             ws.freeze_panes = ws.cell(row=2, column=schema.REVIEW_FROZEN_COLUMNS + 1)
         ws.sheet_properties.tabColor = {"input": "2E75B6", "ledger": "7F7F7F", "report": "70AD47"}[tdef.role]
+    _charts(wb, len(buckets))
     wb.properties.creator = "ardesk"
     wb.properties.title = "ardesk billing workbook"
     wb.properties.created = FIXED_TIME

@@ -4,6 +4,10 @@ Rules
 -----
 - Charges are billed in advance, on the first day of the billing period
   (or the run's issue date), one invoice per customer per run.
+- A one-off charge with an issue date of its own is invoiced on its own, dated
+  that day (due that day + terms), by the run for the month that contains it;
+  a customer's one-offs of the same day share one invoice.  Numbers follow
+  issue dates, then customers.
 - ``monthly`` charges cover the calendar month being billed; ``quarterly`` and
   ``annual`` charges cover 3 or 12 months starting in the month of the
   charge's start date and every 3 or 12 months after it; ``once`` charges are
@@ -48,7 +52,7 @@ def service_period(charge: Charge, period_start: date) -> tuple[date, date, str]
     """The service period of ``charge`` that a billing run for the month starting
     ``period_start`` bills: (from, to, key part), or None when none starts then."""
     if charge.frequency == "once":
-        if period_start <= charge.start < add_months(period_start, 1):
+        if period_start <= (charge.issue_date or charge.start) < add_months(period_start, 1):
             return charge.start, charge.start, "once"
         return None
     span = SPAN[charge.frequency]
@@ -106,12 +110,12 @@ def bill(period: str, customers: dict[str, Customer], charges: list[Charge], led
         result.problems.append(Problem(str(exc), step="bill"))
         return result
     issue = issue_date or start
-    lines_by_customer: dict[str, list[tuple[Charge, date, date, str, int, Decimal]]] = defaultdict(list)
+    lines_by_customer: dict[tuple[date, str], list[tuple[Charge, date, date, str, int, Decimal]]] = defaultdict(list)
     held: dict[str, int] = defaultdict(int)
     periods: dict[tuple, tuple[date, date, str] | None] = {}     # charges share frequency and dates
     for ch in sorted(charges, key=lambda c: (c.customer_id, c.id)):
         cust = customers[ch.customer_id]
-        when = (ch.frequency, ch.start, ch.end)
+        when = (ch.frequency, ch.start, ch.end, ch.issue_date)
         sp = periods[when] if when in periods else periods.setdefault(when, service_period(ch, start))
         if sp is None:
             continue
@@ -125,16 +129,17 @@ def bill(period: str, customers: dict[str, Customer], charges: list[Charge], led
         net, factor, active_from, active_to = line_amount(ch, begin, finish, exponent(cust.currency))
         if net == 0 and factor == 0:
             continue
-        lines_by_customer[cust.id].append((ch, active_from, active_to, key, net, factor))
+        lines_by_customer[(ch.issue_date or issue, cust.id)].append((ch, active_from, active_to, key, net, factor))
     for cid, n in sorted(held.items()):
         c = customers[cid]
         result.notes.append(Problem(f"customer {cid} ({c.name}) status is {c.status}: {n} charge(s) not billed",
                                     "Customers", c.row, "Status", c.status, "bill"))
     if not lines_by_customer:
         return result
-    if settings.locked_through and issue <= settings.locked_through:
+    first_issue = min(day for day, _cid in lines_by_customer)
+    if settings.locked_through and first_issue <= settings.locked_through:
         result.problems.append(Problem(
-            f"the billing run would issue {len(lines_by_customer)} invoice(s) dated {issue}, inside the "
+            f"the billing run would issue {len(lines_by_customer)} invoice(s) dated from {first_issue}, inside the "
             f"locked period (locked through {settings.locked_through})", "Settings", None, "LockedThrough",
             settings.locked_through, "bill"))
         return result
@@ -145,9 +150,9 @@ def bill(period: str, customers: dict[str, Customer], charges: list[Charge], led
             f"Next invoice number is {seq} but the highest issued number is {highest}: numbering must be "
             f"gapless, set it to {highest + 1}", "Settings", None, "NextInvoiceNumber", seq, "bill"))
         return result
-    for cid in sorted(lines_by_customer):
+    for day, cid in sorted(lines_by_customer):
         cust = customers[cid]
-        number = format_number(settings.invoice_format, seq, issue)
+        number = format_number(settings.invoice_format, seq, day)
         if number in ledger.invoice_by_no:
             result.problems.append(Problem(f"invoice number {number} is already issued", "Settings", None,
                                            "NextInvoiceNumber", seq, "bill"))
@@ -155,14 +160,14 @@ def bill(period: str, customers: dict[str, Customer], charges: list[Charge], led
         lines = tuple(
             InvoiceLine(number, i, ch.id, ch.item, ch.description, ch.quantity, ch.unit_price, af, at,
                         factor, net, cust.currency, key)
-            for i, (ch, af, at, key, net, factor) in enumerate(lines_by_customer[cid], start=1))
+            for i, (ch, af, at, key, net, factor) in enumerate(lines_by_customer[(day, cid)], start=1))
         net_total = sum(ln.net for ln in lines)
         tax = round_half_up(Decimal(net_total) * cust.tax_rate, 0)
         total = net_total + tax
         if total <= 0:
             continue
         result.invoices.append(Invoice(
-            number, cid, issue, issue + timedelta(days=cust.terms_days), cust.currency, net_total, tax, total,
+            number, cid, day, day + timedelta(days=cust.terms_days), cust.currency, net_total, tax, total,
             "invoice", period, creditor_reference(number), "", lines))
         seq += 1
     result.next_number = seq

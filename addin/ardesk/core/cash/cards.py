@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..ledger.journal import EntryBuilder, receipt_entry
 from ..ledger.ledger import Ledger
+from .accounting import Tally
 from .matching import Incoming
 from ..model import Allocation, JournalLine, Payment, Problem, Settings
 from ..money import exponent, fmt
@@ -33,6 +34,8 @@ class CardResult:
     allocations: list[Allocation] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
     duplicates_skipped: int = 0
+    # per report: what became of its rows other than charges (those are counted as receipts)
+    by_source: Tally = field(default_factory=Tally)
 
 
 def charge_fingerprint(charge_id: str) -> str:
@@ -53,14 +56,28 @@ def charges(report) -> list[Incoming]:
 
 def fees_and_payouts(report, ledger: Ledger, settings: Settings, known: set[str]) -> CardResult:
     res = CardResult()
+    src = report.source
+    res.by_source.count(src, "refused", report.rows_skipped)
     for t in report.transactions:
         e = exponent(t.currency)
         cost = -t.net if t.kind == "fee" else -t.fee
+        if t.kind == "adjustment":
+            res.by_source.count(src, "debits_ignored" if t.net < 0 else "refused")
+        elif t.kind == "payout" and not t.payout_id:
+            res.by_source.count(src, "refused")
+            res.notes.append(Problem(f"payout row {t.transaction_id} names no payout; it cannot be matched to the "
+                                     "bank", src, t.line_no, "payout", t.transaction_id, "receive", blocking=False))
+        elif t.kind == "charge" and t.gross <= 0:
+            res.by_source.count(src, "debits_ignored")
         if cost:
             fp = f"card-fee:{t.transaction_id}"
             if fp in known:
                 res.duplicates_skipped += 1
+                if t.kind == "fee":
+                    res.by_source.count(src, "duplicates_skipped")
             else:
+                if t.kind == "fee":
+                    res.by_source.count(src, "settlements")
                 known.add(fp)
                 memo = f"{report.source} line {t.line_no}: {t.category or t.kind} fee {t.transaction_id}"
                 lines = (EntryBuilder(ledger, settings, t.created, t.currency, "card fee", t.transaction_id, memo)
@@ -70,11 +87,17 @@ def fees_and_payouts(report, ledger: Ledger, settings: Settings, known: set[str]
                 res.settlements.append(Settlement(t.created, "card fee", t.transaction_id, fp, cost, t.currency,
                                                   entry_id=lines[0].entry_id, source=report.source,
                                                   note=f"fee of {fmt(cost, e)} on {t.kind} {t.charge_id or ''}".strip()))
+        elif t.kind == "fee":
+            res.by_source.count(src, "settlements")          # a fee row of nothing: settled at no cost
+    rows = {p.payout_id: sum(1 for t in report.transactions if t.kind == "payout" and t.payout_id == p.payout_id)
+            for p in report.payouts}
     for p in report.payouts:
         fp = f"payout:{p.payout_id}"
         if fp in known:
             res.duplicates_skipped += 1
+            res.by_source.count(src, "duplicates_skipped", rows[p.payout_id])
             continue
+        res.by_source.count(src, "settlements", rows[p.payout_id])
         known.add(fp)
         when = p.date or max((t.created for t in report.transactions if t.payout_id == p.payout_id),
                              default=None)
@@ -93,11 +116,19 @@ def refunds(report, ledger: Ledger, settings: Settings, res: CardResult) -> None
     """Reopen the invoices that refunded or charged-back charges paid."""
     by_fp = {p.fingerprint: p for p in ledger.payments}
     for t in report.transactions:
-        if t.kind not in ("refund", "chargeback") or t.gross >= 0:
+        if t.kind not in ("refund", "chargeback"):
+            continue
+        if t.gross >= 0:
+            res.notes.append(Problem(
+                f"{t.kind} row {t.transaction_id} ({t.category}) gives money back ({fmt(t.gross, exponent(t.currency))} "
+                f"{t.currency}): not posted, check it with the processor", report.source, t.line_no, "gross",
+                fmt(t.gross, exponent(t.currency)), "receive", blocking=False))
+            res.by_source.count(report.source, "refused")
             continue
         fp = f"card-{t.kind}:{t.transaction_id}"
         if fp in ledger.fingerprints:
             res.duplicates_skipped += 1
+            res.by_source.count(report.source, "duplicates_skipped")
             continue
         e = exponent(t.currency)
         original = by_fp.get(charge_fingerprint(t.charge_id)) if t.charge_id else None
@@ -107,7 +138,9 @@ def refunds(report, ledger: Ledger, settings: Settings, res: CardResult) -> None
                 "the charge is not posted yet (on the Review tab, or in another report); it is taken up when "
                 "the report is imported again", report.source, t.line_no, "charge_id", t.charge_id, "receive",
                 blocking=False))
+            res.by_source.count(report.source, "refused")
             continue
+        res.by_source.count(report.source, "settlements")
         pid = ledger.next_id("PAY")
         pay = Payment(pid, t.created, t.gross, t.currency, fp, report.source, "card", original.payer,
                       original.customer_id, f"{t.kind} of {original.id} ({t.charge_id})", "")

@@ -60,3 +60,14 @@ def deposit_rows(slip: DepositSlip) -> list[tuple]:
     e = exponent(slip.currency)
     return [(slip.deposit_id, slip.date, p.id, p.check_no or None, p.payer or None, to_decimal(p.amount, e),
              p.currency) for p in slip.items]
+
+
+def slips_on_file(ledger: Ledger, deposits: list[DepositLine]) -> list[DepositSlip]:
+    """The slips already on the Deposits tab, rebuilt for printing again (each slip's items in tab order)."""
+    by_id = {p.id: p for p in ledger.payments}
+    grouped: dict[str, list[DepositLine]] = {}
+    for d in deposits:
+        grouped.setdefault(d.deposit_id, []).append(d)
+    return [DepositSlip(dep_id, lines[0].date, lines[0].currency,
+                        tuple(by_id[d.payment_id] for d in lines if d.payment_id in by_id))
+            for dep_id, lines in grouped.items()]

@@ -14,6 +14,7 @@ reference           invoice numbers / RF references quoted (see cashapp.referenc
                     payer does not contradict, 0.95 for a partial or overpayment when the
                     payer agrees, 0.85 when the payer is unknown, 0.5 when the payer is
                     someone else's account or name, 0.7 when a quoted invoice is paid
+                    or a number read from a short form is not settled by the amount
 payer + amount      who paid (cashapp.payers: 0.60-1.0) times how the amount fits that
                     customer's open items (cashapp.amounts: 0.85-1.0); a CustomerID the
                     clerk typed on the Receipts tab is 1.0 whatever the fit
@@ -34,14 +35,14 @@ from typing import Callable, Iterable
 
 from .amounts import fit_amount, within_tolerance
 from .payers import Payer, PayerIndex, normal_account, normal_name  # noqa: F401  (re-exported)
-from .references import EXACT, LOOSE, TOKEN, TYPO, ReferenceIndex
+from .references import EXACT, LOOSE, SHORT, TOKEN, TYPO, ReferenceIndex
 from ..billing.creditor_ref import clean
 from ..ledger.ledger import Ledger
 from ..model import Customer, Invoice, Payment
 from ..money import exponent, fmt, to_minor
 
 
-REF_FACTOR = {EXACT: 1.0, LOOSE: 0.95, TYPO: 0.75}
+REF_FACTOR = {EXACT: 1.0, LOOSE: 0.95, SHORT: 0.95, TYPO: 0.75}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +190,14 @@ def rule_reference(inc: Incoming, ix: MatchIndex) -> Proposal | None:
     agrees = payer is not None and payer.customer_id == cid and payer.confidence >= 0.95
     settles = open_total == inc.amount or within_tolerance(open_total - inc.amount, open_total,
                                                            ix.tol_minor(inc.currency), ix.tolerance_pct)
+    short = [f.invoice_no for f in found if f.how == SHORT]
     if closed:
         base, what = 0.7, f"; {', '.join(closed)} already paid: possibly paid twice"
+    elif short and not settles:
+        # a number written short is a reading of the payer's text, not a quote: trusted only
+        # when the amount confirms it
+        base, what = 0.7, (f"; {', '.join(short)} read from a short number, but the amount {fmt(inc.amount, e)} "
+                           f"does not settle the {fmt(open_total, e)} open")
     elif settles:
         base, what = 1.0, f"; amount {fmt(inc.amount, e)} settles {fmt(open_total, e)} open"
     elif agrees:

@@ -10,11 +10,16 @@ bank account          0.98        the payer's account is on the Customers sheet
 learned account       0.97        earlier payments from this account were matched
 customer id in text   0.95        the remittance quotes a customer ID (C0042)
 payer name            0.95        the payer's name is a customer's name (case, punctuation ignored)
-fuzzy name            0.60-0.85   rapidfuzz similarity >= 88 with a clear lead over the runner-up
+name w/o legal form   0.93        the same once legal forms are left out on both sides
+                                  ("Acme Bakery" for "Acme Bakery GmbH"), one customer only
+fuzzy name            0.60-0.85   similarity >= 88 with a clear lead over the runner-up
 ====================  ==========  ==================================================
 
 A fuzzy name alone never reaches the usual auto-post threshold (0.90): it
-proposes, a clerk decides.
+proposes, a clerk decides.  The similarity is rapidfuzz's ``token_sort_ratio``
+when rapidfuzz is installed (``pip install ardesk[fast]``), else the same
+figure computed here in Python (:func:`token_sort_ratio`): the decisions are
+the same, only slower.
 """
 from __future__ import annotations
 
@@ -26,9 +31,12 @@ from typing import Callable, Iterable
 from ..billing.creditor_ref import clean
 from ..model import Customer
 
+# Legal forms: payers often leave them out ("Acme Bakery" pays for "Acme Bakery GmbH").
+_LEGAL = frozenset({"LTD", "BV", "GMBH", "SARL", "INC", "LLC", "NV", "SA", "AG", "SRL", "CO", "LIMITED", "CORP",
+                    "COMPANY", "PLC", "BVBA", "SAS", "KG", "OHG", "UG", "SPA", "AB", "AS", "OY", "SL", "SE",
+                    "LLP", "PTY", "SPRL", "EURL", "KFT", "SRO", "APS"})
 # Words that say nothing about who a company is.
-_NOISE = frozenset({"LTD", "BV", "GMBH", "SARL", "INC", "LLC", "NV", "SA", "AG", "SRL", "CO", "THE", "AND",
-                    "OF", "LIMITED", "CORP", "COMPANY", "PLC", "BVBA", "SAS", "MR", "MRS", "MS", "DR"})
+_NOISE = _LEGAL | {"THE", "AND", "OF", "MR", "MRS", "MS", "DR"}
 FUZZY_MIN = 88.0
 FUZZY_LEAD = 5.0
 FUZZY_CANDIDATES = 400
@@ -50,6 +58,48 @@ def name_words(name: str) -> list[str]:
     return [w for w in normal_name(name).upper().split() if len(w) >= 3 and w not in _NOISE]
 
 
+def core_name(name: str) -> str:
+    """The name without its legal forms ("acme bakery" for "Acme Bakery GmbH" or "Acme Bakery S.A.")."""
+    return " ".join(w for w in normal_name((name or "").replace(".", "")).split() if w.upper() not in _LEGAL)
+
+
+def _lcs_length(a: str, b: str) -> int:
+    """Length of the longest common subsequence (bit-parallel, Hyyrö 2004)."""
+    if not a or not b:
+        return 0
+    masks: dict[str, int] = {}
+    for i, ch in enumerate(a):
+        masks[ch] = masks.get(ch, 0) | (1 << i)
+    width = (1 << len(a)) - 1
+    v = width
+    for ch in b:
+        u = v & masks.get(ch, 0)
+        v = ((v + u) | (v - u)) & width
+    return len(a) - v.bit_count()
+
+
+def python_token_sort_ratio(a: str, b: str) -> float:
+    """rapidfuzz's ``fuzz.token_sort_ratio`` in plain Python: the words of each text sorted and
+    joined, then 100 x (1 - Indel distance / total length), computed in the same order."""
+    a, b = " ".join(sorted(a.split())), " ".join(sorted(b.split()))
+    lensum = len(a) + len(b)
+    if not lensum:
+        return 100.0
+    dist = lensum - 2 * _lcs_length(a, b)
+    return (1.0 - dist / lensum) * 100
+
+
+def _best_ratio():
+    try:
+        from rapidfuzz.fuzz import token_sort_ratio as fast
+    except ImportError:
+        return python_token_sort_ratio
+    return fast
+
+
+token_sort_ratio = _best_ratio()
+
+
 def normal_account(acct: str) -> str:
     return clean(acct or "")
 
@@ -62,6 +112,7 @@ class PayerIndex:
         self._to_learn: list[tuple[str, str]] = []
         self._sources: list[Callable[[], Iterable[tuple[str, str]]]] = []
         self._by_name: dict[str, list[str]] | None = None
+        self.by_core: dict[str, list[str]] = defaultdict(list)
         self.by_word: dict[str, list[str]] = defaultdict(list)
         self.names: dict[str, str] = {}
         self.by_id: dict[str, str] = {}
@@ -80,6 +131,7 @@ class PayerIndex:
                 n = normal_name(c.name)
                 self.names[c.id] = n
                 self._by_name[n].append(c.id)
+                self.by_core[core_name(c.name)].append(c.id)
                 for w in set(name_words(c.name)):
                     self.by_word[w].append(c.id)
         return self._by_name
@@ -137,6 +189,15 @@ class PayerIndex:
             return Payer(hits[0], 0.95, "payer name", f"payer {payer!r} is the name of customer {hits[0]}")
         return None
 
+    def by_name_without_legal_form(self, payer: str) -> Payer | None:
+        key = core_name(payer) if payer else ""
+        hits = self.by_core.get(key, []) if key and self.by_name is not None else []
+        if len(hits) == 1:
+            cid = hits[0]
+            return Payer(cid, 0.93, "payer name", f"payer {payer!r} is the name of customer {cid} "
+                                                   f"{self.customers[cid].name!r} without its legal form")
+        return None
+
     def by_fuzzy_name(self, payer: str) -> Payer | None:
         words = name_words(payer)
         if not words:
@@ -149,9 +210,8 @@ class PayerIndex:
                 cands.update(ids)
         if not cands:
             return None
-        from rapidfuzz import fuzz
         target = normal_name(payer)
-        scored = sorted(((fuzz.token_sort_ratio(target, self.names[c]), c) for c in cands), reverse=True)
+        scored = sorted(((token_sort_ratio(target, self.names[c]), c) for c in cands), reverse=True)
         best, cid = scored[0]
         runner = scored[1][0] if len(scored) > 1 else 0.0
         if best < FUZZY_MIN or best - runner < FUZZY_LEAD:
@@ -168,7 +228,8 @@ class PayerIndex:
         if customer_id and customer_id in self.customers:
             return Payer(customer_id, 1.0, "customer given", f"customer {customer_id} entered by the clerk")
         found = (self.by_bank_account(account) or self.by_customer_id(tokens())
-                 or self.by_exact_name(payer))        # in order, stopping at the first that names the payer
+                 or self.by_exact_name(payer) or self.by_name_without_legal_form(payer))
+        # in order, stopping at the first that names the payer
         if found is not None:
             return found
         return self.by_fuzzy_name(payer) if payer else None

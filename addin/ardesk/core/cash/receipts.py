@@ -2,10 +2,11 @@
 
 How a receipt is applied:
 
-1. The invoices the payer quoted (invoice number or RF reference), in the
-   order quoted, then the customer's other open invoices oldest due first,
-   each up to its open amount; only invoices issued on or before the receipt
-   date.  A partial payment leaves the rest of the last invoice open.
+1. The invoices the proposal names (quoted by number or RF reference, or
+   picked by an amount rule), in its order, each up to its open amount; a
+   proposal naming none pays the customer's open invoices oldest due first.
+   Only invoices issued on or before the receipt date.  A partial payment
+   leaves the rest of the last invoice open.
 2. Money left over is the customer's credit (a liability), applied to the
    customer's next invoices oldest first by :func:`apply_credits`.
 3. Of imported lines (bank, card processor) only a proposal at or above
@@ -32,6 +33,7 @@ from ..ledger.journal import allocation_entry, receipt_entry
 from ..ledger.ledger import Ledger
 from .matching import Incoming, MatchIndex, Proposal, propose
 from ..model import Allocation, Customer, JournalLine, Payment, Problem, Receipt, Settings
+from .accounting import Tally
 from .amounts import within_tolerance
 from ..money import exponent, fmt, to_minor
 
@@ -49,6 +51,8 @@ class ReceiveResult:
     lines_read: int = 0
     auto_posted: int = 0
     review: list["ReviewItem"] = field(default_factory=list)
+    # per source (file name, "Receipts"): what became of its lines, for the line accounting
+    by_source: Tally = field(default_factory=Tally)
 
 
 def _receipt_key(r: Receipt) -> str:
@@ -109,9 +113,8 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
              settings: Settings | None = None) -> list[Allocation]:
     """Split a payment over open invoices, customer credit and suspense.
 
-    The invoices the proposal names come first, in its order, then the
-    customer's other open invoices oldest due first; what is left is customer
-    credit.  When the payment falls short of the named invoices by no more
+    The invoices the proposal names, in its order (none named: the customer's
+    open invoices oldest due first); what is left is customer credit.  When the payment falls short of the named invoices by no more
     than the write-off tolerance (ToleranceAbs *and* TolerancePct of their
     open total) and nothing went elsewhere, the shortfall is written off.
     """
@@ -130,10 +133,13 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
     named_open = {i.number: ledger.open_amount(i.number) for i in named}
 
     def targets():
-        yield from named
-        if remaining > 0:       # the customer's other open invoices only when the quoted ones are paid
-            yield from (i for i in ledger.open_invoices_of(cid, payment.currency, payment.date)
-                        if i.number not in named_open)
+        # A proposal that names invoices pays those and nothing else: what is left over is the
+        # customer's credit, never spread over invoices the payer did not name.  Only a proposal
+        # naming none (the payer is known, the amount fits no item) pays oldest due first.
+        if proposal.invoice_nos:
+            yield from named
+        else:
+            yield from ledger.open_invoices_of(cid, payment.currency, payment.date)
 
     remaining = payment.amount
     out: list[Allocation] = []
@@ -145,8 +151,7 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
         take = min(open_amt, remaining)
         if take <= 0:
             continue
-        quoted = inv.number in named_open
-        why = proposal.reason if quoted else f"{proposal.reason}; oldest open invoice first"
+        why = proposal.reason if proposal.invoice_nos else f"{proposal.reason}; oldest open invoice first"
         if take < open_amt:
             why += f"; partial, {fmt(open_amt - take, e)} left open"
         out.append(Allocation(ledger.next_id("AL"), payment.date, "applied", take, payment.currency, payment.id,
@@ -242,10 +247,12 @@ def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[
         res.lines_read += 1
         if inc.fingerprint in ledger.fingerprints or inc.fingerprint in batch or inc.fingerprint in known:
             res.duplicates_skipped += 1
+            res.by_source.count(inc.source, "duplicates_skipped")
             continue
         batch.add(inc.fingerprint)
         if inc.amount <= 0:
             res.debits_ignored += 1
+            res.by_source.count(inc.source, "debits_ignored")
             continue
         if settings.locked_through and inc.date <= settings.locked_through:
             sheet, _, rest = inc.origin.partition(" row ")
@@ -262,7 +269,9 @@ def post_receipts(incoming: Iterable[Incoming], ledger: Ledger, customers: dict[
         # below the threshold nothing is posted, whether the line was imported or typed: a guess waits for a clerk
         if proposal is not None and review and not _auto(proposal, settings):
             res.review.append(ReviewItem(inc, proposal))
+            res.by_source.count(inc.source, "to_review")
             continue
+        res.by_source.count(inc.source, "receipts_posted")
         pay, allocs, _ = post_one(inc, proposal, ledger, customers, settings, index, res)
         if proposal is None:
             res.review.append(ReviewItem(inc, None, pay.id))
@@ -286,7 +295,11 @@ def suspense_notes(ledger: Ledger) -> list[Problem]:
 
 
 def apply_credits(ledger: Ledger, settings: Settings) -> tuple[list[Allocation], list[JournalLine]]:
-    """Apply customers' credit balances to their open invoices, oldest credit to oldest invoice."""
+    """Apply customers' credit balances to their next invoices, oldest credit to oldest invoice.
+
+    A credit pays only invoices issued on or after the day it arose: money a payer sent for the
+    invoices they named is not moved onto older invoices they did not name.
+    """
     allocs: list[Allocation] = []
     journal: list[JournalLine] = []
     for (cid, cur), pool in sorted(ledger.credit_pool.items()):
@@ -297,7 +310,7 @@ def apply_credits(ledger: Ledger, settings: Settings) -> tuple[list[Allocation],
                 open_amt = ledger.open_amount(inv.number)
                 if open_amt <= 0:
                     break
-                if slot[2] <= 0:
+                if slot[2] <= 0 or inv.issue_date < slot[1]:
                     continue
                 take = min(open_amt, slot[2])
                 when = first_open_day(settings, max(inv.issue_date, slot[1]))

@@ -8,9 +8,18 @@ accept, in decreasing order of trust:
             valid ISO 11649 RF reference printed on the invoice;
 ``loose``   the year and sequence with other padding or separators
             (``INV2026-42``, ``2026/0042``), or the sequence alone after the
-            invoice prefix (``inv 42``) when one open invoice has it;
+            invoice prefix or the word for invoice (``inv 42``, ``Rechnung 42``,
+            ``Facture 2026-42``) when one open invoice has it;
+            Letters that look like digits in the digits of a number (the letter
+            O for a zero: ``INV-2026-00O42``) are read as those digits;
+``short``   a second or third number written short after a full one, with the
+            year and prefix of the first: ``INV-2026-00713 + 01191``,
+            ``INV 713 & 1191``, ``INV-2026-00713/714/715``, ``713/14`` (the last
+            digits replaced), and a range ``713-715`` (each number in it one
+            of ours).  Short numbers are guesses at what the payer meant: the
+            matcher trusts them only when the amount settles what they name;
 ``typo``    one character added, dropped, changed or two swapped
-            (``INV-2026-00O42``, ``INV-2026-0042``).
+            (``INV-2026-0042``, ``INV-2026-00942``).
 
 Several numbers in one text are all found, in the order quoted.
 """
@@ -23,7 +32,10 @@ from typing import Iterable
 
 from ..billing.creditor_ref import clean, find_references, is_valid
 
-EXACT, LOOSE, TYPO = "exact", "loose", "typo"
+EXACT, LOOSE, SHORT, TYPO = "exact", "loose", "short", "typo"
+# "Invoice" as payers write it before a number, in the languages of the SEPA area
+INVOICE_WORDS = ("INV", "INVOICE", "RECHNUNG", "RECHNUNGSNR", "RG", "RGNR", "FACTURE", "FACTUUR", "FATTURA",
+                 "FAKTURA", "FACTURA", "FAKTUURA", "SZAMLA")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[A-Za-z0-9]")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # characters payers and OCR confuse with digits
@@ -33,7 +45,7 @@ _LOOKALIKE = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z
 @dataclass(frozen=True, slots=True)
 class Found:
     invoice_no: str
-    how: str                       # exact, loose, typo
+    how: str                       # exact, loose, short, typo
     quoted: str                    # the text as the payer wrote it
 
 
@@ -41,6 +53,15 @@ _NOT_ALNUM_KEEP_NL = re.compile(r"[^0-9A-Za-z\n]+")
 # the last two runs of digits of a number (the year and sequence of INV-2026-00042), or the last one
 _LAST_TWO_NUMBERS = re.compile(r"^.*?(?:(\d+)\D+)?(\d+)\D*$", re.S)
 _LEADING_LETTERS = re.compile(r"^[A-Za-z]+", re.M)
+# What follows a number when the payer lists more: "+ 01191", "/714", "& 1191", ", inv 1191",
+# "and 1191", "- 715", "to 715".  The number ends at a blank, the end, or the next separator, so a
+# date ("713, 12.03.2026") or an amount ("713, 1.191,00") is not taken for one.
+_TAIL = re.compile(r"\s*(\+|/|&|,|;|-|\bAND\b|\bUND\b|\bET\b|\bTO\b|\bBIS\b)\s*"
+                   r"(?:INV(?:OICE)?\.?\s*|NO\.?\s*|NR\.?\s*|#\s*)?(\d{1,7})(?=$|[\s+/&,;)\-](?!\d{2}[.,]\d))")
+_RANGE_WORDS = ("-", "TO", "BIS")
+_TAIL_STARTS = ("+", "/", "&", ",", ";", "-", "AND", "UND", "ET", "TO", "BIS")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_RANGE_MAX = 20
 
 
 def leading_letters(number: str) -> str:
@@ -53,7 +74,7 @@ class ReferenceIndex:
 
     def __init__(self) -> None:
         self.by_clean: dict[str, str] = {}
-        self.prefixes: set[str] = {"INV", "INVOICE"}
+        self.prefixes: set[str] = set(INVOICE_WORDS)
         self._patterns: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None
         # The (year, sequence), sequence and RF look-ups serve loose quotes and foreign RF
         # references only; they are built from these on first use.
@@ -126,9 +147,9 @@ class ReferenceIndex:
     def patterns(self) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
         if self._patterns is None:
             pre = "|".join(sorted((re.escape(p) for p in self.prefixes), key=len, reverse=True))
-            full = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NO|NR|NUMBER)?[\s.#:/\-]*((?:19|20)\d\d)[\s.\-/]*(\d{{1,7}})(?!\d)")
+            full = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NUMBER|NUM|NO|NR|N)?[\s.#:/°\-]*((?:19|20)\d\d)[\s.\-/]*(\d{{1,7}})(?!\d)")
             slash = re.compile(r"(?<![\d/.\-])((?:19|20)\d\d)\s*/\s*(\d{1,7})(?![\d/])")
-            short = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NO|NR|NUMBER)?[\s.#:\-]*(\d{{1,7}})(?![\d/])")
+            short = re.compile(rf"(?<![A-Z0-9])(?:{pre})\s*(?:NUMBER|NUM|NO|NR|N)?[\s.#:°\-]*(\d{{1,7}})(?!\d)")
             self._patterns = (full, slash, short)
         return self._patterns
 
@@ -191,6 +212,8 @@ class ReferenceIndex:
         for m in short.finditer(rest):
             if any(a < m.end() and m.start() < b for a, b in spans):
                 continue
+            if _YEAR.fullmatch(m.group(1)) and re.match(r"/\d", rest[m.end():m.end() + 2]):
+                continue                          # "inv 2026/0042": a year and a number not of ours
             cands = [n for n in self.by_seq.get(int(m.group(1)), []) if is_open(n)]
             if len(cands) == 1:
                 hit(cands[0], LOOSE, m.group(0).strip())
@@ -201,14 +224,65 @@ class ReferenceIndex:
                 continue
             if any(self._belongs(f, c) for f in out):
                 continue
+            folded = _fold_lookalikes(c)
+            if folded != c and folded in self.by_clean:
+                hit(self.by_clean[folded], LOOSE, tok)
+                continue
             near = self.near(c)
             if len(near) == 1:
                 hit(near[0], TYPO, tok)
+        self._tails(upper, out, hit)
 
         def position(f: Found) -> int:
             at = upper.find(f.quoted.upper())
             return at if at >= 0 else len(upper)
         return sorted(out, key=position)
+
+    def _tails(self, upper: str, out: list[Found], hit) -> None:
+        """Numbers written short after a quoted one: "+ 01191", "/714/715", "& 1191", "713-715".
+
+        Each is read with the year of the number before it: as that sequence, or as the
+        previous sequence with its last digits replaced ("713/14" is 714).  When both
+        readings are invoices of ours, or neither, the number is not read (and the list
+        stops there).  A range is read only when every number in it is one of ours.
+        """
+        for f in list(out):
+            end = _end_of(upper, f.quoted)
+            if end is None or not upper[end:end + 8].lstrip().startswith(_TAIL_STARTS):
+                continue                          # nothing listed after it (most lines)
+            m0 = _LAST_TWO_NUMBERS.match(f.invoice_no)
+            if m0 is None:
+                continue
+            year = int(m0.group(1)) if m0.group(1) and _YEAR.fullmatch(m0.group(1)) else None
+            seq = int(m0.group(2))
+            while (m := _TAIL.match(upper, end)) is not None:
+                sep, digits = m.group(1), m.group(2)
+                if int(digits) == year:
+                    break                         # "2026-00714" or "42/2026": a year, not a short number
+                readings = {int(digits)}
+                if len(digits) < len(str(seq)):
+                    readings.add(int(str(seq)[:-len(digits)] + digits))
+                if sep.strip() in _RANGE_WORDS:
+                    last = [k for k in readings if 0 < k - seq <= _RANGE_MAX]
+                    nos = [self._one(year, k) for k in range(seq + 1, last[0] + 1)] if len(last) == 1 else []
+                    if not nos or None in nos:
+                        break
+                    for no in nos:
+                        hit(no, SHORT, m.group(0).strip())
+                    seq = last[0]
+                else:
+                    found = {k: self._one(year, k) for k in readings}
+                    found = {k: no for k, no in found.items() if no is not None}
+                    if len(found) != 1:
+                        break
+                    (seq, no), = found.items()
+                    hit(no, SHORT, m.group(0).strip())
+                end = m.end()
+
+    def _one(self, year: int | None, seq: int) -> str | None:
+        """The one invoice with this year and sequence (any year when None), or None."""
+        cands = self.by_key.get((year, seq), []) if year is not None else self.by_seq.get(seq, [])
+        return cands[0] if len(cands) == 1 else None
 
     def _belongs(self, found: Found, token: str) -> bool:
         return token in clean(found.quoted) or clean(found.invoice_no) == token
@@ -223,12 +297,31 @@ class ReferenceIndex:
         return sorted(out)
 
 
+def _end_of(upper: str, quoted: str) -> int | None:
+    """Where the quoted text ends in the text (its words with any separators between them)."""
+    words = TOKEN.findall(quoted.upper())
+    if not words:
+        return None
+    at = upper.find(words[0])
+    if at < 0:
+        return None
+    end = at + len(words[0])
+    for w in words[1:]:
+        at = upper.find(w, end)
+        if at < 0:
+            return None
+        end = at + len(w)
+    return end
+
+
+def _fold_lookalikes(token: str) -> str:
+    """The token with letters that look like digits read as digits, after its leading letters."""
+    head = re.match(r"[A-Z]*", token).group(0)
+    return head + token[len(head):].translate(_LOOKALIKE)
+
+
 def _candidates(token: str) -> Iterable[str]:
     head = re.match(r"[A-Z]*", token).group(0)
-    body = token[len(head):]
-    folded = head + body.translate(_LOOKALIKE)
-    if folded != token:
-        yield folded          # lookalike letters in the digits count as the one typo
     t, n = token, len(token)
     for i in range(n):
         yield t[:i] + t[i + 1:]

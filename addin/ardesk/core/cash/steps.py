@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from ...io.port import Table, WorkbookError
 from ..ledger.ledger import Ledger
+from .accounting import Tally
 from .matching import Incoming, MatchIndex
 from ..model import Allocation, JournalLine, Payment, Problem, Settings
 from .receipts import apply_credits, post_receipts
@@ -61,6 +62,7 @@ class CashResult:
     notes: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     audit: list[str] = field(default_factory=list)
+    by_source: Tally = field(default_factory=Tally)       # line outcomes per file
 
     def add_rows(self, table: str, rows: Sequence[tuple]) -> None:
         if rows:
@@ -79,6 +81,7 @@ def receive(incoming: list[Incoming], bank_in: list[Incoming], reports: list, ca
         card.journal += r.journal
         card.notes += r.notes
         card.duplicates_skipped += r.duplicates_skipped
+        card.by_source.merge(r.by_source)
         card_in += cards.charges(rep)
     new_expected = [s for s in card.settlements if s.kind == "card payout"]
     expected = expected_at_bank(cash.deposits, cash.settlements + new_expected)
@@ -95,6 +98,10 @@ def receive(incoming: list[Incoming], bank_in: list[Incoming], reports: list, ca
     out.allocations = res.allocations + card.allocations + credit_allocs
     out.journal = card.journal + bank_journal + res.journal + credit_journal
     out.notes += card.notes
+    out.by_source.merge(res.by_source)
+    out.by_source.merge(card.by_source)
+    for s in banked:
+        out.by_source.count(s.source, "settlements")
     out.add_rows("tblReview", [rv.review_row(i) for i in res.review])
     out.add_rows("tblSettlements", [settlement_row(s) for s in card.settlements + banked])
     for row, pid in res.stamps:

@@ -7,6 +7,8 @@ Receipt:        Dr Bank / Undeposited funds / Card clearing (amount)
 Credit applied: Dr Customer credits      Cr AR
 Write-off:      Dr Write-offs            Cr AR
 Suspense cleared: Dr Suspense            Cr AR / Customer credits
+Credit note to customer credit: Dr AR    Cr Customer credits (what its invoice could not take)
+Refund:         Dr Customer credits      Cr Bank
 """
 from __future__ import annotations
 
@@ -114,6 +116,10 @@ def allocation_entry(a: Allocation, ledger: Ledger, settings: Settings) -> list[
         e.debit("WriteOff", a.amount).credit("AR", a.amount, a.customer_id)
     elif a.kind == "suspense cleared":
         e.debit("Suspense", a.amount).credit("AR" if a.invoice_no else "Credits", a.amount, a.customer_id)
+    elif a.kind == "credit note to credit":          # the amount is negative on the credit note
+        e.debit("AR", -a.amount, a.customer_id).credit("Credits", -a.amount, a.customer_id)
+    elif a.kind == "refund":
+        e.debit("Credits", a.amount, a.customer_id).credit("Cash", a.amount)
     else:
         raise ValueError(f"allocation kind {a.kind!r} is posted with its receipt")
     return e.build()

@@ -16,7 +16,10 @@ from .journal_lines import Journal
 from ..model import Allocation, Invoice, JournalLine, Payment
 
 # Allocation kinds that reduce an invoice's open amount (when they name one).
-REDUCES_INVOICE = frozenset({"applied", "credit applied", "write-off", "suspense cleared"})
+# A credit note is set against its invoice by a pair of "credit note" allocations (+ on the invoice,
+# - on the credit note); what its invoice cannot take becomes customer credit ("credit note to credit").
+REDUCES_INVOICE = frozenset({"applied", "credit applied", "write-off", "suspense cleared", "credit note",
+                             "credit note to credit"})
 _NUM = re.compile(r"(\d+)$")
 
 
@@ -84,7 +87,9 @@ class Ledger:
                     self._open_now[inv.number] = inv
         if a.kind == "credit":
             self.credit_pool[(a.customer_id, a.currency)].append([a.payment_id, a.date, a.amount])
-        elif a.kind == "credit applied":
+        elif a.kind == "credit note to credit":
+            self.credit_pool[(a.customer_id, a.currency)].append([a.payment_id, a.date, -a.amount])
+        elif a.kind in ("credit applied", "refund"):
             self._draw(self.credit_pool[(a.customer_id, a.currency)], a.payment_id, a.amount)
         elif a.kind == "suspense":
             self.suspense[a.payment_id] = [self._payment_by_id.get(a.payment_id), a.amount]

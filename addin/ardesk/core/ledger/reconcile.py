@@ -1,7 +1,8 @@
 """Receivables reconciliation: the AR roll-forward and subledger vs control.
 
 Roll-forward for a period, per currency:
-    opening AR + invoiced - credit notes - cash applied - credits applied - write-offs = closing AR
+    opening AR + invoiced - credit notes + credit notes turned into customer credit
+        - cash applied - credits applied - write-offs = closing AR
 where opening and closing are the subledger (sum of open items) at the day
 before the period and at its end, and every movement is read from the
 allocations and invoices dated inside the period.  The subledger per customer
@@ -31,6 +32,7 @@ class RollForward:
     closing_expected: int
     closing_subledger: int
     closing_control: int
+    to_credit: int = 0              # the part of credit notes their invoices could not take
 
     @property
     def balanced(self) -> bool:
@@ -73,7 +75,11 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
     sub_open, sub_close = subledger(ledger, before), subledger(ledger, end)
     credits_acct, suspense_acct = settings.account("Credits"), settings.account("Suspense")
     control, others, balanced = ledger.journal_totals(settings.account("AR"), (credits_acct, suspense_acct), end)
-    currencies = {c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
+    # every currency with a balance or activity: open items, AR, credits, suspense, receipts, invoices
+    currencies = ({c for _, c in sub_open} | {c for _, c in sub_close} | {c for _, c in control}
+                  | {c for acct in others.values() for c, v in acct.items() if v}
+                  | {p.currency for p in ledger.payments if start <= p.date <= end}
+                  | {i.currency for i in ledger.invoices if start <= i.issue_date <= end})
     invoiced: dict[tuple[str, bool], int] = defaultdict(int)      # (currency, is a credit note)
     for i in ledger.invoices:
         if start <= i.issue_date <= end:
@@ -91,9 +97,10 @@ def reconcile(ledger: Ledger, settings: Settings, start: date, end: date) -> Rec
         closing_sub = sum(v for (c, k), v in sub_close.items() if k == cur)
         closing_ctl = sum(v for (c, k), v in control.items() if k == cur)
         cash = moves["applied"] + moves["suspense cleared"]      # cash placed on invoices, at once or later
-        expected = opening + inv_sum - cn_sum - cash - moves["credit applied"] - moves["write-off"]
+        to_credit = -movements[(cur, "credit note to credit")]
+        expected = opening + inv_sum - cn_sum + to_credit - cash - moves["credit applied"] - moves["write-off"]
         roll[cur] = RollForward(cur, opening, inv_sum, cn_sum, cash, moves["credit applied"],
-                                moves["write-off"], expected, closing_sub, closing_ctl)
+                                moves["write-off"], expected, closing_sub, closing_ctl, to_credit)
     diffs = []
     for key in sorted(set(sub_close) | set(control)):
         s, c = sub_close.get(key, 0), control.get(key, 0)

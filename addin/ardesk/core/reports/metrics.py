@@ -6,9 +6,13 @@ Metrics and their definitions (each also printed on the Summary tab):
   (the period is the calendar month being reported).
 - **DSO, count-back**: ending AR is walked back month by month, subtracting
   each month's credit sales and adding its days, until AR is used up (the
-  last month counts in proportion).
-- **CEI** (Credit Research Foundation), for one month:
-  (opening AR + sales - ending AR) / (opening AR + sales - ending current AR) x 100.
+  last month counts in proportion).  A month without sales adds its days and
+  the walk goes on.  Months count their calendar days, or 30 days each
+  (``DSOMonthDays`` on Settings: ``calendar`` or ``30``).
+- **CEI** (Credit Research Foundation), over the N months ending with the
+  reported one (``CEIMonths`` on Settings, 1 by default):
+  (opening AR + sales / N - ending AR) / (opening AR + sales / N - ending current AR) x 100,
+  opening AR being the subledger on the day before the first of the N months.
 - **Average days delinquent**: standard DSO - best possible DSO, where best
   possible DSO = current (not yet due) AR x days / credit sales.
 Credit sales are invoice totals (tax included) issued in the period.
@@ -20,11 +24,12 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .aging import Aging
+from .paid import PaidInvoice, average_days
 from ..ledger.ledger import Ledger
 from ..model import Customer, Settings
 from ..money import exponent, to_decimal
 from ..periods import add_months, month_end
-from ..ledger.reconcile import Reconciliation
+from ..ledger.reconcile import Reconciliation, subledger
 
 ONE_DP = Decimal("0.1")
 
@@ -45,52 +50,120 @@ def dso_standard(ar: int, sales: int, days: int) -> Decimal | None:
     return _days(Decimal(ar) * days / sales) if sales > 0 else None
 
 
-def dso_countback(ar: int, sales_by_month: dict[date, int], last_month: date, max_months: int = 24) -> Decimal | None:
+MONTH_DAYS = ("calendar", "30")
+
+
+def dso_countback(ar: int, sales_by_month: dict[date, int], last_month: date, max_months: int = 24,
+                  month_days: str = "calendar") -> Decimal | None:
+    """Count-back DSO in days: None when AR is negative or not used up within ``max_months``."""
+    if month_days not in MONTH_DAYS:
+        raise ValueError(f"month days {month_days!r}: use one of {', '.join(MONTH_DAYS)}")
+    if ar <= 0:
+        return _days(Decimal(0)) if ar == 0 else None
     remaining = Decimal(ar)
     total = Decimal(0)
     m = last_month
     for _ in range(max_months):
         s = sales_by_month.get(m, 0)
-        days = (month_end(m) - m).days + 1
-        if remaining <= 0:
-            break
-        if s <= 0:
-            return None if total == 0 else _days(total)
+        days = 30 if month_days == "30" else (month_end(m) - m).days + 1
         if remaining > s:
-            remaining -= s
+            remaining -= max(s, 0)
             total += days
         else:
-            total += remaining / s * days
-            remaining = Decimal(0)
+            return _days(total + remaining / s * days)
         m = add_months(m, -1)
-    return _days(total) if remaining == 0 else None
+    return None
 
 
-def cei(opening: int, sales: int, ending: int, ending_current: int) -> Decimal | None:
-    denom = opening + sales - ending_current
+def cei(opening: int, sales: int, ending: int, ending_current: int, months: int = 1) -> Decimal | None:
+    """Collection Effectiveness Index over ``months`` months (sales are the N months' credit sales)."""
+    per_month = Decimal(sales) / months
+    denom = opening + per_month - ending_current
     if denom <= 0:
         return None
-    return _days(Decimal(opening + sales - ending) * 100 / denom)
+    return _days((opening + per_month - ending) * 100 / denom)
 
 
-def aging_rows(aging: Aging, customers: dict[str, Customer]) -> tuple[tuple[str, ...], list[tuple]]:
+def aging_rows(aging: Aging, customers: dict[str, Customer], paid: list[PaidInvoice] | None = None
+               ) -> tuple[tuple[str, ...], list[tuple]]:
+    """The Aging tab; with ``paid`` (see :mod:`.paid`) each row ends with the average days to pay
+    and days late of the customer's paid invoices (the TOTAL row: of every paid invoice)."""
     header = ("CustomerID", "Name", "Currency", *aging.labels, "Total")
+    if paid is not None:
+        header += ("AvgDaysToPay", "AvgDaysLate")
+        per_customer = average_days(paid)
+        per_currency = {cur: v[:2] for (_all, cur), v in average_days(paid, per_customer=False).items()}
     rows = []
     for r in aging.rows:
         e = exponent(r.currency)
         name = customers[r.customer_id].name if r.customer_id in customers else ""
-        rows.append((r.customer_id, name, r.currency, *(to_decimal(v, e) for v in r.buckets), to_decimal(r.total, e)))
+        row = (r.customer_id, name, r.currency, *(to_decimal(v, e) for v in r.buckets), to_decimal(r.total, e))
+        if paid is not None:
+            row += per_customer.get((r.customer_id, r.currency), (None, None))[:2]
+        rows.append(row)
     for cur, tot in sorted(aging.totals().items()):
         e = exponent(cur)
-        rows.append(("TOTAL", f"All customers ({cur})", cur, *(to_decimal(v, e) for v in tot),
-                     to_decimal(sum(tot), e)))
+        row = ("TOTAL", f"All customers ({cur})", cur, *(to_decimal(v, e) for v in tot), to_decimal(sum(tot), e))
+        if paid is not None:
+            row += per_currency.get(cur, (None, None))
+        rows.append(row)
     return header, rows
+
+
+def paid_rows(paid: list[PaidInvoice], customers: dict[str, Customer]) -> list[tuple]:
+    """The Paid invoices tab: one row per invoice paid in full, in the order they were paid."""
+    return [(p.invoice.number, p.invoice.customer_id,
+             customers[p.invoice.customer_id].name if p.invoice.customer_id in customers else "",
+             p.invoice.currency, to_decimal(p.invoice.total, exponent(p.invoice.currency)), p.invoice.issue_date,
+             p.invoice.due_date, p.paid, p.days_to_pay, p.days_late, p.settled_by) for p in paid]
+
+
+def cei_over(ledger: Ledger, currency: str, end: date, months: int, ending: int, ending_current: int
+             ) -> Decimal | None:
+    """CEI for the ``months`` months ending with the month of ``end``: opening AR is the subledger
+    the day before the first of them, sales are their invoices."""
+    first = add_months(date(end.year, end.month, 1), 1 - months)
+    opening = sum(v for (_c, cur), v in subledger(ledger, first - timedelta(days=1)).items() if cur == currency)
+    sales = sum(v for m, v in monthly_sales(ledger, currency).items() if first <= m <= end)
+    return cei(opening, sales, ending, ending_current, months)
+
+
+def aging_total_rows(aging: Aging) -> tuple[tuple[str, ...], list[tuple]]:
+    """One row per currency with its open items by bucket: what the aging chart draws."""
+    header = ("Currency", *aging.labels, "Total")
+    rows = []
+    for cur, tot in sorted(aging.totals().items()):
+        e = exponent(cur)
+        rows.append((cur, *(to_decimal(v, e) for v in tot), to_decimal(sum(tot), e)))
+    return header, rows
+
+
+def trend_rows(ledger: Ledger, settings: Settings, last_day: date, months: int = 12) -> list[tuple]:
+    """The ``months`` months ending with the month of ``last_day``, in the base currency: invoiced
+    (credit sales), collected (receipts dated in the month), AR at the month's end and standard DSO."""
+    cur = settings.base_currency
+    e = exponent(cur)
+    sales = monthly_sales(ledger, cur)
+    collected: dict[date, int] = defaultdict(int)
+    for p in ledger.payments:
+        if p.currency == cur:
+            collected[date(p.date.year, p.date.month, 1)] += p.amount
+    last = date(last_day.year, last_day.month, 1)
+    rows = []
+    for first in (add_months(last, k) for k in range(1 - months, 1)):
+        end = month_end(first)
+        ar = ledger.account_balance(settings.account("AR"), end).get(cur, 0)
+        sold = sales.get(first, 0)
+        rows.append((f"{first:%Y-%m}", cur, to_decimal(sold, e), to_decimal(collected.get(first, 0), e),
+                     to_decimal(ar, e), dso_standard(ar, sold, (end - first).days + 1)))
+    return rows
 
 
 def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconciliation) -> list[tuple]:
     start, end = rec.start, rec.end
     rows: list[tuple] = []
     days = (end - start).days + 1
+    n, month_days = settings.cei_months, settings.dso_month_days
     for cur, rf in sorted(rec.roll.items()):
         e = exponent(cur)
         D = lambda v: to_decimal(v, e)  # noqa: E731
@@ -98,10 +171,13 @@ def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconcil
         collected = sum(p.amount for p in ledger.payments if p.currency == cur and start <= p.date <= end)
         ar = rf.closing_subledger
         current = aging.totals().get(cur, (0,))[0]
+        issued = [i for i in ledger.invoices if i.currency == cur and start <= i.issue_date <= end]
         rows += [
             ("Activity", "Invoiced (credit sales, tax incl.)", cur, D(sales), f"{start} to {end}"),
-            ("Activity", "Invoices issued", cur, Decimal(sum(1 for i in ledger.invoices if i.currency == cur
-                                                               and start <= i.issue_date <= end)), ""),
+            ("Activity", "Invoices issued", cur, Decimal(sum(1 for i in issued if i.kind == "invoice")),
+             "credit notes not counted"),
+            ("Activity", "Credit notes issued", cur, Decimal(sum(1 for i in issued if i.kind != "invoice")), ""),
+            ("Activity", "Credit notes", cur, D(rf.credit_notes), "credited, tax incl."),
             ("Activity", "Cash received", cur, D(collected), "all receipts dated in the period"),
             ("Activity", "Cash applied to invoices", cur, D(rf.cash_applied), ""),
             ("Activity", "Credits applied", cur, D(rf.credits_applied), "customer credit balances used"),
@@ -114,12 +190,14 @@ def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconcil
             ("Metrics", "DSO (standard)", cur, dso_standard(ar, sales, days),
              f"ending AR x {days} days / credit sales of {start:%Y-%m}"),
             ("Metrics", "DSO (count-back)", cur, dso_countback(ar, monthly_sales(ledger, cur),
-                                                              date(end.year, end.month, 1)),
-             "ending AR walked back through monthly credit sales"),
+                                                              date(end.year, end.month, 1), month_days=month_days),
+             "ending AR walked back through monthly credit sales (months without sales count too), "
+             + ("30 days a month" if month_days == "30" else "calendar days of each month")),
             ("Metrics", "Best possible DSO", cur, dso_standard(current, sales, days),
              "current AR x days / credit sales"),
-            ("Metrics", "CEI %", cur, cei(rf.opening, sales, ar, current),
-             "(opening AR + sales - ending AR) / (opening AR + sales - ending current AR) x 100"),
+            ("Metrics", "CEI %", cur, cei_over(ledger, cur, end, n, ar, current),
+             f"over {n} month(s): (opening AR + sales / {n} - ending AR) / "
+             f"(opening AR + sales / {n} - ending current AR) x 100"),
         ]
         dso, best = dso_standard(ar, sales, days), dso_standard(current, sales, days)
         rows.append(("Metrics", "Average days delinquent", cur, (dso - best) if dso is not None and best is not None
@@ -141,6 +219,8 @@ def reconciliation_rows(rec: Reconciliation) -> list[tuple]:
             ("Roll-forward", "", cur, "Opening AR", D(rf.opening), f"subledger at {rec.start - timedelta(days=1)}"),
             ("Roll-forward", "", cur, "+ Invoiced", D(rf.invoiced), ""),
             ("Roll-forward", "", cur, "- Credit notes", D(rf.credit_notes), ""),
+            ("Roll-forward", "", cur, "+ Credit notes to customer credit", D(rf.to_credit),
+             "the part of credit notes on invoices already paid"),
             ("Roll-forward", "", cur, "- Cash applied", D(rf.cash_applied), ""),
             ("Roll-forward", "", cur, "- Credits applied", D(rf.credits_applied), ""),
             ("Roll-forward", "", cur, "- Write-offs", D(rf.write_offs), ""),

@@ -1,0 +1,1 @@
+"""The collections desk: credit notes, voids, write-offs, refunds, disputes and dunning."""

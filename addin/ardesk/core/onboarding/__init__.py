@@ -1,0 +1,1 @@
+"""Bringing in the books a clerk already has: customers and open items from another system."""

@@ -1,0 +1,373 @@
+"""`ardesk send`: issue, archive and deliver documents, and log every delivery.
+
+For each document of the chosen kind (invoices, credit notes, statements,
+letters) and each of its recipients (every billing e-mail address; the post):
+
+1. skip what the Deliveries tab shows as delivered on that channel, unless a
+   resend of that document was asked for; a failed delivery is tried again;
+2. stop the document with a problem when its customer is on hold, has no
+   e-mail and no postal address, an invalid e-mail, IBAN, RF or VAT ID, a name
+   that looks like a formula, or its e-invoice breaks a rule;
+3. issue it once: render, archive as NUMBER.pdf (and NUMBER.xml) in the
+   documents folder with its SHA-256 on the Documents tab; later runs read the
+   archived file and refuse one that was altered;
+4. e-mail over one SMTP connection (or write .eml / Outlook drafts), and put
+   the documents for the post into one print batch PDF, sorted by country,
+   postcode and name, with a cover sheet for the mail room and blank back pages
+   so every letter starts on a new sheet when printed duplex;
+5. write the Documents and Deliveries rows (a message is "sent" only once the
+   server accepted it), the problems on Exceptions, and an Audit line.
+"""
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from .. import schema
+from ..core.model import Customer, Problem
+from ..core.money import exponent, to_decimal
+from ..core.periods import parse_period
+from ..core.read import as_text
+from ..documents.issue import Issued, Issuer, lines_by_invoice, problem
+from ..documents.render import pages
+from ..documents.settings import DocumentSettings, read_document_settings
+from ..io import rows as out_rows
+from ..io.port import Changes, WorkbookError, WorkbookPort
+from . import archive, mail
+
+KINDS = {"invoices": "invoice", "credit-notes": "credit note", "statements": "statement", "letters": "letter"}
+DELIVERED = ("sent", "printed", "drafted")
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A letter to send (dunning makes them): customer, number, date, subject, paragraphs."""
+    customer_id: str
+    number: str
+    date: date
+    subject: str
+    paragraphs: tuple[str, ...]
+
+
+@dataclass
+class SendResult:
+    summary: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    written: bool = False
+    print_batch: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def channels(cust: Customer) -> tuple[list[str], bool]:
+    """(e-mail addresses, by post?) for a customer's Delivery choice."""
+    emails = mail.addresses(cust.email)
+    pref = cust.delivery or ("email" if emails else "post")
+    return (emails if pref in ("email", "email+post") else []), pref in ("post", "email+post")
+
+
+def _ledger_rows(port: WorkbookPort, name: str) -> list[dict]:
+    try:
+        t = port.read_tables([name])[name]
+    except (WorkbookError, KeyError):
+        raise WorkbookError(f"the workbook has no {schema.TABLES[name].sheet} tab (table {name}): "
+                            "add it with `ardesk init` on a new workbook and copy the tabs over") from None
+    return [dict(zip(t.header, r)) for r in t.rows if not t.is_blank(r)]
+
+
+def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: str | None = None,
+         dry_run: bool = False, resend: Sequence[str] = (), now: datetime | None = None, user: str | None = None,
+         env: Mapping[str, str] | None = None, letters: Sequence[Letter] = ()) -> SendResult:
+    from ..app import load
+    now = now or datetime.now().replace(microsecond=0)
+    user = user or _user()
+    books = load(port)
+    ds, problems = read_document_settings(port.read_settings(), folder, env)
+    problems = books.problems + problems
+    summary: dict[str, Any] = {"command": "send", "kind": kind, "period": period, "dry_run": dry_run,
+                               "documents_rendered": 0, "documents_sent": 0, "failed": 0,
+                               "print_batch_pages": 0, "drafts": 0}
+    if kind not in KINDS:
+        problems.append(Problem(f"kind {kind!r}: use one of {', '.join(KINDS)}", step="send"))
+    documents_log = {as_text(r["DocumentNo"]): r for r in _ledger_rows(port, "tblDocuments")}
+    delivered = {(as_text(r["DocumentNo"]), as_text(r["Channel"]), as_text(r["Address"]).lower())
+                 for r in _ledger_rows(port, "tblDeliveries") if as_text(r["Status"]) in DELIVERED}
+    printed = {doc for doc, ch, _ in delivered if ch == "post"}
+    if problems and any(p.blocking for p in problems):
+        return _finish(port, books.tables, summary, problems, Changes(), dry_run, now, user, None)
+    if ds.smtp.user and ds.smtp.password is None:
+        ds = _with_keyring_password(ds)
+    issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]))
+    try:
+        return _send(port, books, ds, issuer, kind, period, dry_run, set(resend), now, user, summary, problems,
+                     documents_log, delivered, printed, letters)
+    finally:
+        issuer.close()
+
+
+def _with_keyring_password(ds: DocumentSettings) -> DocumentSettings:
+    from dataclasses import replace
+    return replace(ds, smtp=replace(ds.smtp, password=mail.password_from_keyring(ds.smtp.user)))
+
+
+def _candidates(books, ds: DocumentSettings, kind: str, period: str | None, now: datetime, letters):
+    """What this kind of run would deliver: ('invoice', Invoice) ... in document order."""
+    ledger = books.ledger
+    if kind in ("invoices", "credit-notes"):
+        want = KINDS[kind]
+        month = parse_period(period) if period else None
+        for inv in ledger.invoices:
+            if inv.kind != want:
+                continue
+            if month and not (inv.period == period or month[0] <= inv.issue_date <= month[1]):
+                continue
+            yield inv.customer_id, inv.number, ("invoice", inv)
+    elif kind == "statements":
+        as_of = (parse_period(period)[1] if period else books.settings.as_of or now.date())
+        start = date(as_of.year, as_of.month, 1)
+        keys = sorted(set(ledger.by_customer) | {k for k, v in ledger.credit_pool.items() if v})
+        for cid, cur in keys:
+            yield cid, f"ST-{cid}-{cur}-{as_of.isoformat()}", ("statement", (cur, as_of, start))
+    else:
+        for letter in letters:
+            yield letter.customer_id, letter.number, ("letter", letter)
+
+
+def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, user, summary, problems,
+          documents_log, delivered, printed, letters) -> SendResult:
+    customers = books.customers
+    changes = Changes()
+    issued: list[tuple[Issued, list[str], bool]] = []
+    for cid, number, (what, item) in _candidates(books, ds, kind, period, now, letters):
+        cust = customers.get(cid)
+        if cust is None:
+            problems.append(problem(None, number, f"customer {cid!r} is not on the Customers sheet"))
+            continue
+        emails, post = channels(cust)
+        todo_mail = [a for a in emails if number in resend or (number, "email", a.lower()) not in delivered
+                     and (number, "draft", a.lower()) not in delivered]
+        todo_post = post and (number in resend or number not in printed)
+        if not todo_mail and not todo_post:
+            continue
+        stop = stops(cust, number, emails, post)
+        if stop:
+            problems += stop
+            continue
+        doc, probs = _issue(issuer, what, item, cust, number, ds, books)
+        if doc is None:
+            problems += probs
+            continue
+        summary["documents_rendered"] += 1
+        if number in documents_log:
+            try:
+                rec = documents_log[number]
+                data = archive.read_checked(ds.documents, as_text(rec["File"]), as_text(rec["SHA256"]))
+                xml = (archive.read_checked(ds.documents, as_text(rec["XmlFile"]), as_text(rec["XmlSHA256"]))
+                       if as_text(rec["XmlFile"]) else b"")
+            except archive.ArchiveError as exc:
+                problems.append(problem(cust, number, str(exc), "File", as_text(documents_log[number]["File"])))
+                continue
+            doc = Issued(doc.number, doc.kind, doc.customer_id, doc.date, doc.currency, doc.total, doc.data,
+                         data, xml, doc.format)
+        elif not dry_run:
+            try:
+                _archive(ds.documents, doc)
+            except archive.ArchiveError as exc:
+                problems.append(problem(cust, number, str(exc)))
+                continue
+            changes.append("tblDocuments", [_document_row(doc, now)])
+        issued.append((doc, todo_mail, todo_post))
+    deliveries: list[tuple] = []
+    _deliver_mail(ds, issued, customers, dry_run, now, user, summary, problems, deliveries)
+    batch = _print_batch(issuer, ds, issued, customers, kind, dry_run, now, user, summary, problems, deliveries)
+    changes.append("tblDeliveries", deliveries)
+    return _finish(port, books.tables, summary, problems, changes, dry_run, now, user, batch)
+
+
+def stops(cust: Customer, number: str, emails: list[str], post: bool) -> list[Problem]:
+    out = []
+    who = f"customer {cust.id} ({cust.name})"
+    if cust.status != "active":
+        out.append(problem(cust, number, f"{who} is on {cust.status}: nothing is sent", "Status", cust.status))
+    for a in emails:
+        if not mail.valid_address(a):
+            out.append(problem(cust, number, f"{who}: e-mail {a!r} is not an e-mail address", "Email", cust.email))
+    if cust.delivery in ("email", "email+post") and not emails:
+        out.append(problem(cust, number, f"{who} wants e-mail but has no e-mail address", "Email", cust.email))
+    if post and not (cust.address and (cust.postal_code or cust.city)):
+        out.append(problem(cust, number, f"{who} has no e-mail and no postal address (Address, PostalCode, City)",
+                           "Address", cust.address))
+    if cust.vat_id:
+        from stdnum.eu import vat
+        # EU VAT IDs are checked (country prefix and check digits); others are printed as typed
+        if cust.vat_id[:2].lower() in vat.MEMBER_STATES | {"el", "xi"} and not vat.is_valid(cust.vat_id):
+            out.append(problem(cust, number, f"{who}: VAT ID {cust.vat_id!r} is not valid", "VatID", cust.vat_id))
+    return out
+
+
+def _issue(issuer: Issuer, what: str, item, cust: Customer, number: str, ds, books):
+    if what == "invoice":
+        return issuer.invoice(item)
+    if what == "statement":
+        cur, as_of, start = item
+        return issuer.statement(cust, cur, as_of, start, books.settings.aging_buckets)
+    return issuer.letter(cust, item.number, item.date, item.subject, list(item.paragraphs))
+
+
+def _archive(folder: Path, doc: Issued) -> None:
+    archive.write_once(folder, archive.safe_name(doc.number) + ".pdf", doc.pdf)
+    if doc.xml:
+        archive.write_once(folder, archive.safe_name(doc.number) + ".xml", doc.xml)
+
+
+def _document_row(doc: Issued, now: datetime) -> tuple:
+    name = archive.safe_name(doc.number)
+    return (doc.number, doc.kind, doc.customer_id, doc.date, doc.currency,
+            to_decimal(doc.total, exponent(doc.currency)), f"{name}.pdf", doc.sha256,
+            f"{name}.xml" if doc.xml else None, doc.xml_sha256 or None, doc.format or None, now)
+
+
+def _mail_values(doc: Issued, cust: Customer, ds: DocumentSettings) -> dict:
+    d = doc.data
+    title = {"invoice": "Invoice", "credit note": "Credit note", "statement": "Statement", "letter": "Letter"}
+    total = next((v for k, v, *_ in d.get("totals", ()) if k in ("total", "total_due")), "")
+    return {"number": doc.number, "title": title[doc.kind], "title_lower": title[doc.kind].lower(),
+            "company": ds.letterhead.name, "customer": cust.name, "date": dict(d["info"]).get("date", ""),
+            "total": total, "reference": d.get("payment", {}).get("reference", ""), "subject": d.get("subject", "")}
+
+
+def _deliver_mail(ds, issued, customers, dry_run, now, user, summary, problems, deliveries) -> None:
+    outgoing: list[mail.Outgoing] = []
+    for doc, emails, _post in issued:
+        if not emails:
+            continue
+        cust = customers[doc.customer_id]
+        template = ds.templates / f"mail-{doc.kind.replace(' ', '-')}.txt"
+        if not template.is_file():
+            template = ds.templates / ("mail-invoice.txt" if doc.kind == "credit note" else f"mail-{doc.kind}.txt")
+        subject, body = mail.fill(template.read_text(encoding="utf-8"), _mail_values(doc, cust, ds))
+        name = archive.safe_name(doc.number)
+        files = [(f"{name}.pdf", doc.pdf, "application/pdf")]
+        if doc.xml and doc.format != "factur-x":
+            files.append((f"{name}.xml", doc.xml, "application/xml"))
+        for address in emails:
+            m = mail.build(doc.number, doc.kind, ds.letterhead.email, ds.letterhead.name, address, subject, body,
+                           files, now)
+            if m.size > ds.attachment_limit:
+                problems.append(problem(cust, doc.number, f"the message to {address} is {m.size / 1048576:.1f} MB, "
+                                        f"over the attachment limit of {ds.attachment_limit / 1048576:.1f} MB "
+                                        "(Settings, AttachmentLimitMB)", "Email", address))
+                continue
+            outgoing.append(m)
+    if not outgoing or dry_run:
+        return
+    if ds.mail_mode in ("eml", "outlook"):
+        for m in outgoing:
+            try:
+                if ds.mail_mode == "eml":
+                    where = str(mail.write_eml(ds.documents / "drafts", m))
+                else:
+                    mail.outlook_draft(m)
+                    where = m.recipient
+            except (OSError, mail.MailError) as exc:
+                problems.append(Problem(f"{m.document}: draft for {m.recipient} not made: {exc}", step="send"))
+                deliveries.append(_delivery(m, "draft", m.recipient, "failed", str(exc), now, user))
+                summary["failed"] += 1
+                continue
+            deliveries.append(_delivery(m, "draft", m.recipient, "drafted", where, now, user))
+            summary["drafts"] += 1
+        return
+    try:
+        results = mail.send_batch(ds.smtp, outgoing)
+    except mail.MailError as exc:
+        problems.append(Problem(f"{exc}; nothing was sent ({len(outgoing)} message(s) wait for the next run)",
+                                "Settings", None, "SmtpHost", ds.smtp.host, "send"))
+        for m in outgoing:
+            deliveries.append(_delivery(m, "email", m.recipient, "failed", str(exc), now, user))
+        summary["failed"] += len(outgoing)
+        return
+    sent_docs = set()
+    for m, error in results:
+        deliveries.append(_delivery(m, "email", m.recipient, "failed" if error else "sent", error or "", now, user))
+        if error:
+            summary["failed"] += 1
+            problems.append(Problem(f"{m.document}: the server did not accept the message to {m.recipient}: {error}",
+                                    step="send", blocking=False))
+        else:
+            sent_docs.add(m.document)
+    for m in outgoing[len(results):]:             # the connection dropped before these
+        deliveries.append(_delivery(m, "email", m.recipient, "failed", "not tried: the connection dropped", now,
+                                    user))
+        summary["failed"] += 1
+    summary["documents_sent"] = len(sent_docs)
+    summary["messages_sent"] = sum(1 for _, e in results if not e)
+
+
+def _delivery(m: mail.Outgoing, channel: str, address: str, status: str, error: str, now, user) -> tuple:
+    return (m.document, m.kind, channel, address, m.message_id, status,
+            error if status == "failed" else None, now, user)
+
+
+def _print_batch(issuer: Issuer, ds, issued, customers, kind, dry_run, now, user, summary, problems,
+                 deliveries) -> Path | None:
+    post = [doc for doc, _emails, p in issued if p]
+    if not post:
+        return None
+    post.sort(key=lambda d: ((customers[d.customer_id].country or ds.letterhead.country).upper(),
+                             customers[d.customer_id].postal_code, customers[d.customer_id].name, d.number))
+    rows, by_customer = [], {}
+    for d in post:
+        by_customer.setdefault(d.customer_id, []).append(d)
+    for i, (cid, docs) in enumerate(by_customer.items(), start=1):
+        n = sum(d.pages for d in docs)
+        sheets = sum((d.pages + 1) // 2 for d in docs)
+        c = customers[cid]
+        rows.append([str(i), f"{c.name} ({cid}), {c.postal_code} {c.city} {c.country}".strip(), str(len(docs)),
+                     str(n), str(sheets), "1"])
+    cover = {"title": f"{len(post)} document(s) for {len(by_customer)} customer(s), {kind}, {now:%Y-%m-%d %H:%M}",
+             "rows": rows}
+    try:
+        pdf = issuer.renderer.render([d.data for d in post], now.date(), title=f"print batch {now:%Y-%m-%d}",
+                                     author=ds.letterhead.name, cover=cover, duplex=True)
+    except ValueError as exc:
+        problems.append(Problem(f"print batch: {exc}", step="send"))
+        return None
+    summary["print_batch_pages"] = pages(pdf)
+    if dry_run:
+        return None
+    path = archive.write_once(ds.documents / "print", f"print-{kind}-{now:%Y%m%d-%H%M%S}.pdf", pdf)
+    summary["print_batch"] = str(path)
+    for d in post:
+        deliveries.append((d.number, d.kind, "post", path.name, None, "printed", None, now, user))
+    return path
+
+
+def _finish(port, tables, summary, problems, changes: Changes, dry_run, now, user, batch) -> SendResult:
+    from ..app import _replace_if_changed
+    blocking = [p for p in problems if p.blocking]
+    summary["problems"] = [str(p) for p in blocking]
+    summary["notes"] = [str(p) for p in problems if not p.blocking]
+    _replace_if_changed(changes, tables, "tblExceptions", schema.EXCEPTIONS.header, out_rows.exception_rows(problems))
+    if changes.appends:
+        changes.append("tblAudit", [(now, user, "send", f"send {summary['kind']}: {summary['documents_sent']} "
+                                     f"sent, {summary['failed']} failed, {summary['print_batch_pages']} "
+                                     "print page(s)")])
+    summary["rows_added"] = changes.summary()
+    written = False
+    if not dry_run and not changes.is_empty():
+        port.write(changes)
+        written = True
+    summary["written"] = written
+    return SendResult(summary, blocking, written, batch)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return ""

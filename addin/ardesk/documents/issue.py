@@ -1,0 +1,147 @@
+"""From records to the files a customer gets: the PDF/A-3b and, per customer, the e-invoice.
+
+:class:`Issuer` builds each document's data (model), its e-invoice XML
+(checked against XSD and EN 16931 rules), and renders the PDF; Factur-X XML
+is embedded in the PDF as ``factur-x.xml`` (relationship Alternative), UBL
+goes beside it as its own file.  Anything that stops a document is a
+:class:`~ardesk.core.model.Problem` naming the customer and the value; the
+document is not made.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date
+
+from ..core.ledger.ledger import Ledger
+from ..core.model import Customer, Invoice, InvoiceLine, Problem
+from .einvoice import EInvoiceError, cius_problems, make_einvoice
+from .model import DocumentError, invoice_document, letter_document, statement_document
+from .render import Renderer, TemplateError, pages
+from .settings import DocumentSettings
+
+
+@dataclass(frozen=True)
+class Issued:
+    number: str
+    kind: str
+    customer_id: str
+    date: date
+    currency: str
+    total: int
+    data: dict                 # what the template saw
+    pdf: bytes
+    xml: bytes = b""
+    format: str = ""           # e-invoice format, "" for none
+
+    @property
+    def pages(self) -> int:
+        return pages(self.pdf)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
+    @property
+    def xml_sha256(self) -> str:
+        return hashlib.sha256(self.xml).hexdigest() if self.xml else ""
+
+
+def problem(customer: Customer | None, number: str, message: str, column: str = "", value: object = None
+            ) -> Problem:
+    return Problem(f"{number}: {message}", "Customers" if customer else "", customer.row if customer else None,
+                   column, value, "documents")
+
+
+def lines_by_invoice(table) -> dict[str, tuple[InvoiceLine, ...]]:
+    """The InvoiceLines table grouped by invoice (the ledger as read holds headers only)."""
+    from ..core.read import read_invoice_lines
+    out: dict[str, list[InvoiceLine]] = {}
+    for ln in read_invoice_lines(table, [], "documents"):
+        out.setdefault(ln.invoice_no, []).append(ln)
+    return {k: tuple(sorted(v, key=lambda x: x.line_no)) for k, v in out.items()}
+
+
+class Issuer:
+    def __init__(self, ds: DocumentSettings, ledger: Ledger, customers: dict[str, Customer],
+                 renderer: Renderer | None = None, lines: dict[str, tuple[InvoiceLine, ...]] | None = None):
+        self.ds, self.ledger, self.customers = ds, ledger, customers
+        self.lines = lines or {}
+        self._renderer = renderer
+
+    @property
+    def renderer(self) -> Renderer:
+        """The compiler, made on first use (a proof that renders nothing needs none)."""
+        if self._renderer is None:
+            self._renderer = Renderer(self.ds)
+        return self._renderer
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+    def invoice_data(self, inv: Invoice) -> tuple[dict | None, bytes, str, list[Problem]]:
+        """The template data and validated e-invoice XML of an invoice or credit note, or its problems."""
+        if not inv.lines and inv.number in self.lines:
+            inv = replace(inv, lines=self.lines[inv.number])
+        cust = self.customers.get(inv.customer_id)
+        if cust is None:
+            return None, b"", "", [problem(None, inv.number, f"customer {inv.customer_id!r} is not on the "
+                                                               "Customers sheet")]
+        try:
+            data = invoice_document(inv, cust, self.ds)
+        except DocumentError as exc:
+            return None, b"", "", [problem(cust, inv.number, str(exc))]
+        fmt = cust.einvoice if cust.einvoice not in ("", "none") else ""
+        xml = b""
+        if fmt:
+            missing = cius_problems(cust, fmt)
+            if missing:
+                return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}), e-invoice "
+                                                                 f"{fmt}: {m}") for m in missing]
+            preceding = self.ledger.invoice_by_no.get(inv.relates_to) if inv.relates_to else None
+            try:
+                xml = make_einvoice(inv, cust, self.ds.letterhead, fmt, preceding.issue_date if preceding else None)
+            except EInvoiceError as exc:
+                return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}): {exc}")]
+        return data, xml, fmt, []
+
+    def invoice(self, inv: Invoice) -> tuple[Issued | None, list[Problem]]:
+        data, xml, fmt, probs = self.invoice_data(inv)
+        if data is None:
+            return None, probs
+        attachments = ([{"name": "factur-x.xml", "data": xml.decode("utf-8"), "relationship": "alternative",
+                         "mime": "text/xml", "description": "Factur-X invoice (EN 16931)"}]
+                       if fmt == "factur-x" else [])
+        try:
+            pdf = self.renderer.render([data], inv.issue_date, title=f"{inv.kind} {inv.number}",
+                                       author=self.ds.letterhead.name, attachments=attachments)
+        except TemplateError as exc:
+            return None, [problem(None, inv.number, str(exc))]
+        return Issued(inv.number, inv.kind, inv.customer_id, inv.issue_date, inv.currency, inv.total, data, pdf,
+                      xml, fmt), []
+
+    def statement(self, cust: Customer, currency: str, as_of: date, start: date, buckets: tuple[int, ...]
+                  ) -> tuple[Issued | None, list[Problem]]:
+        try:
+            data = statement_document(cust, currency, self.ledger, as_of, start, self.ds, buckets)
+        except DocumentError as exc:
+            return None, [problem(cust, f"statement {cust.id} {currency}", str(exc))]
+        if data is None:
+            return None, []
+        return self._render(data, "statement", cust.id, as_of, currency, data.pop("balance_due"))
+
+    def letter(self, cust: Customer, number: str, when: date, subject: str, paragraphs: list[str]
+               ) -> tuple[Issued | None, list[Problem]]:
+        try:
+            data = letter_document(cust, number, when, subject, paragraphs, self.ds)
+        except DocumentError as exc:
+            return None, [problem(cust, number, str(exc))]
+        return self._render(data, "letter", cust.id, when, cust.currency, 0)
+
+    def _render(self, data: dict, kind: str, cid: str, when: date, currency: str, total: int):
+        try:
+            pdf = self.renderer.render([data], when, title=f"{kind} {data['number']}", author=self.ds.letterhead.name)
+        except TemplateError as exc:
+            return None, [problem(None, data["number"], str(exc))]
+        return Issued(data["number"], kind, cid, when, currency, total, data, pdf), []

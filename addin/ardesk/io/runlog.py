@@ -1,0 +1,393 @@
+"""The run log beside a workbook: every posting run, kept outside the workbook.
+
+``NAME.ardesk/runs.jsonl`` (the folder can be renamed on Settings, RunLogFolder)
+holds one JSON line per run that posted anything, appended before the
+workbook is replaced and never rewritten:
+
+- ``baseline``: the ledgers as they stood when the log was started;
+- ``run``: the rows a run appended to each ledger, the cells it stamped (with
+  the row's content, so the stamp can be found again), the settings it set,
+  and the chain state of every ledger before and after (:mod:`..core.ledger.chain`);
+- ``recover``: a re-application of lost runs (it adds no rows of its own);
+- ``commit`` / ``abandon``: written once the workbook was replaced (or, for a
+  run killed before its save, found not to have landed);
+- ``lost``: when runs were first found missing, who had saved the workbook last
+  and when (later saves would overwrite that evidence).
+
+A run first checks that the workbook holds what the log says was posted
+(:func:`check`).  Rows missing at the end of the ledgers are posts lost to a
+stale save by someone else, and :func:`recovery` gives the changes that put
+them back; any other difference is an edit of the books, named row by row.
+Card numbers are masked in the log as in the workbook.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+from xml.etree import ElementTree
+
+from .. import schema
+from ..bank.sanitize import mask_card_numbers
+from ..core.ledger import chain
+from ..core.ledger.chain import LEDGERS, State
+from ..core.model import Problem
+from .port import Changes, Table
+
+
+def folder_for(workbook: Path, setting: Any = None) -> Path:
+    name = str(setting).strip() if setting else ""
+    if name:
+        p = Path(name)
+        return p if p.is_absolute() else workbook.parent / p
+    return workbook.with_name(workbook.stem + ".ardesk")
+
+
+# -- cells in the log ----------------------------------------------------------
+def _mask(v: Any) -> Any:
+    if isinstance(v, str) and len(v) >= 13:
+        return mask_card_numbers(v)
+    return v
+
+
+def encode(v: Any) -> Any:
+    """A cell value as JSON that decodes to an equal, equally typed value (card numbers masked)."""
+    if v is None or isinstance(v, (bool, int)):
+        return v
+    if isinstance(v, str):
+        return _mask(v)
+    if isinstance(v, (float, Decimal)):
+        return {"n": chain.canonical(v)}
+    if isinstance(v, datetime):
+        return {"dt": v.isoformat()}
+    if isinstance(v, date):
+        return {"d": v.isoformat()}
+    return _mask(str(v))
+
+
+def decode(v: Any) -> Any:
+    if isinstance(v, dict):
+        if "n" in v:
+            return Decimal(v["n"])
+        if "dt" in v:
+            return datetime.fromisoformat(v["dt"])
+        if "d" in v:
+            return date.fromisoformat(v["d"])
+    return v
+
+
+def canon(row: Sequence[Any]) -> tuple[str, ...]:
+    """The row as the chain sees it: canonical text, card numbers masked."""
+    return chain.canonical_row([_mask(v) for v in row])
+
+
+def ledger_rows(tables: dict[str, Table]) -> dict[str, list[tuple[int, tuple[str, ...], tuple]]]:
+    """(worksheet row, canonical row, raw row) of each non-blank ledger row."""
+    out = {}
+    for name in LEDGERS:
+        t = tables.get(name)
+        if t is None:
+            continue
+        rows = []
+        for i, raw in enumerate(t.rows):
+            c = canon(raw)
+            if not chain.is_blank(c):
+                rows.append((t.first_row + i, c, raw))
+        out[name] = rows
+    return out
+
+
+def states_of(rows: dict[str, list]) -> dict[str, State]:
+    return {t: chain.state([r[1] for r in rs]) for t, rs in rows.items()}
+
+
+# -- the log file -------------------------------------------------------------
+class RunLog:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.file = folder / "runs.jsonl"
+
+    def lines(self) -> list[str]:
+        try:
+            text = self.file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [ln for ln in text.split("\n") if ln.strip()]
+
+    def records(self) -> list[dict]:
+        out = []
+        for ln in self.lines():
+            try:
+                out.append(json.loads(ln))
+            except ValueError:
+                continue        # a line torn by a crash while it was appended: never completed, never counted
+        return out
+
+    def append(self, record: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        with open(self.file, "a+b") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell():
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    fh.write(b"\n")          # after a torn line, start a clean one
+            fh.write(line.encode("utf-8") + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+@dataclass
+class History:
+    """What the log says the ledgers hold: rows (typed, as posted) and states."""
+    rows: dict[str, list[tuple]] = field(default_factory=dict)
+    canon: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    runs: list[tuple[dict, dict[str, tuple[int, int]]]] = field(default_factory=list)
+    resolved: list[dict] = field(default_factory=list)     # commit/abandon lines still to be written
+
+    def states(self) -> dict[str, State]:
+        return {t: chain.state(rs) for t, rs in self.canon.items()}
+
+
+def fold(records: list[dict], actual: dict[str, State]) -> History | None:
+    """The ledgers as the log has them; a run without its commit line counts when the workbook holds it."""
+    if not records:
+        return None
+    done = {r["run"]: r["kind"] for r in records if r.get("kind") in ("commit", "abandon")}
+    h = History()
+    for rec in records:
+        kind = rec.get("kind")
+        if kind not in ("baseline", "run"):
+            continue
+        status = done.get(rec["id"])
+        if status is None:
+            after = {t: State.from_json(v) for t, v in rec.get("after", {}).items()}
+            landed = all(actual.get(t) == s for t, s in after.items())
+            status = "commit" if landed else "abandon"
+            h.resolved.append({"kind": status, "run": rec["id"]})
+        if status != "commit":
+            continue
+        if kind == "baseline":
+            h.rows, h.canon = {}, {}
+        span = {}
+        for t, rows in rec.get("appends", {}).items():
+            typed = [tuple(decode(v) for v in r) for r in rows]
+            start = len(h.rows.setdefault(t, []))
+            h.rows[t].extend(typed)
+            h.canon.setdefault(t, []).extend(chain.canonical_row(r) for r in typed)
+            span[t] = (start, start + len(typed))
+        h.runs.append((rec, span))
+    for t in LEDGERS:
+        h.rows.setdefault(t, [])
+        h.canon.setdefault(t, [])
+    return h
+
+
+def _as_last_committed(records: list[dict], actual: dict[str, State]) -> bool:
+    """True when the ledgers are exactly as the last committed run left them, and no run is pending."""
+    committed = {r["run"] for r in records if r.get("kind") == "commit"}
+    abandoned = {r["run"] for r in records if r.get("kind") == "abandon"}
+    for rec in reversed(records):
+        if rec.get("kind") not in ("baseline", "run", "recover") or rec["id"] in abandoned:
+            continue
+        if rec["id"] not in committed:
+            return False
+        after = {t: State.from_json(v) for t, v in rec.get("after", {}).items()}
+        return bool(after) and all(actual.get(t) == s for t, s in after.items()) and set(after) >= set(actual)
+    return False
+
+
+def last_saved_by(path: Path) -> str:
+    """Who saved the workbook last and when, from its document properties and the file's time."""
+    who, when = "", ""
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = ElementTree.fromstring(z.read("docProps/core.xml"))
+        for el in root.iter():
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "lastModifiedBy":
+                who = (el.text or "").strip()
+            elif tag == "modified":
+                when = (el.text or "").strip()
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        pass
+    try:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
+    except OSError:
+        mtime = "?"
+    return f"last saved by {who or 'an unknown user'}" + (f" at {when}" if when else "") + f" (file time {mtime})"
+
+
+@dataclass
+class Check:
+    problems: list[Problem]
+    history: History | None
+    lost: list[dict]                          # run records whose rows are missing at the end of the ledgers
+    actual: dict[str, list]
+    adopt: dict[str, list] = field(default_factory=dict)   # rows posted from Excel's ribbon, for the log
+
+
+def check(log: RunLog, tables: dict[str, Table], workbook: Path) -> Check:
+    """Compare the workbook's ledgers with the log: lost runs, and every edited, inserted or deleted row."""
+    actual = ledger_rows(tables)
+    records = log.records()
+    states = states_of(actual)
+    if records and _as_last_committed(records, states):
+        return Check([], History(), [], actual)          # the usual case: nothing to fold
+    history = fold(records, states)
+    if history is None:
+        return Check(chain.check_anchors(tables.get("tblAudit"), {t: [c for _n, c, _r in rows] for t, rows in
+                                                                   actual.items()}), None, [], actual)
+    problems: list[Problem] = []
+    lost_ids: dict[str, dict] = {}
+    missing_rows: dict[str, int] = {}
+    extended = ribbon_posts(tables.get("tblAudit"), history, actual)
+    for t in LEDGERS:
+        if t not in actual or t in extended:
+            continue
+        exp = history.canon[t]
+        act = [r[1] for r in actual[t]]
+        if act == exp:
+            continue
+        header = tables[t].header
+        if len(act) < len(exp) and exp[:len(act)] == act:
+            missing_rows[t] = len(exp) - len(act)
+            for rec, span in history.runs:
+                if t in span and span[t][1] > len(act):
+                    lost_ids[rec["id"]] = rec
+            continue
+        problems += chain.compare(t, header, exp, [(n, c) for n, c, _raw in actual[t]])
+    lost = [rec for rec, _s in history.runs if rec["id"] in lost_ids]
+    if lost:
+        seen = [r for r in records if r.get("kind") == "lost" and r.get("runs", [None])[0] == lost[0]["id"]]
+        saved_by = seen[0]["saved_by"] if seen else last_saved_by(workbook)
+        if not seen:
+            log.append({"kind": "lost", "runs": [r["id"] for r in lost], "saved_by": saved_by,
+                        "at": datetime.now().replace(microsecond=0).isoformat()})
+        runs = "; ".join(f"{r.get('command', '?')} by {r.get('user') or '?'} at {r.get('at', '?')}" for r in lost)
+        rows = ", ".join(f"{schema.TABLES[t].sheet} {n}" for t, n in missing_rows.items())
+        problems.insert(0, Problem(
+            f"posts lost: {rows} posted row(s) are missing at the end of the ledgers, from {len(lost)} run(s) "
+            f"({runs}). The workbook was {saved_by}, from a copy opened before those runs. "
+            f"Nothing was posted now; run `ardesk recover {workbook.name}` (or the Recover button) to put them back.",
+            "", None, "", None, "check"))
+    return Check(problems, history, lost, actual, extended)
+
+
+def ribbon_posts(audit: Table | None, history: History, actual: dict[str, list]) -> dict[str, list]:
+    """Rows appended after the log's last run by runs from Excel's ribbon (which keep no log of their own):
+    every ledger holds the logged rows and then more, and the last Audit row anchors exactly what is there.
+    Returns the raw extra rows per ledger ({} when it is not so: such rows are then reported as inserted)."""
+    extra = {}
+    for t, rows in actual.items():
+        exp, act = history.canon[t], [c for _n, c, _r in rows]
+        if len(act) < len(exp) or act[:len(exp)] != exp:
+            return {}
+        if len(act) > len(exp):
+            extra[t] = [raw for _n, _c, raw in rows[len(exp):]]
+    if not extra or "tblAudit" not in extra:
+        return {}
+    ok = not chain.check_anchors(audit, {t: [c for _n, c, _r in rows] for t, rows in actual.items()})
+    anchored = chain.last_anchor(audit)
+    counts = {t: len(rows) for t, rows in actual.items()}
+    counts["tblAudit"] -= 1                  # the anchoring row counts the Audit rows before it
+    if not ok or anchored is None or any(anchored.get(t, (None,))[0] != n for t, n in counts.items() if n):
+        return {}
+    return extra
+
+
+def adopt_record(chk: Check, at: datetime) -> dict:
+    """The log's record of the ribbon's runs found in the workbook, so the log stays complete."""
+    before = chk.history.states() if chk.history and chk.history.canon else {}
+    appends = {t: [[encode(v) for v in raw] for raw in rows] for t, rows in chk.adopt.items()}
+    rec = {"kind": "run", "at": at.isoformat(), "user": "", "host": "", "command": "runs from the Excel ribbon",
+           "before": {t: s.to_json() for t, s in before.items()},
+           "after": {t: s.to_json() for t, s in states_of(chk.actual).items()}, "appends": appends,
+           "updates": [], "names": {}, "reapplies": []}
+    rec["id"] = _id(rec)
+    return rec
+
+
+# -- records ---------------------------------------------------------------------
+def _id(record: dict) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def baseline_record(actual: dict[str, list], at: datetime) -> dict:
+    appends = {t: [[encode(v) for v in raw] for _n, _c, raw in rows] for t, rows in actual.items()}
+    after = {t: chain.state([chain.canonical_row([decode(v) for v in r]) for r in rs]).to_json()
+             for t, rs in appends.items()}
+    rec = {"kind": "baseline", "at": at.isoformat(), "appends": appends, "after": after}
+    rec["id"] = _id(rec)
+    return rec
+
+
+def run_record(kind: str, command: str, user: str, at: datetime, before: dict[str, State], changes: Changes,
+               tables: dict[str, Table], reapplies: Sequence[str] = ()) -> dict:
+    appends = {t: [[encode(v) for v in r] for r in rows] for t, rows in changes.appends.items() if t in LEDGERS}
+    after = {}
+    for t, s in before.items():
+        added = [chain.canonical_row([decode(v) for v in r]) for r in appends.get(t, ())]
+        after[t] = chain.state(added, s).to_json()
+    if kind == "recover":
+        appends = {}            # the rows are the lost runs' own, already in the log
+    updates = []
+    for t, cells in changes.updates.items():
+        tab = tables.get(t)
+        for rownum, column, value in cells:
+            row = tab.rows[rownum - tab.first_row] if tab and 0 <= rownum - tab.first_row < len(tab.rows) else ()
+            updates.append([t, rownum, column, encode(value), [encode(v) for v in row]])
+    rec = {"kind": kind, "at": at.isoformat(), "user": user, "host": socket.gethostname(), "command": command,
+           "before": {t: s.to_json() for t, s in before.items()}, "after": after, "appends": appends,
+           "updates": updates, "names": {k: encode(v) for k, v in changes.names.items()},
+           "reapplies": list(reapplies)}
+    rec["id"] = _id(rec)
+    return rec
+
+
+def anchor(before: dict[str, State], changes: Changes) -> str:
+    """The chain heads of every ledger once ``changes`` are written, for the run's Audit row (its last append)."""
+    after = {}
+    for t, s in before.items():
+        added = list(changes.appends.get(t, ()))
+        if t == "tblAudit":
+            added = added[:-1]
+        after[t] = chain.state([canon(r) for r in added], s)
+    return chain.anchor_text(after)
+
+
+def recovery(chk: Check, tables: dict[str, Table]) -> Changes:
+    """The changes that put lost runs back: their ledger rows, stamps and settings; idempotent."""
+    ch = Changes()
+    h = chk.history
+    if h is None or not chk.lost:
+        return ch
+    for t in LEDGERS:
+        have = len(chk.actual.get(t, ()))
+        if have < len(h.rows[t]) and [r[1] for r in chk.actual.get(t, ())] == h.canon[t][:have]:
+            ch.append(t, [tuple(r) for r in h.rows[t][have:]])
+    for rec in chk.lost:
+        for t, rownum, column, value, row in rec.get("updates", ()):
+            tab = tables.get(t)
+            if tab is None or column not in tab.header:
+                continue
+            j, width = tab.header.index(column), len(tab.header)
+
+            def others(r: Sequence[Any]) -> tuple[str, ...]:
+                c = (canon(r) + ("",) * width)[:width]
+                return c[:j] + c[j + 1:]
+            want = others([decode(v) for v in row])
+            for i, raw in enumerate(tab.rows):
+                if raw[j] in (None, "") and others(raw) == want:
+                    ch.update(t, tab.first_row + i, column, decode(value))
+                    break
+        for k, v in rec.get("names", {}).items():
+            ch.names[k] = decode(v)
+    return ch

@@ -1,0 +1,222 @@
+"""Documents read back: text, QR payloads, page numbers, carried totals, PDF/A, right-to-left names."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pypdf
+import pytest
+
+from ardesk import app
+from ardesk.core.billing.creditor_ref import creditor_reference
+from ardesk.core.model import Customer, Invoice, InvoiceLine
+from ardesk.documents.issue import Issuer, lines_by_invoice
+from ardesk.documents.settings import read_document_settings
+
+from .conftest import SETTINGS, pdf_text, qr_codes
+
+
+def issuer_for(wb, settings=None, tmp=None):
+    books = app.load(wb)
+    ds, problems = read_document_settings({**wb.read_settings(), **(settings or {})}, tmp)
+    assert problems == []
+    return Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"])), books
+
+
+def test_invoice_pdf_reads_back_with_rf_and_girocode(books):
+    issuer, b = issuer_for(books)
+    inv = b.ledger.invoice_by_no["INV-2026-00001"]
+    doc, problems = issuer.invoice(inv)
+    assert problems == []
+    text = pdf_text(doc.pdf)
+    assert "Rechnung INV-2026-00001" in text
+    assert "Hafenbäckerei GmbH" in text and "Kaistraße 5" in text and "20457 Hamburg" in text
+    assert "RF76 INV2 0260 0001" in text                      # the RF, grouped as printed
+    assert "327,85 EUR" in text and "275,50 EUR" in text       # de_DE amounts, two decimals
+    assert "BAKE Ofenwartung" in text and "240,00" in text and "HOST Webhosting" in text and "35,50" in text
+    assert "Seite 1 von 1" in text
+    codes = qr_codes(doc.pdf)
+    assert len(codes) == 1
+    fields = codes[0].split("\n")
+    # EPC069-12: service tag, version, charset, SCT, BIC, name, IBAN, amount, purpose, structured reference
+    assert fields[:4] == ["BCD", "002", "2", "SCT"]          # charset 2: ISO 8859-1 holds the text
+    assert fields[4:8] == ["COBADEFFXXX", "Example Billing GmbH", "DE89370400440532013000", "EUR327.85"]
+    assert fields[9] == creditor_reference("INV-2026-00001") == inv.creditor_ref
+
+
+def test_rendering_again_gives_the_same_bytes(books):
+    issuer, b = issuer_for(books)
+    inv = b.ledger.invoice_by_no["INV-2026-00001"]
+    first = issuer.invoice(inv)[0].pdf
+    second = Issuer(issuer.ds, b.ledger, b.customers, lines=issuer.lines).invoice(inv)[0].pdf
+    assert first == second
+
+
+def test_pdf_is_pdf_a_3b_with_the_factur_x_xml_inside(books):
+    from facturx import get_xml_from_pdf
+    from ardesk.documents.einvoice import validate
+    issuer, b = issuer_for(books)
+    doc = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00001"])[0]
+    reader = pypdf.PdfReader(io.BytesIO(doc.pdf))
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    meta = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>3</pdfaid:part>" in meta and "<pdfaid:conformance>B</pdfaid:conformance>" in meta
+    name, xml = get_xml_from_pdf(doc.pdf, check_xsd=True)
+    assert name == "factur-x.xml"
+    assert validate(xml) == []
+    assert b"RF76INV202600001" in xml and doc.xml == xml
+
+
+def test_arabic_and_hebrew_names_render(books):
+    issuer, b = issuer_for(books)
+    doc = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00002"])[0]
+    text = pdf_text(doc.pdf)
+    assert "مكتبة" in text and "الأمل" in text          # Arabic, shaped and extracted
+    assert "ספרייה" in text                               # Hebrew
+    assert "EGYPT" in text                                # abroad: the country last, in capitals
+
+
+def long_invoice(n_lines: int) -> tuple[Invoice, Customer]:
+    cust = Customer("C9", "Long Ltd", 30, Decimal("0.2"), "EUR", email="a@long.example", address="1 Long Road",
+                    postal_code="1000", country="BE", city="Brussels", locale="en_GB")
+    lines = tuple(InvoiceLine("INV-2026-09999", i, f"CH{i}", "ITEM", f"Line {i}", Decimal(1), Decimal(10),
+                              date(2026, 10, 1), date(2026, 10, 31), Decimal(1), 1000, "EUR", f"k{i}")
+                  for i in range(1, n_lines + 1))
+    net = 1000 * n_lines
+    inv = Invoice("INV-2026-09999", "C9", date(2026, 10, 1), date(2026, 10, 31), "EUR", net, net // 5,
+                  net + net // 5, "invoice", "2026-10", creditor_reference("INV-2026-09999"), "", lines)
+    return inv, cust
+
+
+def test_long_invoice_repeats_header_numbers_pages_and_carries_totals():
+    ds, _ = read_document_settings(SETTINGS)
+    inv, cust = long_invoice(90)
+    from ardesk.core.ledger.ledger import Ledger
+    doc, problems = Issuer(ds, Ledger([inv]), {"C9": cust}).invoice(inv)
+    assert problems == []
+    reader = pypdf.PdfReader(io.BytesIO(doc.pdf))
+    n = len(reader.pages)
+    assert n >= 3
+    pages = [p.extract_text() for p in reader.pages]
+    for i, text in enumerate(pages, start=1):
+        assert f"Page {i} of {n}" in text
+        assert "Description" in text and "Unit price" in text          # the table header on every page
+    # carried forward at the foot of page 1 = the sum of the lines on it, brought forward on page 2
+    on_first = sum(1 for k in range(1, 91) if f"Line {k} (" in pages[0])
+    carried = f"{on_first * 10:,}.00"
+    assert f"Carried forward: {carried}" in pages[0]
+    assert f"Brought forward: {carried}" in pages[1]
+    assert "Carried forward" not in pages[-1]
+
+
+def test_swiss_qr_bill_for_chf():
+    ds, _ = read_document_settings({**SETTINGS, "CompanyIBAN": "CH9300762011623852957", "CompanyCountry": "CH",
+                                    "CompanyCity": "Zürich", "CompanyPostalCode": "8001", "CompanyBIC": ""})
+    inv, cust = long_invoice(2)
+    inv = Invoice(**{**{f: getattr(inv, f) for f in Invoice.__slots__}, "currency": "CHF"})
+    cust = Customer(**{**{f: getattr(cust, f) for f in Customer.__slots__}, "currency": "CHF", "country": "CH",
+                       "locale": "de_CH", "postal_code": "3000", "city": "Bern"})
+    from ardesk.core.ledger.ledger import Ledger
+    doc, problems = Issuer(ds, Ledger([inv]), {"C9": cust}).invoice(inv)
+    assert problems == []
+    codes = qr_codes(doc.pdf, scale=5)
+    assert len(codes) == 1
+    lines = codes[0].splitlines()
+    assert lines[:3] == ["SPC", "0200", "1"] and lines[3] == "CH9300762011623852957"
+    assert "SCOR" in lines and inv.creditor_ref in lines and "24.00" in lines and "CHF" in lines
+
+
+@pytest.mark.parametrize("setting, value, expect", [
+    ("CompanyIBAN", "DE89370400440532013001", "company IBAN (Settings, CompanyIBAN) 'DE89370400440532013001' is not valid"),
+    ("CompanyBIC", "NOTABIC", "BIC 'NOTABIC' is not valid"),
+])
+def test_invalid_bank_details_stop_the_document_naming_customer_and_value(books, setting, value, expect):
+    issuer, b = issuer_for(books, {setting: value})
+    doc, problems = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00001"])
+    assert doc is None
+    assert len(problems) == 1
+    assert "customer C001 (Hafenbäckerei GmbH), invoice INV-2026-00001" in problems[0].message
+    assert expect in problems[0].message
+
+
+def test_invalid_rf_stops_the_document(books):
+    issuer, b = issuer_for(books)
+    inv = b.ledger.invoice_by_no["INV-2026-00001"]
+    bad = Invoice(**{**{f: getattr(inv, f) for f in Invoice.__slots__}, "creditor_ref": "RF00INV202600001"})
+    doc, problems = issuer.invoice(bad)
+    assert doc is None and "'RF00INV202600001' is not a valid ISO 11649 RF reference" in problems[0].message
+
+
+def test_template_syntax_error_names_template_and_line(books, tmp_path):
+    from ardesk.documents.settings import SHIPPED_TEMPLATES
+    for f in SHIPPED_TEMPLATES.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    text = (tmp_path / "document.typ").read_text().splitlines()
+    text[40] = text[40] + " #let broken = ("
+    (tmp_path / "document.typ").write_text("\n".join(text))
+    issuer, b = issuer_for(books, {"TemplatesFolder": str(tmp_path)})
+    doc, problems = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00001"])
+    assert doc is None
+    assert f"template {tmp_path / 'document.typ'}, line 41" in problems[0].message
+
+
+def test_template_cannot_read_outside_its_folder(books, tmp_path):
+    from ardesk.documents.settings import SHIPPED_TEMPLATES
+    for f in SHIPPED_TEMPLATES.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    with open(tmp_path / "document.typ", "a") as fh:
+        fh.write('\n#read("/etc/passwd")\n')
+    issuer, b = issuer_for(books, {"TemplatesFolder": str(tmp_path)})
+    doc, problems = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00001"])
+    assert doc is None
+    assert "file not found (searched at" in problems[0].message and "root:" not in problems[0].message
+
+
+def test_missing_logo_is_a_settings_problem(tmp_path):
+    _, problems = read_document_settings({**SETTINGS, "CompanyLogo": "logo-that-is-not-there.png"}, tmp_path)
+    assert [p.column for p in problems] == ["CompanyLogo"]
+    assert "logo-that-is-not-there.png does not exist" in problems[0].message
+
+
+def test_logo_appears_in_the_pdf(books, tmp_path):
+    import segno
+    segno.make("logo").save(tmp_path / "logo.png", scale=4)
+    issuer, b = issuer_for(books, {"CompanyLogo": "logo.png"}, tmp_path)
+    doc = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00003"])[0]
+    reader = pypdf.PdfReader(io.BytesIO(doc.pdf))
+    assert len(reader.pages[0].images) >= 1
+
+
+def test_statement_open_items_with_aging_and_unapplied_credit(books):
+    from ardesk.core.model import Allocation, Payment
+    b = app.load(books)
+    led = b.ledger
+    led.add_payments([Payment("PAY-1", date(2026, 11, 20), 50000, "EUR", "fp1", customer_id="C001")])
+    led.add_allocations([Allocation("AL-1", date(2026, 11, 20), "applied", 32785, "EUR", "PAY-1", "INV-2026-00001",
+                                    "C001"),
+                         Allocation("AL-2", date(2026, 11, 20), "credit", 17215, "EUR", "PAY-1", "", "C001")])
+    ds, _ = read_document_settings(books.read_settings())
+    issuer = Issuer(ds, led, b.customers)
+    doc, problems = issuer.statement(b.customers["C003"], "EUR", date(2026, 12, 15), date(2026, 12, 1), (30, 60, 90))
+    assert problems == []
+    text = pdf_text(doc.pdf)
+    assert "Relevé de compte" in text and "INV-2026-00003" in text
+    assert "31-60" in text and "300,00" in text                   # 45 days past due
+    doc, _ = issuer.statement(b.customers["C001"], "EUR", date(2026, 12, 15), date(2026, 12, 1), (30, 60, 90))
+    text = " ".join(pdf_text(doc.pdf).split())
+    assert "Nicht zugeordnete Zahlungen und Gutschriften" in text and "-172,15" in text
+    assert doc.total == -17215
+
+
+def test_letter_renders_subject_and_paragraphs_in_the_window_layout(books):
+    issuer, b = issuer_for(books, {"EnvelopeLayout": "us10"})
+    doc, problems = issuer.letter(b.customers["C003"], "L-2026-00001", date(2026, 11, 15), "Rappel : facture impayée",
+                                  ["Sauf erreur de notre part, la facture INV-2026-00003 reste impayée.",
+                                   "Merci de régler 300,00 EUR."])
+    assert problems == []
+    assert doc.data["envelope"] == "us10"
+    text = pdf_text(doc.pdf)
+    assert "Rappel : facture impayée" in text and "INV-2026-00003 reste impayée" in text
+    assert "Brasserie du Port" in text and "44000 Nantes" in text and "FRANCE" in text
