@@ -54,11 +54,13 @@ class DemoCustomer:
 def _customers(rng: random.Random, n: int) -> tuple[list[tuple], list[DemoCustomer]]:
     rows, people, names = [], [], set()
     for i in range(1, n + 1):
-        while True:
+        for _try in range(50):      # the word lists make a few thousand names: a big demo numbers the rest
             name = f"{rng.choice(WORDS)} {rng.choice(KINDS)} {rng.choice(SUFFIX)}".strip()
             if name not in names:
-                names.add(name)
                 break
+        else:
+            name = f"{name} {i}"
+        names.add(name)
         cid = f"C{i:04d}"
         pc, town, country = rng.choice(TOWNS)
         currency = "USD" if country == "US" else "EUR"
