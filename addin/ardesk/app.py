@@ -328,14 +328,18 @@ class Run:
     def take(self, cres) -> None:
         """Gather what a cash-application step adds."""
         self.payments += cres.payments
-        self.allocations += cres.allocations
-        self.journal += cres.journal
-        self.audit += cres.audit
         self.notes += cres.notes
-        self.summary.update(cres.counts)
-        for table, rows in cres.appends.items():
+        self.take_rows(cres)
+
+    def take_rows(self, res) -> None:
+        """The allocations, journal, audit lines, counts, appended rows and cell updates of a step's result."""
+        self.allocations += res.allocations
+        self.journal += res.journal
+        self.audit += res.audit
+        self.summary.update(res.counts)
+        for table, rows in res.appends.items():
             self.changes.append(table, rows)
-        for table, row, column, value in cres.updates:
+        for table, row, column, value in res.updates:
             self.changes.update(table, row, column, value)
 
     def replace_if_changed(self, name: str, header: Sequence[str], rows: list[tuple]) -> None:
@@ -494,14 +498,7 @@ def _take_posting(r: Run, out) -> None:
     if out.problems:
         return
     r.invoices += out.invoices
-    r.allocations += out.allocations
-    r.journal += out.journal
-    r.audit += out.audit
-    r.summary.update(out.counts)
-    for table, rows in out.appends.items():
-        r.changes.append(table, rows)
-    for table, row, column, value in out.updates:
-        r.changes.update(table, row, column, value)
+    r.take_rows(out)
 
 
 def step_credit(r: Run) -> None:
