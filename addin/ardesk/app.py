@@ -14,7 +14,6 @@ not rewritten, so a second identical run writes nothing at all.
 from __future__ import annotations
 
 import gc
-import getpass
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -43,6 +42,7 @@ from .core.ledger.reconcile import reconcile as reconcile_books, subledger
 from .core.reports import metrics as reports
 from .io.port import Changes, Table, WorkbookError, WorkbookPort
 from .io import rows as out_rows
+from .io.clerk import clerk_name as _user
 
 COMMANDS = ("validate", "bill", "receive", "reconcile", "report", "month-end", "close", "apply-review", "deposit",
             "credit", "dunning", "issue-dunning", "plan", "card", "holds", "preview")
@@ -75,13 +75,6 @@ COLLECTIONS_COUNTS = (("credit_notes_issued", "credit note(s) issued"), ("write_
 COLLECTIONS_COMMANDS = ("credit", "dunning", "issue-dunning", "plan", "card", "holds")
 ALL_TABLES = ("tblCustomers", "tblCharges", "tblReceipts", "tblInvoices", "tblInvoiceLines", "tblPayments",
               "tblAllocations", "tblJournal", "tblExceptions", "tblAging", "tblSummary", "tblReconciliation")
-
-
-def tables_of(command: str) -> tuple[str, ...]:
-    """Every table ``command`` reads or writes: what a click must have of the workbook.  Every step
-    needs the whole book: even validate checks credit notes, disputes and plans against the ledger and
-    the ledgers against their run log."""
-    return tuple(schema.TABLES)
 
 
 @dataclass
@@ -836,12 +829,6 @@ def _ar_by_currency(ledger: Ledger) -> dict[str, int]:
         ar[currency] = ar.get(currency, 0) + left
     return ar
 
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return ""
 
 
 def _replace_if_changed(changes: Changes, tables: dict[str, Table], name: str, header: Sequence[str],

@@ -24,8 +24,7 @@ def click(path: Path, control_id: str, *, dates: str = "iso", **kw):
     import xlwings as xw
     from ardesk.excel import buttons
     from ardesk.excel.payload import apply_to_file, book_payload
-    # xlwings Server sends only the sheets of the button's script (its include)
-    book = xw.Book(json=book_payload(path, dates=dates, **buttons.sheets_sent(control_id)))
+    book = xw.Book(json=book_payload(path, dates=dates))      # every sheet, as xlwings Server sends it
     result = buttons.run_button(book, control_id, now=NOW, user=USER, **kw)
     actions = [dict(a) for a in book.json()["actions"]]
     alerts = apply_to_file(path, actions)

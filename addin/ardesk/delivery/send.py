@@ -20,7 +20,6 @@ letters) and each of its recipients (every billing e-mail address; the post):
 """
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from ..documents.settings import DocumentSettings, read_document_settings
 from ..io import rows as out_rows
 from ..io.port import Changes, WorkbookError, WorkbookPort
 from . import archive, mail
+from ..io.clerk import clerk_name as _user
 
 KINDS = {"invoices": "invoice", "credit-notes": "credit note", "statements": "statement", "letters": "letter"}
 DELIVERED = ("sent", "printed", "drafted")
@@ -365,9 +365,3 @@ def _finish(port, tables, summary, problems, changes: Changes, dry_run, now, use
     summary["written"] = written
     return SendResult(summary, blocking, written, batch)
 
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return ""

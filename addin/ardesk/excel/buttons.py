@@ -309,17 +309,6 @@ def remote_runtime() -> bool:
             or bool(os.environ.get("XLWINGS_LICENSE_KEY")) or "xlwings.server" in sys.modules)
 
 
-def sheets_sent(control_id: str) -> dict:
-    """The ``include`` of a button's Lite/Server script: Settings and the sheets of the tables its step
-    reads or writes, so xlwings Server is sent only those (``{}``: the step needs every sheet)."""
-    from .. import app, schema
-    tables = app.tables_of(BUTTON_BY_ID[control_id].command)
-    if set(tables) >= set(schema.TABLES):
-        return {}
-    sheets = {schema.TABLES[t].sheet for t in tables} | {"Settings"}
-    return {"include": [s for s in schema.SHEET_ORDER if s in sheets]}
-
-
 def _script(fn_name: str, control_id: str, server, xw):
     def button(book):
         run_button(book, control_id)
@@ -328,7 +317,8 @@ def _script(fn_name: str, control_id: str, server, xw):
     label = BUTTON_BY_ID[control_id].label
     button.__doc__ = f"ardesk: {label}"
     button.__annotations__ = {"book": xw.Book}
-    return server.script(name=f"ardesk: {label}", **sheets_sent(control_id))(button)
+    # no include: every step, validate too, checks its tabs against the ledger, so it is sent every sheet
+    return server.script(name=f"ardesk: {label}")(button)
 
 
 def register_scripts() -> list[str]:

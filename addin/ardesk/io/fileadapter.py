@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import getpass
 import os
 import re
 import shutil
@@ -49,6 +48,7 @@ from .package import Package, write_package
 from . import runlog
 from .lock import workbook_lock
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
+from .clerk import clerk_name as _user
 
 # Parts openpyxl rewrites under other names or may drop harmlessly.
 IGNORED = ("docProps/", "xl/calcChain.xml", "xl/printerSettings/", "xl/sharedStrings.xml", "[trash]/")
@@ -245,12 +245,6 @@ class FileWorkbook:
             save_atomic(pkg, self.path, backup=backup, original_stamp=self._stamp,
                         verify=lambda new: refuse_rewritten_inputs(self.path, new, changes))
 
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return ""
 
 
 def file_stamp(path: Path) -> tuple[int, int, int]:
