@@ -68,7 +68,8 @@ STEPS = {
 COLLECTIONS_COUNTS = (("credit_notes_issued", "credit note(s) issued"), ("write_offs", "write-off(s)"),
                       ("refunds", "refund(s)"), ("letters_proposed", "dunning letter(s) proposed"),
                       ("worklist", "customer(s) on the worklist"), ("letters_issued", "dunning letter(s) issued"),
-                      ("charge_invoices", "charge invoice(s)"), ("plans_set_up", "payment plan(s) set up"),
+                      ("charge_invoices", "charge invoice(s)"), ("call_tasks", "call task(s) on the worklist"),
+                      ("plans_set_up", "payment plan(s) set up"),
                       ("plans_active", "plan(s) active"), ("promises_broken", "broken promise(s)"),
                       ("holds_proposed", "credit hold(s) proposed"), ("holds_confirmed", "credit hold(s) confirmed"),
                       ("customer", "customer card of"))
@@ -553,13 +554,22 @@ def _follow_ups(r: Run, as_of: date):
     return {**promised, **on_plan}, signals + more
 
 
+def _letter_templates(books: Books, folder: Path | None) -> tuple[frozenset[str], str]:
+    """The dunning letter templates of the templates folder (Settings, TemplatesFolder), and the folder."""
+    from .delivery.letters import letter_templates
+    from .documents.settings import read_document_settings
+    ds, _problems = read_document_settings(books.raw_settings, folder)      # the documents' own run says those
+    return letter_templates(ds.templates), str(ds.templates)
+
+
 def step_dunning(r: Run) -> None:
     as_of = _dunning_date(r)
     on_plan, signals = _follow_ups(r, as_of)
     if r.problems:
         return
     props = collections.propose(r.collections, r.ledger, r.books.customers, r.settings, _waiting_on_review(r),
-                                as_of, use_exclusions=False, on_plan=on_plan)
+                                as_of, use_exclusions=False, on_plan=on_plan,
+                                templates=_letter_templates(r.books, r.options.get("workbook_folder")))
     r.problems += props.problems
     r.notes += props.notes
     if props.problems:
@@ -584,18 +594,29 @@ def step_issue_dunning(r: Run) -> None:
             else f"the Dunning tab holds the proposals as of {proposed}, not {as_of}: run Dunning run as of "
                  f"{as_of} and review them first", "Dunning", None, "AsOf", proposed, "dunning"))
         return
-    on_plan, _signals = _follow_ups(r, as_of)
+    on_plan, signals = _follow_ups(r, as_of)
     if r.problems:
         return
     props = collections.propose(r.collections, r.ledger, r.books.customers, r.settings, _waiting_on_review(r),
-                                as_of, use_exclusions=True, on_plan=on_plan)
-    out, issued, next_no = collections.issue(r.collections, props, r.ledger, r.books.customers, r.settings, as_of)
+                                as_of, use_exclusions=True, on_plan=on_plan,
+                                templates=_letter_templates(r.books, r.options.get("workbook_folder")))
+    out, issued, next_no, rows = collections.issue(r.collections, props, r.ledger, r.books.customers, r.settings,
+                                                   as_of)
     _take_posting(r, out)
     if out.problems:
         return
     r.letters = issued
     if next_no != r.settings.next_invoice_number:
         r.changes.names["NextInvoiceNumber"] = next_no
+    if issued:
+        # what is left to do today: the letters are out (`ardesk send --kind letters`), the calls they ask for
+        # are on the worklist
+        left = replace(props, letters=[], history=collections.dn.History(r.collections.history + rows))
+        signals += collections.call_tasks(rows, {})
+        work = collections.worklist_table(left, r.collections, r.ledger, r.books.customers, as_of, signals)
+        _replace_if_changed(r.changes, r.collections.tables, "tblCollections", schema.COLLECTIONS.header, work)
+        r.changes.titles["tblCollections"] = f"Collections worklist for {as_of} after Issue dunning"
+        r.summary["worklist"] = len(work)
 
 
 # Each step's function; a command runs its steps (STEPS) in this order, stopping at the first problem.
@@ -636,7 +657,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     elif command == "validate":
         cb = collections.load_collections(port, books.ledger)
         if cb.tables:
-            r.problems += cb.problems + collections.check_tabs(cb, books.ledger, books.customers, books.settings)
+            r.problems += cb.problems + collections.check_tabs(cb, books.ledger, books.customers, books.settings,
+                                                               _letter_templates(books, workbook_folder))
         else:                       # a workbook from before the collections tabs: said, not refused
             r.notes += [replace(p, blocking=False) for p in cb.problems]
     edits, p, notes = collections.customer_changes(port, books.tables["tblCustomers"], now, user or _user())

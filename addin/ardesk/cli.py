@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("dunning", help="propose dunning letters as of a date (Dunning tab), post nothing")
     common(sp)
     sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
-    sp = sub.add_parser("issue-dunning", help="issue the proposed dunning letters, their fees and interest")
+    sp = sub.add_parser("issue-dunning", help="issue the proposed dunning letters, their fees and interest, "
+                                              "and send the letters (e-mail, print batch; calls on the worklist)")
     common(sp)
     sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: the date of the proposals on the Dunning tab)")
     sp = sub.add_parser("plan", help="set up the payment plans typed on PaymentPlans and update their state")
@@ -317,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  customer=getattr(args, "customer", None) if args.command == "card" else None)
         finally:
             close()
+        if args.command == "issue-dunning" and not args.dry_run and not result.problems:
+            return _issue_and_send(port, args, result)
         if args.command == "deposit" and not args.dry_run and not result.problems:
             result.summary["deposit_pdfs"] = _print_slips(port, args, result.summary.get("company", ""))
         if result.proof and not args.dry_run:
@@ -410,6 +413,19 @@ def print_send_summary(s: dict, out=sys.stdout) -> None:
         print(f"  {len(s['problems'])} problem(s); those documents were not sent:", file=out)
         for p in s["problems"]:
             print(f"  - {p}", file=out)
+
+
+def _issue_and_send(port, args, result) -> int:
+    """After Issue dunning: render, archive and deliver the letters not yet delivered (call tasks stay on the
+    worklist), as `ardesk send --kind letters` does."""
+    from .delivery.send import send
+    res = send(port, args.workbook.resolve().parent, kind="letters")
+    if args.json:
+        print(json.dumps({**result.summary, "send": res.summary}, default=str, indent=2))
+    else:
+        print_summary(result.summary)
+        print_send_summary(res.summary)
+    return EXIT_PROBLEMS if result.problems or res.problems else EXIT_OK
 
 
 def _finish_send(res, args) -> int:

@@ -19,7 +19,7 @@ def credit_row(day, action, invoice=None, amount=None, reason="agreed with the c
     return (day, action, invoice, cid, lines, None if amount is None else D(amount), None, reason, payment_ref, None)
 
 
-def level(n, days, template="reminder-{n}", fee="0", basis="none", rate=None, comp="none", channel="letter",
+def level(n, days, template="reminder-letter", fee="0", basis="none", rate=None, comp="none", channel="letter",
           policy="standard", minimum="0", currency=None):
     #       Policy Level DaysPastDue MinAmount Fee InterestBasis ContractRate Compensation Channel Template Currency
     return (policy, n, days, D(minimum), D(fee), basis, None if rate is None else D(rate), comp, channel,

@@ -78,10 +78,10 @@ def test_dunning_run_proposes_issue_posts_separate_invoice_and_logs_history():
     assert (h[1], h[3], h[4], h[5], h[7], h[8], h[9], h[10], h[11]) == (
         "DL-0000001", "INV-2024-00001", 1, D("1000.00"), D("5.00"), D("10.27"), date(2024, 3, 31), D("40.00"),
         "INV-2024-00002")
-    assert res.letters[0].letter.template == "reminder-1" and res.letters[0].letter.total == 105527
+    assert res.letters[0].letter.template == "reminder-letter" and res.letters[0].letter.total == 105527
     fields = letter_fields(res.letters[0], None)
     assert (fields["template"], fields["level"], fields["total"], fields["charge_invoice"]) == (
-        "reminder-1", 1, D("1055.27"), "INV-2024-00002")
+        "reminder-letter", 1, D("1055.27"), "INV-2024-00002")
     assert fields["items"][0]["interest_computation"].startswith("1,000.00 x 12.50% x 30/365 = 10.27")
     assert wb.settings["NextInvoiceNumber"] == 3
     # idempotent: a second issue and a new run the same day add nothing
@@ -166,7 +166,7 @@ def test_skips_review_waiting_excluded_and_no_policy():
 
 
 def test_paid_invoice_is_not_dunned_and_friendly_reminder_comes_before_due():
-    wb = books_2024([level(1, -5, template="friendly"), level(2, 10)])
+    wb = books_2024([level(1, -5, template="friendly-reminder"), level(2, 10)])
     res = run(wb, "dunning", as_of=date(2024, 2, 25))          # 5 days before the due date
     assert res.ok and [r[10] for r in wb.rows["tblDunning"] if r[1] == "item"] == [1]
     assert wb.rows["tblDunning"][0][7] == -5

@@ -8,9 +8,11 @@ from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.port import Changes
 from ardesk.io.rows import canonical
 
-from .xlremote_helpers import assert_same, click, file_run, snapshot
+from ardesk.delivery.send import send
 
-MORE = COLLECTIONS_TABLES + ("tblCustomerHistory",)
+from .xlremote_helpers import NOW, USER, assert_same, click, file_run, snapshot
+
+MORE = COLLECTIONS_TABLES + ("tblCustomerHistory", "tblDocuments", "tblDeliveries")
 
 
 def full_snapshot(path):
@@ -20,8 +22,9 @@ def full_snapshot(path):
     return out
 
 
-def test_collections_buttons_match_file_runs(pair):
+def test_collections_buttons_match_file_runs(pair, tmp_path, monkeypatch):
     remote, local = pair
+    monkeypatch.chdir(tmp_path)               # the remote book has no folder: its documents go beside the run
     books = FileWorkbook(local)
     invoices = books.read_tables(["tblInvoices"])["tblInvoices"]
     first = invoices.rows[0]
@@ -29,7 +32,7 @@ def test_collections_buttons_match_file_runs(pair):
     for path in (remote, local):
         ch = Changes()
         ch.append("tblDunningLevels", [("strict", 1, 7, D(0), D("5.00"), "contract", D("0.12"), "none", "letter",
-                                        "reminder-1", None),
+                                        "reminder-letter", None),
                                        ("strict", 2, 30, D(0), D("10.00"), "none", None, "none", "call task",
                                         "call-script", None)])
         ch.append("tblCreditNotes", [(first[3], "credit note", inv_no, None, None, D("1.00"), None,
@@ -39,12 +42,14 @@ def test_collections_buttons_match_file_runs(pair):
         ch.names["HoldDaysPastDue"] = 20
         FileWorkbook(path).write(ch, backup=False)
     steps = [("ardeskCredit", "credit"), ("ardeskDunningRun", "dunning"), ("ardeskIssueDunning", "issue-dunning"),
-             ("ardeskPlans", "plan"), ("ardeskCreditHolds", "holds"), ("ardeskCard", "card")]
+             ("ardeskSendLetters", "send letters"), ("ardeskPlans", "plan"), ("ardeskCreditHolds", "holds"),
+             ("ardeskCard", "card")]
     said = {}
     for control_id, command in steps:
         result, _actions, alerts = click(remote, control_id)
         said[command] = alerts[0]["prompt"]
-        expected = file_run(local, command)
+        expected = (send(FileWorkbook(local), tmp_path / "local", kind="letters", now=NOW, user=USER)
+                    if command == "send letters" else file_run(local, command))
         assert result is not None and not result.problems, (command, result and result.problems)
         assert not expected.problems
         assert_same(full_snapshot(remote), full_snapshot(local))
@@ -54,4 +59,10 @@ def test_collections_buttons_match_file_runs(pair):
     assert snap["tblDunningHistory"][1] and snap["tblCollections"][1] and snap["tblCustomerCard"][1]
     letters = len({r[1] for r in snap["tblDunningHistory"][1]})
     assert f"{letters} dunning letter(s) issued" in said["issue-dunning"]
+    # level 1 goes by letter: every letter in one print batch, archived with the same bytes as the file run's
+    printed = {r[0] for r in snap["tblDeliveries"][1] if r[5] == "printed"}
+    assert printed == {r[1] for r in snap["tblDunningHistory"][1]}
+    assert "0 document(s) sent, 0 failed" in said["send letters"] and "page(s) to print" in said["send letters"]
+    for row in snap["tblDocuments"][1]:
+        assert (tmp_path / "documents" / row[6]).read_bytes() == (tmp_path / "local/documents" / row[6]).read_bytes()
     assert "1 credit note(s) issued" in said["credit"] and f"customer card of {cid}" in said["card"]

@@ -44,12 +44,31 @@ DELIVERED = ("sent", "printed", "drafted")
 
 @dataclass(frozen=True)
 class Letter:
-    """A letter to send (dunning makes them): customer, number, date, subject, paragraphs."""
+    """A letter to send (dunning makes them): customer, number, date, subject, paragraphs; optionally a table
+    and totals after the paragraphs, closing paragraphs, more info lines, the total it states, and its own
+    route (e-mail addresses, by post?) instead of the customer's Delivery choice."""
     customer_id: str
     number: str
     date: date
     subject: str
     paragraphs: tuple[str, ...]
+    closing: tuple[str, ...] = ()
+    table: dict | None = None
+    totals: tuple = ()
+    info: tuple = ()
+    currency: str = ""
+    total: int = 0
+    route: tuple[list[str], bool] | None = None
+
+    @property
+    def extra(self) -> dict:
+        """What the letter's document holds besides subject and paragraphs."""
+        out: dict = {"closing": list(self.closing)} if self.closing else {}
+        if self.table is not None:
+            out["table"] = self.table
+        if self.totals:
+            out["totals"] = [list(t) for t in self.totals]
+        return out
 
 
 @dataclass
@@ -82,7 +101,10 @@ def _ledger_rows(port: WorkbookPort, name: str) -> list[dict]:
 
 def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: str | None = None,
          dry_run: bool = False, resend: Sequence[str] = (), now: datetime | None = None, user: str | None = None,
-         env: Mapping[str, str] | None = None, letters: Sequence[Letter] = ()) -> SendResult:
+         env: Mapping[str, str] | None = None, letters: Sequence[Letter] = (), dunned: Sequence | None = None
+         ) -> SendResult:
+    """Deliver the documents of ``kind``.  Letters: the ones given, else the dunning letters ``dunned``
+    (:class:`~ardesk.delivery.letters.Dunned`; default: the ones on the DunningHistory tab)."""
     from ..app import load
     now = now or datetime.now().replace(microsecond=0)
     user = user or _user()
@@ -103,11 +125,31 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
     if ds.smtp.user and ds.smtp.password is None:
         ds = _with_keyring_password(ds)
     issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]))
+    if kind == "letters" and not letters:
+        letters, p = _dunning_letters(port, books, ds, issuer, dunned)
+        problems += p
     try:
         return _send(port, books, ds, issuer, kind, period, dry_run, set(resend), now, user, summary, problems,
                      documents_log, delivered, printed, letters)
     finally:
         issuer.close()
+
+
+def _dunning_letters(port: WorkbookPort, books, ds: DocumentSettings, issuer: Issuer, dunned):
+    """The dunning letters to deliver (the ones delivered are skipped like any document)."""
+    from ..core.collections.read import read_history
+    from .letters import dunning_letters, from_history
+    problems: list[Problem] = []
+    if dunned is None:
+        try:
+            table = port.read_tables(["tblDunningHistory"])["tblDunningHistory"]
+        except (WorkbookError, KeyError):
+            return [], [Problem("the workbook has no DunningHistory tab: no dunning letter was issued in it",
+                                step="send")]
+        history, problems = read_history(table)
+        dunned = from_history(history, issuer.lines)
+    letters, p = dunning_letters(list(dunned), books.ledger, books.customers, ds)
+    return letters, problems + p
 
 
 def _with_keyring_password(ds: DocumentSettings) -> DocumentSettings:
@@ -148,7 +190,7 @@ def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, u
         if cust is None:
             problems.append(problem(None, number, f"customer {cid!r} is not on the Customers sheet"))
             continue
-        emails, post = channels(cust)
+        emails, post = item.route if what == "letter" and item.route is not None else channels(cust)
         todo_mail = [a for a in emails if number in resend or (number, "email", a.lower()) not in delivered
                      and (number, "draft", a.lower()) not in delivered]
         todo_post = post and (number in resend or number not in printed)
@@ -216,7 +258,8 @@ def _issue(issuer: Issuer, what: str, item, cust: Customer, number: str, ds, boo
     if what == "statement":
         cur, as_of, start = item
         return issuer.statement(cust, cur, as_of, start, books.settings.aging_buckets)
-    return issuer.letter(cust, item.number, item.date, item.subject, list(item.paragraphs))
+    return issuer.letter(cust, item.number, item.date, item.subject, list(item.paragraphs), extra=item.extra,
+                         info=item.info, currency=item.currency, total=item.total)
 
 
 def _archive(folder: Path, doc: Issued) -> None:

@@ -131,13 +131,17 @@ class Issuer:
             return None, []
         return self._render(data, "statement", cust.id, as_of, currency, data.pop("balance_due"))
 
-    def letter(self, cust: Customer, number: str, when: date, subject: str, paragraphs: list[str]
+    def letter(self, cust: Customer, number: str, when: date, subject: str, paragraphs: list[str],
+               extra: dict | None = None, info: tuple = (), currency: str | None = None, total: int = 0
                ) -> tuple[Issued | None, list[Problem]]:
+        """A letter; ``extra`` adds a table, totals or closing paragraphs, ``info`` lines beside the address."""
         try:
             data = letter_document(cust, number, when, subject, paragraphs, self.ds)
         except DocumentError as exc:
             return None, [problem(cust, number, str(exc))]
-        return self._render(data, "letter", cust.id, when, cust.currency, 0)
+        data.update(extra or {})
+        data["info"] += [list(kv) for kv in info]
+        return self._render(data, "letter", cust.id, when, currency or cust.currency, total)
 
     def _render(self, data: dict, kind: str, cid: str, when: date, currency: str, total: int):
         try:

@@ -190,7 +190,7 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
             _alert(book, LITE_NO_DOCUMENTS.format(label=label), critical=True)
             return None
         if command == "send":
-            return _send(book, port, label)
+            return _send(book, port, label, "letters" if button.id == "ardeskSendLetters" else "invoices", now, user)
         if command == "recover":
             _alert(book, recover_message(recover(book, port)))
             return None
@@ -220,10 +220,10 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
     return result
 
 
-def _send(book, port, label):
+def _send(book, port, label, kind="invoices", now=None, user=None):
     """Send documents: SMTP and the documents folder (the classic add-in and xlwings Server)."""
     from ..delivery.send import send
-    res = send(port, _book_folder(book))
+    res = send(port, _book_folder(book), kind=kind, now=now, user=user)
     s = res.summary
     text = (f"{label}: {s['documents_sent']} document(s) sent, {s['failed']} failed, "
             f"{s['print_batch_pages']} page(s) to print" + (f" ({s['print_batch']})" if s.get("print_batch") else ""))

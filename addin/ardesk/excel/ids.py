@@ -72,7 +72,11 @@ RIBBON_BUTTONS: tuple[Button, ...] = (
     Button("ardeskDunningRun", "Dunning run", "Collections", "dunning", "none", "U", "ShowClock",
            "Proposes dunning letters on the Dunning tab and fills the Collections worklist. Posts nothing."),
     Button("ardeskIssueDunning", "Issue dunning", "Collections", "issue-dunning", "none", "G", "EnvelopesAndLabels",
-           "Issues the proposed letters the clerk did not exclude: fees and interest on new invoices."),
+           "Issues the proposed letters the clerk did not exclude: fees and interest on new invoices. Send letters "
+           "then delivers them."),
+    Button("ardeskSendLetters", "Send letters", "Collections", "send", "none", "E", "FileSendAsAttachment",
+           "Renders, archives and delivers the dunning letters Issue dunning issued and not yet delivered: "
+           "e-mail, or the print batch. Call tasks stay on the Collections worklist."),
     Button("ardeskPlans", "Payment plans", "Collections", "plan", "none", "L", "CalendarMonthDetailsSplitButton",
            "Sets up the payment plans typed on PaymentPlans and updates every plan's state."),
     Button("ardeskCard", "Customer card", "Collections", "card", "none", "K", "ContactCardCallMenu",

@@ -56,8 +56,9 @@ REFERENCE = {"EU": "ECB main refinancing rate", "DE": "Bundesbank base rate", "F
 EUR_COMPENSATION = 4000                                   # minor units: EUR 40.00
 GBP_COMPENSATION = ((100_000, 4000), (1_000_000, 7000), (None, 10000))   # (debt below, sum)
 STEP = "dunning"
-CHARGES_PERIOD = "dunning"
-NEVER = (0, None)                   # an item's (last level, date) before it is first dunned          # the Period of the invoices that charge fees, interest and compensation
+CHARGES_PERIOD = "dunning"          # the Period of the invoices that charge fees, interest and compensation
+NEVER = (0, None)                   # an item's (last level, date) before it is first dunned
+INTEREST_TEXT = "late-payment interest on "     # how a charge invoice's interest line begins: then "INV: how"
 
 
 def half_year_start(d: date) -> date:
@@ -232,6 +233,16 @@ def check_levels(levels: list[DunningLevel]) -> tuple[dict[str, tuple[DunningLev
                                         "DunningLevels", lv.row, "DaysPastDue", lv.days_past_due, STEP))
         out[policy] = tuple(lvs)
     return out, problems
+
+
+def check_templates(levels: list[DunningLevel], available: frozenset[str], folder: str) -> list[Problem]:
+    """Each level's Template must name a letter template in the templates folder (``dunning-NAME.txt``:
+    the edge lists them), whatever its channel: a call task's template is the clerk's call script."""
+    shown = ", ".join(sorted(available)) or "none"
+    return [Problem(f"level {lv.level} of policy {lv.policy} names template {lv.template!r}, but the templates "
+                    f"folder {folder} has no dunning-{lv.template}.txt (there: {shown})", "DunningLevels", lv.row,
+                    "Template", lv.template, STEP)
+            for lv in levels if lv.template not in available]
 
 
 class History:
@@ -414,7 +425,7 @@ def issue(letters: list[Letter], ledger: Ledger, customers: dict[str, Customer],
             seq += 1
             parts = [("FEE", f"dunning fee, level {L.level.level} reminder {letter_id}", L.fee)]
             for i in L.items:
-                parts.append(("INTEREST", f"late-payment interest on {i.invoice_no}: {i.computation}", i.interest))
+                parts.append(("INTEREST", f"{INTEREST_TEXT}{i.invoice_no}: {i.computation}", i.interest))
                 parts.append(("COMPENSATION", f"fixed compensation for recovery costs, {i.invoice_no}",
                               i.compensation))
             lines = tuple(InvoiceLine(number, k, "", item, text[:250], Decimal(1), to_decimal(amount, e), None, None,

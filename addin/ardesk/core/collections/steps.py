@@ -22,7 +22,7 @@ from .notes import review_notes
 from .credit import issue_credits
 from .disputes import check_disputes, disputed_amounts, resolutions
 from .model import CollectionsSettings, CreditRequest, Dispute, HistoryItem, Posting
-from .worklist import Signal, worklist, worklist_rows
+from .worklist import Signal, call_tasks, worklist, worklist_rows
 from .read import (customer_policies, exclusions, read_collections_settings, read_credit_requests, read_disputes,
                    read_history, read_instalments, read_levels, read_notes, read_plans,
                    read_reference_rates)
@@ -70,13 +70,14 @@ def credit_row(req: CreditRequest, doc: str, currency: str) -> tuple:
             currency, req.reason, req.payment_ref or None, doc)
 
 
-def check_tabs(cb: CollectionsBooks, ledger: Ledger, customers: dict[str, Customer], settings: Settings
-               ) -> list[Problem]:
+def check_tabs(cb: CollectionsBooks, ledger: Ledger, customers: dict[str, Customer], settings: Settings,
+               templates: tuple[frozenset[str], str] | None = None) -> list[Problem]:
     """Every collections input tab read and checked, as ``validate`` does for the others (disputes and the
-    dunning history are checked when the books are loaded)."""
+    dunning history are checked when the books are loaded).  ``templates``: the letter templates there are
+    and their folder."""
     problems = read_credit_requests(cb.tables["tblCreditNotes"], ledger, customers, settings)[1]
     levels, p = read_levels(cb.tables["tblDunningLevels"], settings)
-    problems += p + dn.check_levels(levels)[1]
+    problems += p + dn.check_levels(levels)[1] + (dn.check_templates(levels, *templates) if templates else [])
     problems += customer_policies(cb.tables["tblDunningCustomers"], customers, cb.settings.dunning_policy)[1]
     problems += read_reference_rates(cb.tables["tblReferenceRates"])[1]
     problems += read_plans(cb.tables["tblPaymentPlans"], customers)[1]
@@ -161,11 +162,13 @@ class Proposals:
 
 def propose(cb: CollectionsBooks, ledger: Ledger, customers: dict[str, Customer], settings: Settings,
             waiting: set[str], as_of: date, use_exclusions: bool,
-            on_plan: dict[str, str] | None = None) -> Proposals:
-    """Letters due as of ``as_of``; with ``use_exclusions`` the Exclude marks on the Dunning tab count."""
+            on_plan: dict[str, str] | None = None, templates: tuple[frozenset[str], str] | None = None
+            ) -> Proposals:
+    """Letters due as of ``as_of``; with ``use_exclusions`` the Exclude marks on the Dunning tab count.
+    ``templates``: the letter templates there are and their folder (None: not checked)."""
     levels, problems = read_levels(cb.tables["tblDunningLevels"], settings)
     policies, p = dn.check_levels(levels)
-    problems += p
+    problems += p + (dn.check_templates(levels, *templates) if templates else [])
     rates, p = read_reference_rates(cb.tables["tblReferenceRates"])
     problems += p
     history = dn.History(cb.history)
@@ -194,10 +197,11 @@ def letter_seq(history: list[HistoryItem]) -> int:
 
 
 def issue(cb: CollectionsBooks, props: Proposals, ledger: Ledger, customers: dict[str, Customer],
-          settings: Settings, as_of: date) -> tuple[Posting, list[dn.IssuedLetter], int]:
+          settings: Settings, as_of: date) -> tuple[Posting, list[dn.IssuedLetter], int, list[HistoryItem]]:
+    """Issue the proposals: (what to post, the letters, the next invoice number, the new DunningHistory items)."""
     out = Posting(problems=list(props.problems), notes=list(props.notes))
     if out.problems:
-        return out, [], settings.next_invoice_number
+        return out, [], settings.next_invoice_number, []
     try:
         invoices, journal, rows, issued, seq = dn.issue(props.letters, ledger, customers, settings,
                                                         letter_seq(cb.history), as_of)
@@ -207,11 +211,12 @@ def issue(cb: CollectionsBooks, props: Proposals, ledger: Ledger, customers: dic
         return out, [], settings.next_invoice_number
     out.invoices, out.journal = invoices, journal
     out.appends["tblDunningHistory"] = [history_row(h) for h in rows]
-    out.counts = {"letters_issued": len(issued), "items_dunned": len(rows), "charge_invoices": len(invoices)}
+    out.counts = {"letters_issued": len(issued), "items_dunned": len(rows), "charge_invoices": len(invoices),
+                  "call_tasks": sum(1 for i in issued if i.letter.channel == "call task")}
     if issued:
         out.audit.append(f"dunning as of {as_of}: {len(issued)} letter(s) {issued[0].letter_id}.."
                          f"{issued[-1].letter_id}, {len(invoices)} charge invoice(s)")
-    return out, issued, seq
+    return out, issued, seq, rows
 
 
 
@@ -310,17 +315,28 @@ def plans(cb: CollectionsBooks, ledger: Ledger, customers: dict[str, Customer], 
 
 def notes(cb: CollectionsBooks, ledger: Ledger, customers: dict[str, Customer], as_of: date
           ) -> tuple[Posting, dict[str, str], list[Signal]]:
-    """Promises marked kept, broken or pending; the customers a pending promise keeps from dunning; signals."""
+    """Promises marked kept, broken or pending; the customers a pending promise keeps from dunning; signals
+    (with the calls that call-task letters ask for)."""
     out = Posting()
     note_list, out.problems = read_notes(cb.tables["tblCustomerNotes"], customers, ledger)
     if out.problems:
         return out, {}, []
     states, paused, signals = review_notes(note_list, ledger, as_of)
+    signals += call_tasks(cb.history, last_calls(note_list))
     for n, st in states:
         if st != n.promise:
             out.updates.append(("tblCustomerNotes", n.row, "Promise", st or None))
     out.counts = {"promises_broken": sum(1 for _n, st in states if st == "broken")}
     return out, paused, signals
+
+
+def last_calls(note_list) -> dict[str, date]:
+    """Each customer's latest call noted on CustomerNotes."""
+    out: dict[str, date] = {}
+    for n in note_list:
+        if n.channel == "call" and n.date > out.get(n.customer_id, date.min):
+            out[n.customer_id] = n.date
+    return out
 
 
 def card(cb: CollectionsBooks, ledger: Ledger, customers: dict[str, Customer], settings: Settings, as_of: date,

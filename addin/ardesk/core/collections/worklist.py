@@ -4,7 +4,10 @@ Rank: customers with a broken promise or a missed instalment first, then by
 amount past due x days past due (summed over their items), then by the age
 of their oldest open dispute.  Each row says the next action: the letter the
 dunning run proposes ("level-2 letter"), a call for a broken promise, the
-dispute to resolve, or the follow-up a note asked for.
+dispute to resolve, or the follow-up a note asked for.  A letter issued at a
+level whose channel is a call task is a call to make: it stays on the
+worklist until a call to the customer is noted on CustomerNotes on or after
+the letter's date.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from ..ledger.ledger import Ledger
 from ..model import Customer
 from ..money import exponent, to_decimal
 from .dunning import History, Letter
-from .model import Dispute
+from .model import Dispute, HistoryItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +48,30 @@ class Work:
         return any(s.kind in ("broken promise", "missed instalment") for s in self.signals)
 
 
+def call_tasks(history: list[HistoryItem], last_call: dict[str, date]) -> list[Signal]:
+    """The calls that issued call-task letters ask for, until a call is noted (``last_call``: each customer's
+    latest call on CustomerNotes)."""
+    letters: dict[str, list[HistoryItem]] = defaultdict(list)
+    for h in history:
+        letters[h.letter_id].append(h)
+    out = []
+    for letter_id, items in sorted(letters.items()):
+        top = max(items, key=lambda h: h.level)
+        if top.channel != "call task" or last_call.get(top.customer_id, date.min) >= top.date:
+            continue
+        numbers = ", ".join(sorted(h.invoice_no for h in items))
+        out.append(Signal(top.customer_id, "call task", top.date, f"level-{top.level} dunning {letter_id} of "
+                          f"{top.date} about {numbers}; script {top.template}"))
+    return out
+
+
 def next_action(w: Work, as_of: date) -> tuple[str, date | None]:
     for s in w.signals:
         if s.kind in ("broken promise", "missed instalment"):
             return f"call: {s.kind} ({s.text})", as_of
+    for s in w.signals:
+        if s.kind == "call task":
+            return f"call: {s.text}", s.when
     if w.letter is not None:
         lv = w.letter.level
         return ("call" if lv.channel == "call task" else f"level-{lv.level} {lv.channel}"), as_of
