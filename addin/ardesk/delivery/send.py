@@ -120,11 +120,14 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
     delivered = {(as_text(r["DocumentNo"]), as_text(r["Channel"]), as_text(r["Address"]).lower())
                  for r in _ledger_rows(port, "tblDeliveries") if as_text(r["Status"]) in DELIVERED}
     printed = {doc for doc, ch, _ in delivered if ch == "post"}
+    disputes, p = _disputes(port, books) if kind == "statements" else ([], [])
+    problems += p
     if problems and any(p.blocking for p in problems):
         return _finish(port, books.tables, summary, problems, Changes(), dry_run, now, user, None)
     if ds.smtp.user and ds.smtp.password is None:
         ds = _with_keyring_password(ds)
-    issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]))
+    issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]),
+                    disputes=disputes)
     if kind == "letters" and not letters:
         letters, p = _dunning_letters(port, books, ds, issuer, dunned)
         problems += p
@@ -133,6 +136,16 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
                      documents_log, delivered, printed, letters)
     finally:
         issuer.close()
+
+
+def _disputes(port: WorkbookPort, books):
+    """The Disputes rows, for the statements (none in a workbook without the tab)."""
+    from ..core.collections.read import read_disputes
+    try:
+        table = port.read_tables(["tblDisputes"])["tblDisputes"]
+    except (WorkbookError, KeyError):
+        return [], []
+    return read_disputes(table, books.ledger)
 
 
 def _dunning_letters(port: WorkbookPort, books, ds: DocumentSettings, issuer: Issuer, dunned):

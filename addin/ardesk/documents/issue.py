@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Sequence
 
 from ..core.ledger.ledger import Ledger
 from ..core.model import Customer, Invoice, InvoiceLine, Problem
@@ -64,9 +65,12 @@ def lines_by_invoice(table) -> dict[str, tuple[InvoiceLine, ...]]:
 
 class Issuer:
     def __init__(self, ds: DocumentSettings, ledger: Ledger, customers: dict[str, Customer],
-                 renderer: Renderer | None = None, lines: dict[str, tuple[InvoiceLine, ...]] | None = None):
+                 renderer: Renderer | None = None, lines: dict[str, tuple[InvoiceLine, ...]] | None = None,
+                 disputes: Sequence = ()):
+        """``disputes``: the Disputes rows; statements list the open ones on their customer's invoices."""
         self.ds, self.ledger, self.customers = ds, ledger, customers
         self.lines = lines or {}
+        self.disputes = disputes
         self._renderer = renderer
 
     @property
@@ -124,7 +128,8 @@ class Issuer:
     def statement(self, cust: Customer, currency: str, as_of: date, start: date, buckets: tuple[int, ...]
                   ) -> tuple[Issued | None, list[Problem]]:
         try:
-            data = statement_document(cust, currency, self.ledger, as_of, start, self.ds, buckets)
+            data = statement_document(cust, currency, self.ledger, as_of, start, self.ds, buckets,
+                                      disputes=self.disputes)
         except DocumentError as exc:
             return None, [problem(cust, f"statement {cust.id} {currency}", str(exc))]
         if data is None:

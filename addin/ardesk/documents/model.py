@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from decimal import Decimal
+from typing import Sequence
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import parse_pattern
 
+from ..core.collections.model import Dispute
 from ..core.ledger.ledger import Ledger
 from ..core.model import Customer, Invoice
 from ..core.money import exponent, to_decimal
@@ -208,13 +210,20 @@ def payment_data(inv: Invoice, customer: Customer, ds: DocumentSettings, loc: Lo
 
 
 def statement_document(customer: Customer, currency: str, ledger: Ledger, as_of: date, start: date,
-                       ds: DocumentSettings, buckets: tuple[int, ...], kind: str | None = None) -> dict | None:
+                       ds: DocumentSettings, buckets: tuple[int, ...], kind: str | None = None,
+                       disputes: Sequence[Dispute] = ()) -> dict | None:
     """A statement for one customer and currency as of a date, or None when there is nothing to state.
 
-    open-item: unpaid items with days past due and an aging strip;
-    balance-forward: opening balance at ``start``, the activity since, closing balance;
-    activity: every invoice, credit note and payment since ``start`` with a running balance.
-    Unapplied cash and credits are listed and taken off the balance due.
+    open-item: unpaid items with days past due and an aging strip; each credit note issued against a listed
+    invoice, or still open as customer credit, on a line of its own after its invoice (number, the invoice it
+    corrects, date, amount);
+    balance-forward: opening balance at ``start``, the activity since, closing balance (open items less unapplied
+    cash and credits: a credit note that became customer credit counts once);
+    activity: every invoice, credit note (with the invoice it corrects) and payment since ``start`` with a
+    running balance.
+    Unapplied cash and credits are listed and taken off the balance due.  The open disputes (open or under
+    review, raised by ``as_of``) on the customer's invoices are listed after the totals: invoice, disputed
+    amount, reason, status.
     """
     kind = kind or ds.statement_type
     loc = locality(customer)
@@ -225,34 +234,53 @@ def statement_document(customer: Customer, currency: str, ledger: Ledger, as_of:
     open_items = [(inv, left) for inv, left in ledger.open_at(as_of)
                   if inv.customer_id == customer.id and inv.currency == currency]
     open_items.sort(key=lambda x: (x[0].due_date, x[0].number))
-    credits = sum(slot[2] for slot in ledger.credit_pool.get((customer.id, currency), ()))
+    pool = ledger.credit_pool.get((customer.id, currency), ())
+    credits = sum(slot[2] for slot in pool)
     balance = sum(left for _, left in open_items)
     if not open_items and not credits and kind == "open-item":
         return None
     if kind == "open-item":
         d["title_key"] = "open_items"
+        shown = {inv.number for inv, _ in open_items}
+        as_credit = {slot[0] for slot in pool if slot[2]}
+        notes: dict[str, list[Invoice]] = {}
+        for cn in ledger.by_customer.get((customer.id, currency), ()):
+            if cn.kind == "credit note" and cn.issue_date <= as_of and (cn.relates_to in shown
+                                                                         or cn.number in as_credit):
+                notes.setdefault(cn.relates_to if cn.relates_to in shown else "", []).append(cn)
         columns = ["number", "date", "due", "days", "total", "amount"]
-        rows = [{"cells": [inv.number, loc.date(inv.issue_date), loc.date(inv.due_date),
-                           str(max(0, (as_of - inv.due_date).days)), m(inv.total), m(left)]}
-                for inv, left in open_items]
+
+        def note_row(cn: Invoice) -> dict:           # the number, and below it "corrects invoice INV-..."
+            return {"cells": [{"before": f"{cn.number}\n", "t": "relates", "after": f" {cn.relates_to}"},
+                              loc.date(cn.issue_date), "", "", m(cn.total), ""]}
+        rows = []
+        for inv, left in open_items:
+            rows.append({"cells": [inv.number, loc.date(inv.issue_date), loc.date(inv.due_date),
+                                   str(max(0, (as_of - inv.due_date).days)), m(inv.total), m(left)]})
+            rows += [note_row(cn) for cn in notes.get(inv.number, ())]
+        rows += [note_row(cn) for cn in notes.get("", ())]
     else:
         activity = []
         for inv in ledger.by_customer.get((customer.id, currency), ()):
             if start <= inv.issue_date <= as_of:
-                activity.append((inv.issue_date, inv.number, inv.kind, inv.total))
+                what = {"t": inv.kind, "after": f" {inv.relates_to}"} if inv.relates_to else {"t": inv.kind}
+                activity.append((inv.issue_date, inv.number, what, inv.total))
         for a in ledger.allocations:
             if (a.customer_id == customer.id or (a.invoice_no in ledger.invoice_by_no and
                                                  ledger.invoice_by_no[a.invoice_no].customer_id == customer.id)) \
-                    and a.currency == currency and a.kind == "applied" and start <= a.date <= as_of:
-                activity.append((a.date, a.payment_id, "payment", -a.amount))
-        activity.sort()
-        opening = balance - sum(v for *_, v in activity)
+                    and a.currency == currency and a.kind in ("applied", "credit", "refund") \
+                    and start <= a.date <= as_of:
+                # cash received (applied or kept as credit) lowers the balance, a refund of credit raises it
+                activity.append((a.date, a.payment_id, {"t": "refund" if a.kind == "refund" else "payment"},
+                                 a.amount if a.kind == "refund" else -a.amount))
+        activity.sort(key=lambda x: (x[0], x[1]))
+        opening = balance - credits - sum(v for *_, v in activity)      # so the running balance ends at what is due
         rows, running = [], opening
         if kind == "balance-forward":
             rows.append({"cells": [loc.date(start), "", {"t": "opening_row"}, "", m(opening)]})
         for when, ref, what, v in activity:
             running += v
-            rows.append({"cells": [loc.date(when), ref, {"t": what}, m(v), m(running)]})
+            rows.append({"cells": [loc.date(when), ref, what, m(v), m(running)]})
         if not rows or (kind == "activity" and not activity and not balance):
             return None
         columns = ["date", "number", "description", "amount", "total"]
@@ -269,6 +297,16 @@ def statement_document(customer: Customer, currency: str, ledger: Ledger, as_of:
     if credits:
         d["totals"].append(["unapplied", f"{m(-credits)} {currency}"])
     d["totals"].append(["total_due", f"{m(balance - credits)} {currency}", True])
+    disputed = [x for x in disputes if x.pauses_dunning and x.date <= as_of and x.currency == currency
+                and x.invoice_no in ledger.invoice_by_no
+                and ledger.invoice_by_no[x.invoice_no].customer_id == customer.id]
+    if disputed:
+        d["sections"] = [{"title": "disputes", "table": {
+            "columns": [{"title": c, "align": "right" if c == "disputed" else "left",
+                         "width": "fill" if c == "reason" else "auto"}
+                        for c in ("number", "since", "disputed", "reason", "status")],
+            "rows": [{"cells": [x.invoice_no, loc.date(x.date), m(x.amount), {"t": f"dispute {x.reason_code}"},
+                                {"t": f"dispute {x.status}"}]} for x in sorted(disputed, key=lambda x: (x.date, x.id))]}}]
     d["balance_due"] = balance - credits
     d["currency"] = currency
     return d
