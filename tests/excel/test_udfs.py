@@ -119,15 +119,21 @@ def test_dso_equals_the_summary_tab(reported):
 
 
 def test_installment_plan():
+    # 12 % effective a year on actual days from one month before the first due date (2026-10-30):
+    # 1,000.00 x (1.12^(31/365) - 1) = 9.67 for the first 31 days; Excel's PMT(1%, 12, -1000) would be 88.85
     plan = udfs.ardesk_installments(1000, 12, 0.12, dt.date(2026, 11, 30))
     assert plan[0] == ["No", "DueDate", "Payment", "Interest", "Principal", "Remaining"]
-    assert len(plan) == 13 and plan[1][2] == 88.85 and plan[1][3] == 10.0       # pmt(1%, 12, -1000) = 88.85
+    assert len(plan) == 13 and plan[1][2] == 88.56 and plan[1][3] == 9.67
     assert plan[-1][5] == 0 and round(sum(p[4] for p in plan[1:]), 2) == 1000
     assert plan[2][1] == dt.date(2026, 12, 30)
     flat = udfs.ardesk_installments(100, 3, 0)
     assert [p[2] for p in flat[1:]] == [33.33, 33.33, 33.34]
     via = call("ardesk_installments", 1000, 12, 0.12, serial(dt.date(2026, 11, 30)))
-    assert len(via) == 13 and via[1][2] == 88.85
+    assert len(via) == 13 and via[1][2] == 88.56
+    # the plan's own date: 29 days to the first instalment
+    dated = call("ardesk_installments", 1000, 12, 0.12, serial(dt.date(2026, 11, 30)), 1, None,
+                 serial(dt.date(2026, 11, 1)))
+    assert dated[1][2:4] == [88.5, 9.04]
 
 
 def test_customer_flows_and_xirr(reported):

@@ -63,13 +63,13 @@ def test_days_to_pay_per_customer():
 
 
 def test_installments_in_the_currency_decimals():
-    # 10,000 JPY over 3 months at 12 %: PMT(1 %, 3, -10000) = 3,400.22 is 3,400 yen
+    # 10,000 JPY over 3 months at 12 % effective a year: 10,000 / sum(1.12^(-k/12)) = 3,396.79 is 3,397 yen
     plan = udfs.ardesk_installments(10000, 3, 0.12, None, 1, "JPY")
-    assert [row[2] for row in plan[1:]] == [3400.0, 3400.0, 3401.0]      # the last takes the rounding
+    assert [row[2] for row in plan[1:]] == [3397.0, 3397.0, 3396.0]      # the last takes the rounding
     assert sum(row[4] for row in plan[1:]) == 10000 and all(float(v).is_integer() for r in plan[1:] for v in r[2:])
     bhd = udfs.ardesk_installments(1000, 3, 0.12, None, 1, "BHD")
-    assert bhd[1][2] == 340.022 and round(sum(row[4] for row in bhd[1:]), 3) == 1000.0
-    assert udfs.ardesk_installments(1000, 3, 0.12)[1][2] == 340.02
+    assert bhd[1][2] == 339.679 and round(sum(row[4] for row in bhd[1:]), 3) == 1000.0
+    assert udfs.ardesk_installments(1000, 3, 0.12)[1][2] == 339.68
     assert udfs.ardesk_installments(1000, 3, 0.12, None, 1, "US dollars").startswith(
         "#ARDESK: currency 'US dollars'")
 

@@ -253,9 +253,10 @@ def cei(as_of, invoices, allocations, months=1, currency=None):
 
 
 @udf()
-def installments(balance, count, annual_rate, first_due=None, months_between=1, currency=None):
-    """A payment plan for a past-due balance: equal instalments at an annual rate (spills a schedule),
-    each amount in the currency's minor unit (JPY whole yen, BHD fils; blank: two decimals)."""
+def installments(balance, count, annual_rate, first_due=None, months_between=1, currency=None, plan_date=None):
+    """A payment plan for a past-due balance (spills a schedule): equal instalments whose XIRR is the annual
+    rate, counted on actual days from the plan's date (blank: one interval before the first due date), each
+    amount in the currency's minor unit (JPY whole yen, BHD fils; blank: two decimals)."""
     from ..core.collections.plans import schedule
     from ..core.money import MoneyError, exponent, to_minor
     cur = (currency or "").strip().upper()
@@ -273,8 +274,11 @@ def installments(balance, count, annual_rate, first_due=None, months_between=1, 
         raise UdfError(f"need a positive balance ({balance}), a whole number of instalments of 1 or more "
                        f"({count}), a rate of 0 or more ({annual_rate}) and months between of 1 or more")
     first = _date(first_due, "first due date") if first_due not in (None, "") else None
+    start = _date(plan_date, "plan date") if plan_date not in (None, "") else None
+    if start is not None and (first is None or start >= first):
+        raise UdfError(f"the plan date {start} needs a first due date after it (first due {first})")
     out = [["No", "DueDate", "Payment", "Interest", "Principal", "Remaining"]]
-    for x in schedule(cents, n, rate, first, step):
+    for x in schedule(cents, n, rate, first, step, start):
         out.append([x.no, x.due, *(_money(v, cur) for v in (x.payment, x.interest, x.principal, x.remaining))])
     return out
 

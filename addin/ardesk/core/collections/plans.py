@@ -1,13 +1,26 @@
 """Payment plans: a customer's open balance paid in instalments.
 
-The schedule is an annuity (``ARDESK_INSTALLMENTS`` gives the same): equal
-payments ``balance x i / (1 - (1 + i)^-n)`` at the period rate ``i = annual
-rate x months between / 12``, rounded half-up to the minor unit, each
-instalment's interest ``remaining x i`` rounded half-up, the last one
-taking what is left.  The plan's interest (the sum of the instalments'
-interest) is charged on a new invoice when the plan is set up, so the
-customer owes exactly the sum of the instalments; an issued invoice is
-never altered.
+The schedule (``ARDESK_INSTALLMENTS`` gives the same) makes the plan's rate
+its XIRR: the rate is an *annual effective* rate on actual days, so each
+instalment is worth ``payment / (1 + rate)^(days / 365)`` on the plan's date,
+``days`` counted from the plan's date to its due date (without dates: a
+twelfth of a year per month between), and the instalments are worth the
+balance.  In minor units:
+
+- the equal payment is ``balance / sum((1 + rate)^(-days_k / 365))``, rounded
+  half-up;
+- the last payment is what makes the instalments worth the balance:
+  ``(balance - payment x sum of the others' discount factors) / its own``,
+  rounded half-up, so it takes the rounding remainder;
+- each instalment's interest is the remaining balance x ((1 + rate)^(days
+  since the previous due date / 365) - 1), rounded half-up; the last one's
+  is its payment less what remains, so the principal adds up to the balance.
+
+This is not Excel's PMT(rate / 12, ...), a nominal rate compounded monthly
+over equal months, whose XIRR is about (1 + rate / 12)^12 - 1.  The plan's
+interest (the sum of the instalments' interest) is charged on a new invoice
+when the plan is set up, so the customer owes exactly the sum of the
+instalments; an issued invoice is never altered.
 
 The plan covers the customer's invoices in its currency that are open on
 the plan's date, and its interest invoice.  What was paid on the plan is
@@ -20,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from ..billing.billing import format_number
 from ..billing.creditor_ref import creditor_reference
@@ -44,21 +57,34 @@ class Instalment:
 
 
 def schedule(balance: int, count: int, annual_rate: Decimal, first_due: date | None = None,
-             months_between: int = 1) -> list[Instalment]:
-    """Equal instalments paying ``balance`` (minor units) at ``annual_rate``."""
+             months_between: int = 1, start: date | None = None) -> list[Instalment]:
+    """The instalments paying ``balance`` (minor units) at the annual effective ``annual_rate`` (see the module's
+    doc), due every ``months_between`` months from ``first_due``; ``start``, the plan's date, is where the days
+    are counted from (default: one interval before ``first_due``)."""
     if balance <= 0 or count < 1 or months_between < 1 or annual_rate < 0:
         raise ValueError(f"need a positive balance ({balance}), 1 or more instalments ({count}), a rate of 0 or "
                          f"more ({annual_rate}) and months between of 1 or more ({months_between})")
-    i = annual_rate * months_between / 12
-    exact = Decimal(balance) * i / (1 - (1 + i) ** -count) if i else Decimal(balance) / count
-    payment = round_half_up(exact, 0)
-    out, left = [], balance
-    for k in range(1, count + 1):
-        interest = round_half_up(Decimal(left) * i, 0) if i else 0
-        principal = left if k == count else min(payment - interest, left)
-        left -= principal
-        due = same_day(first_due, (k - 1) * months_between) if first_due else None
-        out.append(Instalment(k, due, principal + interest, interest, principal, left))
+    if first_due is not None:
+        dues: list[date | None] = [same_day(first_due, k * months_between) for k in range(count)]
+        start = start or same_day(first_due, -months_between)
+        if start >= first_due:
+            raise ValueError(f"the first instalment ({first_due}) must fall after the plan's date ({start})")
+        years = [Decimal((d - start).days) / 365 for d in dues]
+    else:
+        dues = [None] * count
+        years = [Decimal(k * months_between) / 12 for k in range(1, count + 1)]
+    with localcontext() as ctx:
+        ctx.prec = 34
+        one = 1 + annual_rate
+        factors = [one ** -y for y in years]              # what 1 paid on each due date is worth at the start
+        payment = round_half_up(balance / sum(factors), 0)
+        last = round_half_up((balance - payment * sum(factors[:-1])) / factors[-1], 0)
+        out, left, before = [], balance, Decimal(0)
+        for k, (pay, y) in enumerate(zip([payment] * (count - 1) + [last], years), start=1):
+            interest = round_half_up(left * (one ** (y - before) - 1), 0) if k < count else pay - left
+            before = y
+            left -= pay - interest
+            out.append(Instalment(k, dues[k - 1], pay, interest, pay - interest, left))
     return out
 
 
@@ -117,7 +143,7 @@ def set_up(plan: Plan, ledger: Ledger, customers: dict[str, Customer], settings:
         return problem("FirstDue", plan.first_due, f"plan {plan.id}: the first instalment ({plan.first_due}) must "
                                                    f"fall after the plan's date ({plan.date})")
     try:
-        instalments = schedule(balance, plan.count, plan.rate, plan.first_due, plan.months_between)
+        instalments = schedule(balance, plan.count, plan.rate, plan.first_due, plan.months_between, plan.date)
     except ValueError as exc:
         return problem("Count", plan.count, f"plan {plan.id}: {exc}")
     interest = sum(x.interest for x in instalments)
