@@ -37,6 +37,8 @@ Charges (each on a separate invoice: an issued invoice is never altered):
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
+from operator import attrgetter, itemgetter
 from dataclasses import dataclass
 from typing import NamedTuple
 from datetime import date, timedelta
@@ -174,6 +176,11 @@ class DunningItem(NamedTuple):
         return self.accrual.text(self.amount, self.currency) if self.interest else ""
 
 
+_LEVEL, _OPEN, _DISPUTED = itemgetter(5), itemgetter(3), itemgetter(4)      # of a DunningItem
+_DUE_AND_NUMBER = itemgetter(1, 0)
+_LEVEL_NO = attrgetter("level")
+
+
 @dataclass(frozen=True, slots=True)
 class Letter:
     """A reminder to one customer in one currency: what the document renderer renders."""
@@ -273,38 +280,50 @@ def propose(ledger: Ledger, customers: dict[str, Customer], policy_of: dict[str,
     problems: list[Problem] = []
     notes: list[Problem] = []
     missing_rates: dict[tuple[str, date], str] = {}
-    groups: dict[tuple[str, str], list[DunningItem]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[DunningItem]] = {}
+    groups_get = groups.get
+    new_item = partial(tuple.__new__, DunningItem)      # a DunningItem from its fields, without a Python frame
     skipped: dict[str, int] = defaultdict(int)
-    last, interest_to, compensated = history.last, history.interest_to, history.compensated
-    accruals: dict[tuple, Accrual | None] = {}
-    open_at = ledger.open_at(as_of)
+    last_get, interest_to_get, compensated = history.last.get, history.interest_to.get, history.compensated
+    disputed_get = disputed.get
+    # per policy: for each level, its accruals by the day interest runs after (levels of one basis and
+    # rate share them); per customer: its policy's levels and those caches, worked out once
+    caches: dict[str, tuple[dict[date, Accrual | None], ...]] = {}
+    shared: dict[tuple, dict[date, Accrual | None]] = {}
+    levels_of: dict[str, tuple] = {}
+    levels_get = levels_of.get
     days_of: dict[date, int] = {}
-    levels_of: dict[str, tuple[DunningLevel, ...] | None] = {}      # per customer, worked out once
-    for inv, left in open_at:
+    days_get = days_of.get
+    as_of_ordinal = as_of.toordinal()
+    for inv, left in ledger.open_at(as_of):
         if left <= 0 or inv.kind != "invoice" or inv.period == CHARGES_PERIOD:
             continue
         cid = inv.customer_id
-        if cid in levels_of:
-            levels = levels_of[cid]
-        else:
-            levels = levels_of[cid] = _levels_of(cid, policy_of, policies, skip, problems)
+        found = levels_get(cid)
+        if found is None:
+            levels = _levels_of(cid, policy_of, policies, skip, problems)
+            if levels and levels[0].policy not in caches:
+                caches[levels[0].policy] = tuple(shared.setdefault((lv.interest_basis, lv.contract_rate), {})
+                                                 for lv in levels)
+            found = levels_of[cid] = (levels, caches[levels[0].policy] if levels else ())
+        levels, level_caches = found
         if not levels:
             if levels is None:
                 skipped[cid] += 1
             continue
         number, due = inv.number, inv.due_date
-        done, last_date = last.get(number, NEVER)
+        done, last_date = last_get(number, NEVER)
         if done >= len(levels):
             continue
         lv = levels[done]
-        days = days_of.get(due)
+        days = days_get(due)
         if days is None:
-            days = days_of[due] = (as_of - due).days
+            days = days_of[due] = as_of_ordinal - due.toordinal()
         if days < lv.days_past_due:
             continue
         if last_date is not None and (as_of - last_date).days < lv.days_past_due - levels[done - 1].days_past_due:
             continue
-        held = disputed.get(number, 0)
+        held = disputed_get(number, 0)
         amount = left - held
         if amount <= 0:
             continue
@@ -312,32 +331,38 @@ def propose(ledger: Ledger, customers: dict[str, Customer], policy_of: dict[str,
             continue
         charged, acc = 0, None
         if lv.interest_basis != "none":
-            after = max(due, interest_to.get(number, due))
-            key = (lv.interest_basis, lv.contract_rate, after)
-            if key in accruals:
-                acc = accruals[key]
-            else:
+            after = interest_to_get(number, due)
+            if after < due:
+                after = due
+            cache = level_caches[done]
+            acc = cache.get(after, NEVER)
+            if acc is NEVER:
                 try:
-                    acc = accruals[key] = Accrual.of(lv, after, as_of, rates)
+                    acc = cache[after] = Accrual.of(lv, after, as_of, rates)
                 except KeyError as exc:
                     missing_rates.setdefault(exc.args[0], number)
                     continue
             if acc is not None:
                 charged = acc.on(amount)
         comp = 0
+        cur = inv.currency
         if lv.compensation == "statutory" and days > 0 and number not in compensated:
-            comp = statutory_compensation(inv.currency, amount)
-        groups[(cid, inv.currency)].append(DunningItem(
-            number, due, days, left, held, lv, charged, as_of if charged else None, acc, comp, inv.currency))
+            comp = statutory_compensation(cur, amount)
+        key = (cid, cur)
+        group = groups_get(key)
+        if group is None:
+            group = groups[key] = []
+        group.append(new_item((number, due, days, left, held, lv, charged, as_of if charged else None, acc, comp,
+                               cur)))
     for (basis, hy), no in sorted(missing_rates.items()):
         problems.append(Problem(f"no {basis} reference rate for the half year from {hy} (needed for {no}): add "
                                 f"it on ReferenceRates", "ReferenceRates", None, "From", hy, STEP))
     letters = []
     for (cid, cur), items in sorted(groups.items()):
-        top = max(items, key=lambda i: i.level.level).level
+        top = max(map(_LEVEL, items), key=_LEVEL_NO)
         cust = customers.get(cid)
         name = cust.name if cust else ""
-        dunned = sum(i.amount for i in items)
+        dunned = sum(map(_OPEN, items)) - sum(map(_DISPUTED, items))
         if top.currency and top.currency != cur and (top.min_amount or top.fee):
             notes.append(Problem(f"{cid}: level {top.level} of policy {top.policy} has its minimum and fee in "
                                  f"{top.currency}; the {cur} items are dunned without them", "DunningLevels",
@@ -347,7 +372,7 @@ def propose(ledger: Ledger, customers: dict[str, Customer], policy_of: dict[str,
             fee, minimum = top.fee, top.min_amount
         if dunned < minimum:
             continue
-        items.sort(key=lambda i: (i.due_date, i.invoice_no))
+        items.sort(key=_DUE_AND_NUMBER)
         letters.append(Letter(cid, name, cur, top, tuple(items), fee))
     for cid, n in sorted(skipped.items()):
         notes.append(Problem(f"customer {cid}: {n} item(s) not dunned: {skip[cid]}", "Customers",

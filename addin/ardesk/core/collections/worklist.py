@@ -31,7 +31,7 @@ class Signal:
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Work:
     customer_id: str
     currency: str
@@ -92,13 +92,14 @@ def worklist(ledger: Ledger, customers: dict[str, Customer], as_of: date, letter
     work: dict[tuple[str, str], Work] = {}
     days_of: dict[date, int] = {}
     last_get, work_get, days_get = history.last.get, work.get, days_of.get
+    as_of_ordinal = as_of.toordinal()
     for inv, left in ledger.open_at(as_of):
         if left <= 0 or inv.kind != "invoice":
             continue
         due = inv.due_date
         days = days_get(due)
         if days is None:
-            days = days_of[due] = (as_of - due).days
+            days = days_of[due] = as_of_ordinal - due.toordinal()
         lv = last_get(inv.number)
         if days <= 0 and lv is None:
             continue
