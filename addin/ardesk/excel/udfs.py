@@ -200,7 +200,7 @@ def dso(as_of, invoices, allocations, method="standard", currency=None):
         raise UdfError(f"no invoices in {cur}")
     rf = rec.roll[cur]
     if method == "standard":
-        value = dso_standard(rf.closing_subledger, rf.invoiced, (d - start).days + 1)
+        value = dso_standard(rf.closing_subledger, rf.invoiced - rf.credit_notes, (d - start).days + 1)
     else:
         value = dso_countback(rf.closing_subledger, monthly_sales(ledger, cur), start,
                               month_days="30" if method == "countback30" else "calendar")

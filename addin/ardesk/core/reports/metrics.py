@@ -39,10 +39,11 @@ def _days(value: Decimal) -> Decimal:
 
 
 def monthly_sales(ledger: Ledger, currency: str) -> dict[date, int]:
+    """Net credit sales per month: the invoices issued in it less the credit notes issued in it."""
     out: dict[date, int] = defaultdict(int)
     for inv in ledger.invoices:
-        if inv.currency == currency and inv.kind == "invoice":
-            out[date(inv.issue_date.year, inv.issue_date.month, 1)] += inv.total
+        if inv.currency == currency:
+            out[date(inv.issue_date.year, inv.issue_date.month, 1)] += inv.total      # a credit note's is negative
     return out
 
 
@@ -121,7 +122,7 @@ def paid_rows(paid: list[PaidInvoice], customers: dict[str, Customer]) -> list[t
 def cei_over(ledger: Ledger, currency: str, end: date, months: int, ending: int, ending_current: int
              ) -> Decimal | None:
     """CEI for the ``months`` months ending with the month of ``end``: opening AR is the subledger
-    the day before the first of them, sales are their invoices."""
+    the day before the first of them, sales are their invoices less their credit notes."""
     first = add_months(date(end.year, end.month, 1), 1 - months)
     opening = sum(v for (_c, cur), v in subledger(ledger, first - timedelta(days=1)).items() if cur == currency)
     sales = sum(v for m, v in monthly_sales(ledger, currency).items() if first <= m <= end)
@@ -140,7 +141,7 @@ def aging_total_rows(aging: Aging) -> tuple[tuple[str, ...], list[tuple]]:
 
 def trend_rows(ledger: Ledger, settings: Settings, last_day: date, months: int = 12) -> list[tuple]:
     """The ``months`` months ending with the month of ``last_day``, in the base currency: invoiced
-    (credit sales), collected (receipts dated in the month), AR at the month's end and standard DSO."""
+    (net credit sales: less the month's credit notes), collected (receipts dated in the month), AR at the month's end and standard DSO."""
     cur = settings.base_currency
     e = exponent(cur)
     sales = monthly_sales(ledger, cur)
@@ -167,13 +168,13 @@ def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconcil
     for cur, rf in sorted(rec.roll.items()):
         e = exponent(cur)
         D = lambda v: to_decimal(v, e)  # noqa: E731
-        sales = rf.invoiced
+        sales = rf.invoiced - rf.credit_notes          # net credit sales: what DSO and CEI divide by
         collected = sum(p.amount for p in ledger.payments if p.currency == cur and start <= p.date <= end)
         ar = rf.closing_subledger
         current = aging.totals().get(cur, (0,))[0]
         issued = [i for i in ledger.invoices if i.currency == cur and start <= i.issue_date <= end]
         rows += [
-            ("Activity", "Invoiced (credit sales, tax incl.)", cur, D(sales), f"{start} to {end}"),
+            ("Activity", "Invoiced (credit sales, tax incl.)", cur, D(rf.invoiced), f"{start} to {end}"),
             ("Activity", "Invoices issued", cur, Decimal(sum(1 for i in issued if i.kind == "invoice")),
              "credit notes not counted"),
             ("Activity", "Credit notes issued", cur, Decimal(sum(1 for i in issued if i.kind != "invoice")), ""),
@@ -188,13 +189,13 @@ def summary_rows(ledger: Ledger, settings: Settings, aging: Aging, rec: Reconcil
             ("Balances", "Customer credits", cur, D(rec.credits.get(cur, 0)), "owed to customers"),
             ("Balances", "Unidentified (suspense)", cur, D(rec.suspense.get(cur, 0)), "see Exceptions"),
             ("Metrics", "DSO (standard)", cur, dso_standard(ar, sales, days),
-             f"ending AR x {days} days / credit sales of {start:%Y-%m}"),
+             f"ending AR x {days} days / net credit sales of {start:%Y-%m} (invoiced less credit notes)"),
             ("Metrics", "DSO (count-back)", cur, dso_countback(ar, monthly_sales(ledger, cur),
                                                               date(end.year, end.month, 1), month_days=month_days),
-             "ending AR walked back through monthly credit sales (months without sales count too), "
+             "ending AR walked back through monthly net credit sales (months without sales count too), "
              + ("30 days a month" if month_days == "30" else "calendar days of each month")),
             ("Metrics", "Best possible DSO", cur, dso_standard(current, sales, days),
-             "current AR x days / credit sales"),
+             "current AR x days / net credit sales"),
             ("Metrics", "CEI %", cur, cei_over(ledger, cur, end, n, ar, current),
              f"over {n} month(s): (opening AR + sales / {n} - ending AR) / "
              f"(opening AR + sales / {n} - ending current AR) x 100"),
