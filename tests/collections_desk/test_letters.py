@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 from ardesk import app
 from ardesk.core.collections.read import read_history
-from ardesk.delivery.letters import dunning_letters, from_history, from_issued
+from ardesk.delivery.letters import dunning_letters, from_history
 from ardesk.delivery.send import send
 from ardesk.documents.issue import Issuer, lines_by_invoice
 from ardesk.documents.settings import read_document_settings
@@ -102,7 +102,6 @@ def test_letters_are_rendered_archived_e_mailed_printed_and_called(smtp_server, 
     history, _ = read_history(wb.read_tables(["tblDunningHistory"])["tblDunningHistory"])
     letters, problems = dunning_letters(from_history(history, lines_by_invoice(books.tables["tblInvoiceLines"])),
                                         books.ledger, books.customers, ds)
-    assert from_history(history, lines_by_invoice(books.tables["tblInvoiceLines"])) == from_issued(res.letters)
     issuer = Issuer(ds, books.ledger, books.customers)
     again, _ = issuer.letter(books.customers["C2"], letters[1].number, letters[1].date, letters[1].subject,
                              list(letters[1].paragraphs), extra=letters[1].extra, info=letters[1].info,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ..core.collections.dunning import INTEREST_TEXT, IssuedLetter
+from ..core.collections.dunning import INTEREST_TEXT
 from ..core.collections.model import HistoryItem
 from ..core.model import Customer, InvoiceLine, Problem
 from ..core.ledger.ledger import Ledger
@@ -63,7 +63,7 @@ class DunnedItem:
 
 @dataclass(frozen=True)
 class Dunned:
-    """One issued dunning letter, as DunningHistory (or the run that issued it) has it."""
+    """One issued dunning letter, as DunningHistory has it."""
     letter_id: str
     date: date
     customer_id: str
@@ -74,12 +74,6 @@ class Dunned:
     fee: int
     charge_invoice: str
     items: tuple[DunnedItem, ...]
-
-
-def _computation(invoice_no: str, text: str) -> str:
-    """The computation as the charge invoice's interest line keeps it (the line's text is cut at 250)."""
-    head = f"{INTEREST_TEXT}{invoice_no}: "
-    return f"{head}{text}"[:250][len(head):] if text else ""
 
 
 def from_history(history: list[HistoryItem], lines: dict[str, tuple[InvoiceLine, ...]]) -> list[Dunned]:
@@ -101,16 +95,6 @@ def from_history(history: list[HistoryItem], lines: dict[str, tuple[InvoiceLine,
                           tuple(DunnedItem(h.invoice_no, h.amount, h.interest, h.compensation,
                                            how.get(h.invoice_no, "")) for h in rows)))
     return out
-
-
-def from_issued(issued: list[IssuedLetter]) -> list[Dunned]:
-    """The letters a dunning run just issued (what its DunningHistory rows and charge invoices will say)."""
-    return [Dunned(i.letter_id, i.date, i.letter.customer_id, i.letter.currency, i.letter.level.level,
-                   i.letter.channel, i.letter.template, i.letter.fee, i.charge_invoice,
-                   tuple(DunnedItem(x.invoice_no, x.amount, x.interest, x.compensation,
-                                    _computation(x.invoice_no, x.computation) if x.interest else "")
-                         for x in i.letter.items))
-            for i in issued]
 
 
 def dunning_letters(dunned: list[Dunned], ledger: Ledger, customers: dict[str, Customer], ds: DocumentSettings

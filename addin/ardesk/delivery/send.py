@@ -101,10 +101,9 @@ def _ledger_rows(port: WorkbookPort, name: str) -> list[dict]:
 
 def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: str | None = None,
          dry_run: bool = False, resend: Sequence[str] = (), now: datetime | None = None, user: str | None = None,
-         env: Mapping[str, str] | None = None, letters: Sequence[Letter] = (), dunned: Sequence | None = None
-         ) -> SendResult:
-    """Deliver the documents of ``kind``.  Letters: the ones given, else the dunning letters ``dunned``
-    (:class:`~ardesk.delivery.letters.Dunned`; default: the ones on the DunningHistory tab)."""
+         env: Mapping[str, str] | None = None, letters: Sequence[Letter] = ()) -> SendResult:
+    """Deliver the documents of ``kind``.  Letters: the ones given, else the dunning letters on the
+    DunningHistory tab."""
     from ..app import load
     now = now or datetime.now().replace(microsecond=0)
     user = user or _user()
@@ -129,7 +128,7 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
     issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]),
                     disputes=disputes)
     if kind == "letters" and not letters:
-        letters, p = _dunning_letters(port, books, ds, issuer, dunned)
+        letters, p = _dunning_letters(port, books, ds, issuer)
         problems += p
     try:
         return _send(port, books, ds, issuer, kind, period, dry_run, set(resend), now, user, summary, problems,
@@ -148,20 +147,17 @@ def _disputes(port: WorkbookPort, books):
     return read_disputes(table, books.ledger)
 
 
-def _dunning_letters(port: WorkbookPort, books, ds: DocumentSettings, issuer: Issuer, dunned):
-    """The dunning letters to deliver (the ones delivered are skipped like any document)."""
+def _dunning_letters(port: WorkbookPort, books, ds: DocumentSettings, issuer: Issuer):
+    """The dunning letters on DunningHistory (the ones delivered are skipped like any document)."""
     from ..core.collections.read import read_history
     from .letters import dunning_letters, from_history
-    problems: list[Problem] = []
-    if dunned is None:
-        try:
-            table = port.read_tables(["tblDunningHistory"])["tblDunningHistory"]
-        except (WorkbookError, KeyError):
-            return [], [Problem("the workbook has no DunningHistory tab: no dunning letter was issued in it",
-                                step="send")]
-        history, problems = read_history(table)
-        dunned = from_history(history, issuer.lines)
-    letters, p = dunning_letters(list(dunned), books.ledger, books.customers, ds)
+    try:
+        table = port.read_tables(["tblDunningHistory"])["tblDunningHistory"]
+    except (WorkbookError, KeyError):
+        return [], [Problem("the workbook has no DunningHistory tab: no dunning letter was issued in it",
+                            step="send")]
+    history, problems = read_history(table)
+    letters, p = dunning_letters(from_history(history, issuer.lines), books.ledger, books.customers, ds)
     return letters, problems + p
 
 

@@ -179,6 +179,7 @@ class DunningItem(NamedTuple):
 _LEVEL, _OPEN, _DISPUTED = itemgetter(5), itemgetter(3), itemgetter(4)      # of a DunningItem
 _DUE_AND_NUMBER = itemgetter(1, 0)
 _LEVEL_NO = attrgetter("level")
+_UNSEEN = object()                  # an accrual not worked out yet (None: no interest runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,8 +336,8 @@ def propose(ledger: Ledger, customers: dict[str, Customer], policy_of: dict[str,
             if after < due:
                 after = due
             cache = level_caches[done]
-            acc = cache.get(after, NEVER)
-            if acc is NEVER:
+            acc = cache.get(after, _UNSEEN)
+            if acc is _UNSEEN:
                 try:
                     acc = cache[after] = Accrual.of(lv, after, as_of, rates)
                 except KeyError as exc:
