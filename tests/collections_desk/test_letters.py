@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 from ardesk import app
 from ardesk.core.collections.read import read_history
-from ardesk.delivery.letters import dunning_letters, from_history
+from ardesk.delivery.letters import Templates, dunning_letter, from_history
 from ardesk.delivery.send import send
 from ardesk.documents.issue import Issuer, lines_by_invoice
 from ardesk.documents.settings import read_document_settings
@@ -100,14 +100,14 @@ def test_letters_are_rendered_archived_e_mailed_printed_and_called(smtp_server, 
     ds, _ = read_document_settings(wb.settings, tmp_path)
     books = app.load(wb)
     history, _ = read_history(wb.read_tables(["tblDunningHistory"])["tblDunningHistory"])
-    letters, problems = dunning_letters(from_history(history, lines_by_invoice(books.tables["tblInvoiceLines"])),
-                                        books.ledger, books.customers, ds)
+    dunned = from_history(history, lines_by_invoice(books.tables["tblInvoiceLines"]))
+    assert [d.letter_id for d in dunned] == ["DL-0000001", "DL-0000002", "DL-0000003"]
+    again, problems = dunning_letter(dunned[1], books.customers["C2"], books.ledger, ds, Templates(ds.templates))
     issuer = Issuer(ds, books.ledger, books.customers)
-    again, _ = issuer.letter(books.customers["C2"], letters[1].number, letters[1].date, letters[1].subject,
-                             list(letters[1].paragraphs), extra=letters[1].extra, info=letters[1].info,
-                             currency="EUR", total=letters[1].total)
+    doc, _ = issuer.letter(books.customers["C2"], again.number, again.date, again.subject, list(again.paragraphs),
+                           extra=again.extra, info=again.info, currency="EUR", total=again.total)
     issuer.close()
-    assert problems == [] and again.pdf == letter
+    assert problems == [] and doc.pdf == letter
     # a second send sends nothing
     before = (len(inbox.messages), len(wb.rows["tblDocuments"]), len(wb.rows["tblDeliveries"]))
     out = send(wb, tmp_path, kind="letters", env=smtp_env(controller.port), now=NOW)
@@ -180,3 +180,24 @@ def test_issue_dunning_on_the_command_line_sends_the_letters_and_send_then_finds
     summary = json.loads(capsys.readouterr().out)
     assert (summary["documents_rendered"], summary["documents_sent"], summary["print_batch_pages"]) == (0, 0, 0)
     assert len(inbox.messages) == 1
+
+
+def test_a_delivered_letter_is_not_made_again_and_a_missing_template_is_named(tmp_path):
+    import shutil
+    from ardesk.documents.settings import SHIPPED_TEMPLATES
+    templates = tmp_path / "templates"
+    shutil.copytree(SHIPPED_TEMPLATES, templates)
+    wb, _res = issued_books()
+    wb.settings.update(TemplatesFolder=str(templates), MailMode="eml")     # e-mail as drafts: delivered
+    out = send(wb, tmp_path, kind="letters", now=NOW)
+    assert out.problems == [] and out.summary["drafts"] == 1 and out.summary["print_batch_pages"]
+    (templates / "dunning-reminder-letter.txt").unlink()
+    again = send(wb, tmp_path, kind="letters", now=NOW)
+    assert again.problems == [] and again.summary["documents_rendered"] == 0      # nothing left to make
+    # a letter still to deliver whose template is gone: named, the others go on
+    wb.rows["tblDeliveries"] = [r for r in wb.rows["tblDeliveries"] if r[0] != "DL-0000002"]
+    wb.rows["tblDocuments"] = [r for r in wb.rows["tblDocuments"] if r[0] != "DL-0000002"]
+    last = send(wb, tmp_path, kind="letters", now=NOW)
+    (p,) = last.problems
+    assert (p.sheet, p.column, p.value) == ("DunningHistory", "Template", "reminder-letter")
+    assert "DL-0000002" in p.message and "dunning-reminder-letter.txt cannot be read" in p.message

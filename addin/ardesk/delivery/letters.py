@@ -97,32 +97,33 @@ def from_history(history: list[HistoryItem], lines: dict[str, tuple[InvoiceLine,
     return out
 
 
-def dunning_letters(dunned: list[Dunned], ledger: Ledger, customers: dict[str, Customer], ds: DocumentSettings
-                    ) -> tuple[list[Letter], list[Problem]]:
-    """The letters to deliver (call tasks left out), in letter order."""
-    out, problems = [], []
-    texts: dict[str, str] = {}
-    for d in dunned:
-        if d.channel == "call task":
-            continue
-        cust = customers.get(d.customer_id)
-        if cust is None:
-            problems.append(problem(None, d.letter_id, f"customer {d.customer_id!r} is not on the Customers sheet"))
-            continue
-        if d.template not in texts:
-            path = template_path(ds.templates, d.template)
-            try:
-                texts[d.template] = path.read_text(encoding="utf-8")
-            except OSError as exc:
-                problems.append(Problem(f"{d.letter_id}: the letter template {path} cannot be read: "
-                                        f"{exc.strerror or exc}", "DunningHistory", None, "Template", d.template,
-                                        "send"))
-                continue
-        try:
-            out.append(letter(d, cust, ledger, ds, texts[d.template]))
-        except DocumentError as exc:
-            problems.append(problem(cust, d.letter_id, str(exc)))
-    return out, problems
+class Templates:
+    """The letter templates of a folder, each read once."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._texts: dict[str, str] = {}
+
+    def text(self, name: str) -> str:
+        """The template's text; raises OSError when it cannot be read."""
+        if name not in self._texts:
+            self._texts[name] = template_path(self.folder, name).read_text(encoding="utf-8")
+        return self._texts[name]
+
+
+def dunning_letter(d: Dunned, cust: Customer, ledger: Ledger, ds: DocumentSettings, templates: Templates
+                   ) -> tuple[Letter | None, list[Problem]]:
+    """The letter to render for an issued dunning letter, or the problem that stops it."""
+    try:
+        template = templates.text(d.template)
+    except OSError as exc:
+        return None, [Problem(f"{d.letter_id}: the letter template {template_path(templates.folder, d.template)} "
+                              f"cannot be read: {exc.strerror or exc}", "DunningHistory", None, "Template",
+                              d.template, "send")]
+    try:
+        return letter(d, cust, ledger, ds, template), []
+    except DocumentError as exc:
+        return None, [problem(cust, d.letter_id, str(exc))]
 
 
 def letter(d: Dunned, cust: Customer, ledger: Ledger, ds: DocumentSettings, template: str) -> Letter:

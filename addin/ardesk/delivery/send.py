@@ -102,8 +102,8 @@ def _ledger_rows(port: WorkbookPort, name: str) -> list[dict]:
 def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: str | None = None,
          dry_run: bool = False, resend: Sequence[str] = (), now: datetime | None = None, user: str | None = None,
          env: Mapping[str, str] | None = None, letters: Sequence[Letter] = ()) -> SendResult:
-    """Deliver the documents of ``kind``.  Letters: the ones given, else the dunning letters on the
-    DunningHistory tab."""
+    """Deliver the documents of ``kind``.  Letters: the ones given, and the dunning letters on the
+    DunningHistory tab (each made only when it still has somewhere to go)."""
     from ..app import load
     now = now or datetime.now().replace(microsecond=0)
     user = user or _user()
@@ -127,12 +127,11 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
         ds = _with_keyring_password(ds)
     issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]),
                     disputes=disputes)
-    if kind == "letters" and not letters:
-        letters, p = _dunning_letters(port, books, ds, issuer)
-        problems += p
+    dunned, p = _dunned(port, issuer) if kind == "letters" else ([], [])
+    problems += p
     try:
         return _send(port, books, ds, issuer, kind, period, dry_run, set(resend), now, user, summary, problems,
-                     documents_log, delivered, printed, letters)
+                     documents_log, delivered, printed, letters, dunned)
     finally:
         issuer.close()
 
@@ -147,18 +146,17 @@ def _disputes(port: WorkbookPort, books):
     return read_disputes(table, books.ledger)
 
 
-def _dunning_letters(port: WorkbookPort, books, ds: DocumentSettings, issuer: Issuer):
-    """The dunning letters on DunningHistory (the ones delivered are skipped like any document)."""
+def _dunned(port: WorkbookPort, issuer: Issuer):
+    """The dunning letters issued, as DunningHistory has them."""
     from ..core.collections.read import read_history
-    from .letters import dunning_letters, from_history
+    from .letters import from_history
     try:
         table = port.read_tables(["tblDunningHistory"])["tblDunningHistory"]
     except (WorkbookError, KeyError):
         return [], [Problem("the workbook has no DunningHistory tab: no dunning letter was issued in it",
                             step="send")]
     history, problems = read_history(table)
-    letters, p = dunning_letters(from_history(history, issuer.lines), books.ledger, books.customers, ds)
-    return letters, problems + p
+    return from_history(history, issuer.lines), problems
 
 
 def _with_keyring_password(ds: DocumentSettings) -> DocumentSettings:
@@ -166,7 +164,7 @@ def _with_keyring_password(ds: DocumentSettings) -> DocumentSettings:
     return replace(ds, smtp=replace(ds.smtp, password=mail.password_from_keyring(ds.smtp.user)))
 
 
-def _candidates(books, ds: DocumentSettings, kind: str, period: str | None, now: datetime, letters):
+def _candidates(books, ds: DocumentSettings, kind: str, period: str | None, now: datetime, letters, dunned):
     """What this kind of run would deliver: ('invoice', Invoice) ... in document order."""
     ledger = books.ledger
     if kind in ("invoices", "credit-notes"):
@@ -187,19 +185,24 @@ def _candidates(books, ds: DocumentSettings, kind: str, period: str | None, now:
     else:
         for letter in letters:
             yield letter.customer_id, letter.number, ("letter", letter)
+        for d in dunned:
+            if d.channel != "call task":            # a call is no document: the worklist holds it
+                yield d.customer_id, d.letter_id, ("dunning letter", d)
 
 
 def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, user, summary, problems,
-          documents_log, delivered, printed, letters) -> SendResult:
+          documents_log, delivered, printed, letters, dunned) -> SendResult:
+    from .letters import Templates
     customers = books.customers
     changes = Changes()
+    templates = Templates(ds.templates)
     issued: list[tuple[Issued, list[str], bool]] = []
-    for cid, number, (what, item) in _candidates(books, ds, kind, period, now, letters):
+    for cid, number, (what, item) in _candidates(books, ds, kind, period, now, letters, dunned):
         cust = customers.get(cid)
         if cust is None:
             problems.append(problem(None, number, f"customer {cid!r} is not on the Customers sheet"))
             continue
-        emails, post = item.route if what == "letter" and item.route is not None else channels(cust)
+        emails, post = _route(what, item, cust)
         todo_mail = [a for a in emails if number in resend or (number, "email", a.lower()) not in delivered
                      and (number, "draft", a.lower()) not in delivered]
         todo_post = post and (number in resend or number not in printed)
@@ -209,7 +212,7 @@ def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, u
         if stop:
             problems += stop
             continue
-        doc, probs = _issue(issuer, what, item, cust, number, ds, books)
+        doc, probs = _issue(issuer, what, item, cust, number, ds, books, templates)
         if doc is None:
             problems += probs
             continue
@@ -261,12 +264,27 @@ def stops(cust: Customer, number: str, emails: list[str], post: bool) -> list[Pr
     return out
 
 
-def _issue(issuer: Issuer, what: str, item, cust: Customer, number: str, ds, books):
+def _route(what: str, item, cust: Customer) -> tuple[list[str], bool]:
+    """(e-mail addresses, by post?): a dunning letter's by its level's channel, else the customer's choice."""
+    if what == "dunning letter":
+        from .letters import route
+        return route(item.channel, cust)
+    if what == "letter" and item.route is not None:
+        return item.route
+    return channels(cust)
+
+
+def _issue(issuer: Issuer, what: str, item, cust: Customer, number: str, ds, books, templates):
     if what == "invoice":
         return issuer.invoice(item)
     if what == "statement":
         cur, as_of, start = item
         return issuer.statement(cust, cur, as_of, start, books.settings.aging_buckets)
+    if what == "dunning letter":
+        from .letters import dunning_letter
+        item, problems = dunning_letter(item, cust, books.ledger, ds, templates)
+        if item is None:
+            return None, problems
     return issuer.letter(cust, item.number, item.date, item.subject, list(item.paragraphs), extra=item.extra,
                          info=item.info, currency=item.currency, total=item.total)
 
