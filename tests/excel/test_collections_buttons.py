@@ -59,6 +59,7 @@ def test_collections_buttons_match_file_runs(pair, tmp_path, monkeypatch):
     assert snap["tblDunningHistory"][1] and snap["tblCollections"][1] and snap["tblCustomerCard"][1]
     letters = len({r[1] for r in snap["tblDunningHistory"][1]})
     assert f"{letters} dunning letter(s) issued" in said["issue-dunning"]
+    assert "Send letters delivers them" in said["issue-dunning"]
     # level 1 goes by letter: every letter in one print batch, archived with the same bytes as the file run's
     printed = {r[0] for r in snap["tblDeliveries"][1] if r[5] == "printed"}
     assert printed == {r[1] for r in snap["tblDunningHistory"][1]}

@@ -153,6 +153,8 @@ def message(label: str, result) -> str:
     from ..app import COLLECTIONS_COUNTS
     done += [f"{label} {s[key]}" if key == "customer" else f"{s[key]} {label}"
              for key, label in COLLECTIONS_COUNTS if key in s]
+    if result.command == "issue-dunning" and s.get("letters_issued"):
+        done.append("Send letters delivers them (e-mail, print batch)")
     for cur, v in (s.get("ar_balance") or {}).items():
         done.append(f"open AR {cur} {v}")
     head = f"{label}: " + ("; ".join(done) if done else "nothing to do") + "."
