@@ -82,17 +82,20 @@ def money_format(currency: str) -> str:
     return f"{body};[Red]-{body}"
 
 
-def row_number_formats(table: str, header: Sequence[str], rows: Sequence[Sequence[object]]
-                       ) -> list[tuple[int, int, int, str]]:
+def row_number_formats(table: str, header: Sequence[str], rows: Sequence[Sequence[object]],
+                       blanks_join: bool = False) -> list[tuple[int, int, int, str]]:
     """Where each number format goes when ``rows`` are written under ``header``: (first row, last row,
     column, format), rows and columns counted from 0 within ``rows``, consecutive rows that share a
     format joined into one range.  Money columns take the format of the row's currency
     (:func:`money_format`; the Currency column, two decimals where it is blank or missing); a cell
-    left empty gets no format.  Both workbook adapters write formats from this."""
+    left empty gets no format, or with ``blanks_join`` the format of the run it sits in (it shows
+    nothing either way, and a Debit/Credit column is then one range per currency, not one per line).
+    Both workbook adapters write formats from this."""
     fmts = number_formats(table, header)
     cur_ix = list(header).index("Currency") if "Currency" in header else None
     money = {j for j, f in enumerate(fmts) if f == NUMBER_FORMATS[MONEY]}
     out: list[tuple[int, int, int, str]] = []
+    by_currency: dict[str, str] = {}
     for j, fmt in enumerate(fmts):
         if fmt is None:
             continue
@@ -101,10 +104,11 @@ def row_number_formats(table: str, header: Sequence[str], rows: Sequence[Sequenc
             if j >= len(row) or row[j] is None:
                 f = None
             elif j in money and cur_ix is not None and cur_ix < len(row):
-                f = money_format(str(row[cur_ix] or ""))
+                cur = str(row[cur_ix] or "")
+                f = by_currency.get(cur) or by_currency.setdefault(cur, money_format(cur))
             else:
                 f = fmt
-            if run and f == run[2] and i == run[1] + 1:
+            if run and i == run[1] + 1 and (f == run[2] or (f is None and blanks_join)):
                 run[1] = i
                 continue
             if run:

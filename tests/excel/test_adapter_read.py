@@ -55,3 +55,21 @@ def test_button_module_imports_lean():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_remote_values_parse_column_by_column_as_cell_by_cell():
+    """Each distinct value of a column is converted once; the table reads as the cells do one by one."""
+    from ardesk.excel.adapter import _remote_table
+    iso = "2026-10-31T00:00:00.000Z"
+    raw = [["InvoiceNo", "IssueDate", "CustomerID", "Net"],
+           ["INV-1", iso, "", 10.0],
+           ["INV-2", 46326, iso, ""],              # a serial in the date column; ISO text elsewhere is a date too
+           ["INV-3", True, "C1"],                  # a short row; TRUE in a date column stays TRUE...
+           ["INV-4", 1, "2026-10-31T09:30:00.000Z", 1]]      # ...while the serial 1 is a date (1899-12-31 in the 1900 system as xlwings counts it)
+    t = _remote_table("tblInvoices", raw, first_row=2, first_col=1)
+    d = dt.date(2026, 10, 31)
+    assert t.header == ("InvoiceNo", "IssueDate", "CustomerID", "Net")
+    assert t.rows == [("INV-1", d, None, 10.0), ("INV-2", d, d, None), ("INV-3", True, "C1", None),
+                      ("INV-4", dt.date(1899, 12, 31), dt.datetime(2026, 10, 31, 9, 30), 1)]
+    assert type(t.rows[3][3]) is int and type(t.rows[2][1]) is bool
+    assert _remote_table("tblInvoices", raw[:1], first_row=2, first_col=1).rows == []

@@ -51,3 +51,32 @@ def test_receive_button_shows_a_posted_jpy_receipt_as_booked(tmp_path):
     ws = openpyxl.load_workbook(path)["Receipts"]
     assert ws["G2"].value == 1000.6 and ws["G2"].number_format == JPY and ws["I2"].value
     assert openpyxl.load_workbook(path)["Payments"]["I2"].number_format == JPY
+
+
+def test_a_ledger_column_is_one_format_range_per_currency_run(tmp_path):
+    """Debit and Credit alternate with blanks line by line; through the remote engine the blanks join the
+    run around them, so Excel is sent a range per currency run, not one per journal line."""
+    path = create_workbook(tmp_path / "book.xlsx")
+    ch = Changes()
+    ch.append("tblCustomers", [(f"C{i}", f"Shop {i}", None, None, None, None, 30, D("0.1"), cur, None, "active",
+                                None, None) for i, cur in enumerate(["EUR"] * 6 + ["JPY"] * 2 + ["EUR"] * 4)])
+    ch.append("tblCharges", [(f"K{i}", f"C{i}", "PLAN", None, D(1), D(100), "monthly", date(2026, 1, 1), None, None)
+                             for i in range(12)])
+    ch.names["Period"] = "2026-07"
+    FileWorkbook(path).write(ch, backup=False)
+    result, actions, _alerts = click(path, "ardeskBill")
+    assert result is not None and not result.problems and result.summary["invoices_issued"] == 12
+    journal = openpyxl.load_workbook(path).sheetnames.index("Journal")
+    ranges = [a for a in actions if a["func"] == "setNumberFormat" and a["sheet_position"] == journal]
+    debit_credit = [a for a in ranges if a["column_count"] == 1 and a["args"][0] in (JPY, "#,##0.00;[Red]-#,##0.00")]
+    # Debit and Credit each: EUR lines, JPY lines, EUR lines (36 journal lines, three per invoice)
+    assert len(debit_credit) == 6, [(a["start_row"], a["start_column"], a["row_count"], a["args"]) for a in ranges]
+    ws = openpyxl.load_workbook(path)["Journal"]
+    header = [c.value for c in ws[1]]
+    cells = [(row[header.index("Debit")], row[header.index("Credit")], row[header.index("Currency")].value)
+             for row in ws.iter_rows(min_row=2) if row[0].value]
+    assert len(cells) == 36
+    for debit, credit, cur in cells:
+        money = JPY if cur == "JPY" else "#,##0.00;[Red]-#,##0.00"
+        assert (debit.value is None) != (credit.value is None)
+        assert (debit if debit.value is not None else credit).number_format == money

@@ -35,6 +35,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import zip_longest
 from typing import Any, Iterable, Sequence
 
 from .. import schema
@@ -91,31 +92,51 @@ def table_from_values(name: str, values: Sequence[Sequence[Any]], *, first_row: 
 
 
 def _remote_table(name: str, raw: Sequence[Sequence[Any]], *, first_row: int, first_col: int) -> Table:
-    """A table from the remote engine's raw payload values in one pass per cell.
+    """A table from the remote engine's raw payload values, parsed a column at a time.
 
     The same values as ``range.options(**READ_OPTIONS).value`` followed by :func:`normalize_rows`
     (ISO date text from the client as dates, "" as None, serials in date columns as dates), without
-    xlwings' per-cell conversion first: on a big ledger reading is most of a click.
+    xlwings' per-cell conversion first: on a big ledger reading is most of a click.  A column's
+    distinct values are converted once (a ledger repeats its dates thousands of times) and the column
+    is then mapped through them.
     """
     if not raw or not raw[0]:
         raise WorkbookError(f"{name}: the range is empty; pass the whole table including its header row")
     header = tuple("" if h in (None, "") else str(h).strip() for h in raw[0])
     tdef = schema.TABLES.get(name)
-    dates = [tdef is not None and h in tdef.header and tdef.column(h).kind in DATE_KINDS for h in header]
-    rows = []
-    for r in raw[1:]:
-        row = []
-        for v, is_date in zip(r, dates):
-            if v == "" or v is None:
-                v = None
-            elif type(v) is str:
-                if v[-1:] == "Z" and _ISO_DATETIME.match(v):
-                    v = cell_in(dt.datetime.fromisoformat(v[:-1]))
-            elif is_date and type(v) in (int, float) and 0 < v < 2958466:
-                v = from_serial(v)
-            row.append(v)
-        rows.append(tuple(row) + (None,) * (len(header) - len(row)))
+    width = len(header)
+    columns = list(zip_longest(*raw[1:], fillvalue=None))[:width]
+    columns += [(None,) * (len(raw) - 1)] * (width - len(columns))
+    parsed = []
+    for h, col in zip(header, columns):
+        is_date = tdef is not None and h in tdef.header and tdef.column(h).kind in DATE_KINDS
+        parsed.append(_remote_column(col, is_date))
+    rows = list(zip(*parsed)) if parsed else [()] * (len(raw) - 1)
     return Table(name, tdef.sheet if tdef else name, header, rows, first_row=first_row, first_col=first_col)
+
+
+def _remote_column(col: Sequence[Any], is_date: bool) -> Sequence[Any]:
+    """One column of payload values as the library reads them."""
+    distinct = set(col)
+    if is_date and any(type(v) is bool for v in distinct):
+        return [_remote_value(v, is_date) for v in col]      # True == 1: a set would fold them together
+    as_read = {v: c for v in distinct if (c := _remote_value(v, is_date)) is not v}
+    if not as_read:
+        return col
+    get = as_read.get
+    return [get(v, v) for v in col]
+
+
+def _remote_value(v: Any, is_date: bool) -> Any:
+    t = type(v)
+    if t is str:
+        if v == "":
+            return None
+        if v[-1:] == "Z" and _ISO_DATETIME.match(v):
+            return cell_in(dt.datetime.fromisoformat(v[:-1]))
+    elif is_date and (t is int or t is float) and 0 < v < 2958466:
+        return from_serial(v)
+    return v
 
 
 # -- values out ----------------------------------------------------------------
@@ -230,6 +251,8 @@ class XlwingsWorkbook:
     def plan(self, changes: Changes) -> _Plan:
         """Every block ``changes`` writes, checked against the workbook; writes nothing."""
         p = _Plan()
+        remote = _engine_name(self.book) == "remote"
+        out = _remote_out if remote else cell_out       # values as the engine is handed them
         for name, rows in changes.appends.items():
             if not rows:
                 continue
@@ -247,8 +270,8 @@ class XlwingsWorkbook:
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in body):
                     start = r1                     # an empty table keeps one blank row: fill it
             end = start + len(rows) - 1
-            p.blocks.append(_Block(sheet, start, c0, [[cell_out(v) for v in row] for row in rows]))
-            for first, last, j, fmt in schema.row_number_formats(name, header, rows):
+            p.blocks.append(_Block(sheet, start, c0, [[out(v) for v in row] for row in rows]))
+            for first, last, j, fmt in schema.row_number_formats(name, header, rows, blanks_join=remote):
                 p.formats.append((sheet, start + first, c0 + j, start + last, c0 + j, fmt))
             p.resizes.append((sheet, table, r0, c0, end, c1))
         for name, cells in changes.updates.items():
@@ -267,7 +290,7 @@ class XlwingsWorkbook:
                 run: list[int] = []
                 for rownum in sorted(values) + [None]:
                     if run and (rownum is None or rownum != run[-1] + 1):
-                        p.blocks.append(_Block(sheet, run[0], col, [[cell_out(values[r])] for r in run]))
+                        p.blocks.append(_Block(sheet, run[0], col, [[out(values[r])] for r in run]))
                         run = []
                     if rownum is not None:
                         run.append(rownum)
@@ -275,9 +298,14 @@ class XlwingsWorkbook:
             sheet, table = self._table(name)
             r0, c0, _r1, c1 = self._extent(table)
             header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
-            for rownum, column, fmt in cells:
+            runs: list[list] = []               # [column, first row, last row, format]: one range per run
+            for rownum, column, fmt in sorted(cells, key=lambda c: (header.index(c[1]), c[0])):
                 col = c0 + header.index(column)
-                p.formats.append((sheet, rownum, col, rownum, col, fmt))
+                if runs and runs[-1][0] == col and runs[-1][2] + 1 == rownum and runs[-1][3] == fmt:
+                    runs[-1][2] = rownum
+                else:
+                    runs.append([col, rownum, rownum, fmt])
+            p.formats += [(sheet, first, col, last, col, fmt) for col, first, last, fmt in runs]
         for name, (header, rows) in changes.replace.items():
             sheet, table = self._table(name)
             r0, c0, r1, c1 = self._extent(table)
@@ -286,22 +314,22 @@ class XlwingsWorkbook:
                 if len(row) != width:
                     raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
             p.clears.append((sheet, r0, c0, r1, c1))
-            block = [[cell_out(h) for h in header]] + [[cell_out(v) for v in row] for row in rows]
+            block = [[out(h) for h in header]] + [[out(v) for v in row] for row in rows]
             p.blocks.append(_Block(sheet, r0, c0, block))
             end = r0 + max(len(rows), 1)
-            for first, last, j, fmt in schema.row_number_formats(name, header, rows):
+            for first, last, j, fmt in schema.row_number_formats(name, header, rows, blanks_join=remote):
                 p.formats.append((sheet, r0 + 1 + first, c0 + j, r0 + 1 + last, c0 + j, fmt))
             p.resizes.append((sheet, table, r0, c0, end, c0 + width - 1))
         for name, text in changes.titles.items():
             sheet, _table = self._table(name)
-            p.blocks.append(_Block(sheet, 2, 1, [[cell_out(text)]]))
+            p.blocks.append(_Block(sheet, 2, 1, [[out(text)]]))
         if changes.names:
             ranges = self._name_ranges()
             for name, value in changes.names.items():
                 if name not in ranges:
                     raise WorkbookError(f"the setting {name} has no defined name in the workbook")
                 rng = ranges[name]
-                p.blocks.append(_Block(rng.sheet, rng.row, rng.column, [[cell_out(value)]]))
+                p.blocks.append(_Block(rng.sheet, rng.row, rng.column, [[out(value)]]))
         return p
 
     def write(self, changes: Changes) -> None:
@@ -320,7 +348,7 @@ class XlwingsWorkbook:
                 sheet = b.sheet
                 target = sheet.range((b.row, b.col), (b.row + nrows - 1, b.col + ncols - 1))
                 if remote:
-                    target.raw_value = [[_remote_cell(v) for v in row] for row in b.values]
+                    target.raw_value = b.values
                 else:
                     target.value = b.values
             for sheet, r0, c0, r1, c1, fmt in p.formats:
@@ -336,15 +364,24 @@ def _engine_name(book: Any) -> str:
         return ""
 
 
-def _remote_cell(v: Any) -> Any:
-    """A cell as the remote engine's own converter sends it (dates as ISO text), without its per-cell overhead."""
+def _remote_out(v: Any) -> Any:
+    """A core value as the remote engine's own converter sends it (:func:`cell_out`, then dates as ISO
+    text and blanks as ""), in one step per cell and without xlwings' per-cell conversion."""
+    t = type(v)
+    if t is str:
+        return "'" + v if v else ""
     if v is None:
         return ""
+    if t is bool or t is int or t is float:
+        return v
+    if t is Decimal:
+        return float(v)
     if isinstance(v, dt.datetime):
         return v.date().isoformat() if v.time() == dt.time() else v.replace(tzinfo=None).isoformat(sep=" ")[:19]
     if isinstance(v, dt.date):
         return v.isoformat()
-    return v
+    c = cell_out(v)                     # anything else: a number subclass as it is, other values as text
+    return "" if c is None else c
 
 
 class _quiet:
