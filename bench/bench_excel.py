@@ -6,9 +6,12 @@ Builds the demo workbook (two months of history, about two invoices per
 customer) and times, for one button: opening the payload on the remote
 engine, the run (read, compute, plan and queue every write) and collecting
 the actions Excel would apply.  The payload is what xlwings Server is sent
-for the button's script: only the sheets its step needs (the script's
-``include``), measured as the JSON bytes posted.  Then times
-``import ardesk.excel.buttons`` in fresh interpreters.
+for the button's script (every sheet: see "payload by sheet"), measured as
+the JSON bytes posted, and printed per sheet for the big book.  The click is
+split into its stages as the status bar shows them: reading and checking
+the books, each step, finishing (summary, card-number masking, the chain
+heads of every ledger for the Audit row) and the adapter's write.  Then
+times ``import ardesk.excel.buttons`` in fresh interpreters.
 
 Targets: click < 1 s at 1,000 customers; at 20,000 customers (``--customers
 20000``) the Month-end click < 5 s and the payload < 20 MB.  With
@@ -68,23 +71,52 @@ def measure(customers: int, button: str, runs: int) -> dict:
                          if any(v not in (None, "") for v in r))
         payload = book_payload(path)
         size = len(json.dumps(payload, separators=(",", ":"), default=str).encode())
-        opens, totals, n_actions = [], [], 0
+        by_sheet = {sh["name"]: len(json.dumps(sh, separators=(",", ":"), default=str).encode())
+                    for sh in payload["sheets"]}
+        opens, totals, stages, n_actions = [], [], [], 0
         for _ in range(runs):
+            ticks = []
             t0 = time.perf_counter()
             book = xw.Book(json=payload)
             t1 = time.perf_counter()
-            result = buttons.run_button(book, button, bank_files=bank, now=datetime(2026, 11, 2, 9))
+            result = buttons.run_button(book, button, bank_files=bank, now=datetime(2026, 11, 2, 9),
+                                        progress=lambda step: ticks.append((step, time.perf_counter())))
             actions = book.json()["actions"]
             t2 = time.perf_counter()
             assert result is not None and not result.problems, result and result.problems
             opens.append(t1 - t0)
             totals.append(t2 - t0)
+            stages.append(_stages(ticks, t2))
             n_actions = len(actions)
             book.close()
-    return {"customers": customers, "invoices": n_invoices, "build": built, "payload": size,
+    mid = sorted(range(runs), key=lambda i: totals[i])[runs // 2]
+    return {"customers": customers, "invoices": n_invoices, "build": built, "payload": size, "by_sheet": by_sheet,
+            "stages": stages[mid],
             "sheets": len([s for s in payload["sheets"] if s["values"] != [[]]]), "of": len(payload["sheets"]),
             "click": statistics.median(totals), "open": statistics.median(opens), "actions": n_actions,
             "issued": result.summary["invoices_issued"], "posted": result.summary["receipts_posted"]}
+
+
+def _stages(ticks: list[tuple[str, float]], end: float) -> list[tuple[str, float]]:
+    """Seconds per stage of a run, from the progress ticks ("read", each step, "write")."""
+    names = {"read": "read and check the books", "finish": "finish (summary, masking, chain heads)",
+             "write": "write (the adapter's actions)"}
+    return [(names.get(step, f"step {step}"), t_next - t)
+            for (step, t), (_n, t_next) in zip(ticks, ticks[1:] + [("", end)])]
+
+
+def sheet_report(m: dict, top: int = 12) -> None:
+    """The payload by sheet, biggest first, and by the layout's role of the sheet's table."""
+    from ardesk import schema
+    role = {t.sheet: t.role for t in schema.TABLES.values()}
+    total = sum(m["by_sheet"].values())
+    by_role: dict[str, int] = {}
+    for name, n in m["by_sheet"].items():
+        by_role[role.get(name, "settings")] = by_role.get(role.get(name, "settings"), 0) + n
+    print("  payload by sheet: " + ", ".join(f"{name} {n / 1e6:.1f} MB" for name, n in
+                                            sorted(m["by_sheet"].items(), key=lambda kv: -kv[1])[:top]))
+    print("  payload by role:  " + ", ".join(f"{r} {n / 1e6:.1f} MB ({n / total:.0%})" for r, n in
+                                            sorted(by_role.items(), key=lambda kv: -kv[1])))
 
 
 def report(m: dict, button: str, runs: int) -> None:
@@ -93,6 +125,7 @@ def report(m: dict, button: str, runs: int) -> None:
           f"{m['actions']} actions")
     print(f"  payload {m['payload'] / 1e6:.1f} MB ({m['sheets']} of {m['of']} sheets with values); "
           f"click (median of {runs}) {m['click']:.3f} s [open payload {m['open']:.3f} s]")
+    print("  stages of the median click: " + ", ".join(f"{name} {t:.2f} s" for name, t in m["stages"]))
 
 
 def main(argv=None) -> int:
@@ -111,6 +144,7 @@ def main(argv=None) -> int:
         report(base, args.button, args.runs)
     m = measure(args.customers, args.button, args.runs)
     report(m, args.button, args.runs)
+    sheet_report(m)
     if args.customers >= BIG:
         print(f"  click   {m['click']:.2f} s  target < {BIG_CLICK_TARGET:.0f} s  ratio {m['click'] / BIG_CLICK_TARGET:.2f}")
         print(f"  payload {m['payload'] / 1e6:.1f} MB  target < {BIG_PAYLOAD_TARGET / 1e6:.0f} MB  "

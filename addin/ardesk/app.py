@@ -679,6 +679,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
             break
         tick(name)
         STEP_FUNCTIONS[name](r)
+    tick("finish")
     r.problems += _missing_update_columns(port, r.changes) if not r.problems else []
     _finish(r, ar_before, user)
     return _write(port, r, RunResult(command, r.changes, r.problems, r.notes, r.summary,

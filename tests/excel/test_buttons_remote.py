@@ -331,3 +331,13 @@ def test_runs_from_the_ribbon_are_taken_into_the_run_log(pair, demo_dir):
     port = FileWorkbook(remote)
     assert port.check_books() == [] and not port.last_check.adopt
     assert "runs from the Excel ribbon" in port.log().file.read_text()
+
+
+def test_a_click_tells_its_stages(pair, demo_dir):
+    """What the status bar shows, in order, also handed to a listener (the benchmark times the stages)."""
+    remote, _local = pair
+    stages = []
+    result, _actions, _alerts = click(remote, "ardeskMonthEnd", bank_files=inbox_files(demo_dir),
+                                      progress=stages.append)
+    assert result is not None and not result.problems
+    assert stages == ["read", *app.STEPS["month-end"], "finish", "write"]

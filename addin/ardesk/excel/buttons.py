@@ -166,8 +166,10 @@ def message(label: str, result) -> str:
 
 
 # -- running a button -----------------------------------------------------------
-def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
-    """Run the step of ``control_id`` on ``book``; show one message; return the RunResult (None on error)."""
+def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, progress=None):
+    """Run the step of ``control_id`` on ``book``; show one message; return the RunResult (None on error).
+
+    ``progress``, when given, is told each stage as the status bar is ("read", each step, "write")."""
     button = BUTTON_BY_ID.get(control_id)
     if button is None:
         _alert(book, f"ardesk has no button {control_id!r}.", critical=True)
@@ -197,7 +199,7 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
             _alert(book, recover_message(recover(book, port)))
             return None
         result = app.run(port, command, bank_files=bank_files, now=now, user=user,
-                         progress=lambda step: _status(book, f"ardesk {label}: {step}..."),
+                         progress=lambda step: _tell(book, label, step, progress),
                          workbook_folder=_book_folder(book))
         pdfs = _print_slips(book, result)
     except Exception as exc:  # the clerk sees why
@@ -220,6 +222,13 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None):
         text += "\n" + note
     _alert(book, text, critical=bool(result.problems))
     return result
+
+
+def _tell(book, label: str, step: str, progress) -> None:
+    """A run's stage on the status bar, and to ``progress`` when one listens."""
+    _status(book, f"ardesk {label}: {step}...")
+    if progress is not None:
+        progress(step)
 
 
 def _send(book, port, label, kind="invoices", now=None, user=None):
