@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
     sp = sub.add_parser("build-addin", help="build the ardesk Excel add-in (.xlam)")
     sp.add_argument("--out", type=Path, default=None)
-    sp = sub.add_parser("build-lite", help="build ardesk's pure-Python wheel and requirements.txt for xlwings Lite")
+    sp = sub.add_parser("build-lite", help="build ardesk's pure-Python wheel, requirements.txt and main.py for xlwings Lite")
     sp.add_argument("--out", type=Path, default=None, help="folder (default: dist-lite)")
     sp.add_argument("--url", help="where the wheel will be hosted (written into requirements.txt)")
     return p

@@ -106,7 +106,7 @@ def _lite_installable(reqs: list[Requirement], lock: dict) -> dict[str, str]:
 
 
 def test_every_lite_requirement_installs_in_pyodide(built, pyodide_lock):
-    wheel, requirements = built
+    wheel, requirements, _main = built
     lines = [ln.strip() for ln in requirements.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert lines[1] == f"https://intranet.example/lite/{wheel.name}"
     reqs = [Requirement(ln) for i, ln in enumerate(lines) if i != 1] + _wheel_requirements(wheel)
@@ -128,7 +128,7 @@ def test_the_check_refuses_a_package_pyodide_does_not_build(pyodide_lock):
 
 
 def test_wheel_is_pure_python_and_installs(built, tmp_path):
-    wheel, _ = built
+    wheel, _requirements, _main = built
     assert wheel.name.endswith("-py3-none-any.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
@@ -150,3 +150,13 @@ def test_two_builds_give_the_same_wheel(tmp_path):
     a = lite_build.build_wheel((tmp_path / "a").mkdir() or tmp_path / "a")
     b = lite_build.build_wheel((tmp_path / "b").mkdir() or tmp_path / "b")
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_main_py_is_written_beside_the_requirements(built):
+    """The three files a Lite workbook needs come from one folder; main.py imports every script and function."""
+    wheel, requirements, main = built
+    assert main.parent == requirements.parent == wheel.parent
+    assert main.read_bytes() == (Path(__file__).resolve().parents[2] / "addin/ardesk/excel/lite/main.py").read_bytes()
+    imports = [ln for ln in main.read_text().splitlines() if ln.startswith("from ")]
+    assert imports == ["from ardesk.excel.buttons import *  # noqa: F401,F403",
+                       "from ardesk.excel.udfs import *  # noqa: F401,F403"]

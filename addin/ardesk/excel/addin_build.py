@@ -41,13 +41,15 @@ add-in's sheet lists only keys with a value: ``UDF Modules`` =
 ``ardesk.excel.udfs``.  The interpreter is left out on purpose: whatever the
 conf files set applies, else xlwings runs ``python`` from PATH.
 
-Sources.  The canonical copies of the hand-written sources are package data,
-``ardesk/excel/macros/`` (``ribbon.xml``, ``ArdeskRibbon.bas``), so an
-installed ardesk can build its add-in.  ``macros/`` at the repository root
-holds the same files for people who open them from a checkout (import the
-``.bas`` into the VBE, paste the XML into a ribbon editor);
-``python -m ardesk.excel.addin_build --sync-macros REPO`` rewrites that copy
-from the package one, and a test checks that the two are identical.
+Sources.  The hand-written VBA callback is package data,
+``ardesk/excel/macros/ArdeskRibbon.bas``, so an installed ardesk can build its
+add-in; the ribbon XML is made from :data:`~ardesk.excel.ids.RIBBON_BUTTONS`
+(:func:`ribbon_xml`).  ``macros/`` at the repository root holds both for people
+who open them from a checkout (import the ``.bas`` into the VBE, paste the XML
+into a ribbon editor); ``python -m ardesk.excel.addin_build --sync-macros
+REPO`` rewrites that copy, and a test checks that it is current.  The ribbon
+XML validates against Microsoft's customUI14 schema
+(``tests/excel/test_ribbon_schema.py``).
 
 Reproducibility.  Zip entries have a fixed order, the 1980-01-01 timestamp
 and fixed attributes; no part contains a date; the VBA project is a pure

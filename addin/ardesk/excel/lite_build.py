@@ -19,6 +19,9 @@ PyPI, so a company hosts ardesk's wheel itself and names its address in
     it; the pin keeps the library and the add-in's expectations together),
     the wheel's address (``--url``; default: the wheel's file name, to be
     replaced by where it is hosted), and the core requirements.
+``main.py``
+    the Lite workbook's ``main.py`` (``ardesk/excel/lite/main.py``): every
+    ribbon button as a script, every worksheet function.
 
 The wheel is a pure function of the package files and the metadata: fixed
 timestamps and order, so two builds give the same bytes.
@@ -106,11 +109,14 @@ def requirements_txt(wheel_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_lite(out_dir: Path | None = None, url: str | None = None) -> tuple[Path, Path]:
-    """Write the wheel and ``requirements.txt`` into ``out_dir`` (default ``dist-lite``); returns both paths."""
+def build_lite(out_dir: Path | None = None, url: str | None = None) -> tuple[Path, Path, Path]:
+    """Write the wheel, ``requirements.txt`` and ``main.py`` into ``out_dir`` (default ``dist-lite``);
+    returns the three paths."""
     out = Path(out_dir) if out_dir is not None else Path.cwd() / "dist-lite"
     out.mkdir(parents=True, exist_ok=True)
     wheel = build_wheel(out)
     req = out / "requirements.txt"
     req.write_text(requirements_txt(url or wheel.name), encoding="utf-8")
-    return wheel, req
+    main = out / "main.py"
+    main.write_bytes((Path(__file__).with_name("lite") / "main.py").read_bytes())
+    return wheel, req, main
