@@ -23,6 +23,10 @@ problem is found, and only then writes, one block per table or column run:
   block);
 - a replaced report table is cleared, written header and body in one block,
   and resized;
+- number formats go on one range per run of rows that share one; on the remote
+  engine a blank cell joins the run it sits in (it shows nothing either way),
+  so a Journal's Debit and Credit columns are a range per currency run, not
+  one per line: Excel is sent tens of format actions, not tens of thousands;
 - money (Decimal) becomes float here, the one place it meets Excel's doubles;
 - every text value is written with a leading apostrophe, Excel's own "this
   is text" mark, so imported text never becomes a formula ("=..."), a date
