@@ -98,7 +98,7 @@ def measure(customers: int, button: str, runs: int) -> dict:
 
 
 def _stages(ticks: list[tuple[str, float]], end: float) -> list[tuple[str, float]]:
-    """Seconds per stage of a run, from the progress ticks ("read", each step, "write")."""
+    """Seconds per stage of a run, from the progress ticks ("read", each step, "finish", "write")."""
     names = {"read": "read and check the books", "finish": "finish (summary, masking, chain heads)",
              "write": "write (the adapter's actions)"}
     return [(names.get(step, f"step {step}"), t_next - t)

@@ -169,7 +169,7 @@ def message(label: str, result) -> str:
 def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, progress=None):
     """Run the step of ``control_id`` on ``book``; show one message; return the RunResult (None on error).
 
-    ``progress``, when given, is told each stage as the status bar is ("read", each step, "write")."""
+    ``progress``, when given, is told each stage as the status bar is ("read", each step, "finish", "write")."""
     button = BUTTON_BY_ID.get(control_id)
     if button is None:
         _alert(book, f"ardesk has no button {control_id!r}.", critical=True)
