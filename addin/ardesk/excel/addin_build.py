@@ -47,9 +47,7 @@ add-in; the ribbon XML is made from :data:`~ardesk.excel.ids.RIBBON_BUTTONS`
 (:func:`ribbon_xml`).  ``macros/`` at the repository root holds both for people
 who open them from a checkout (import the ``.bas`` into the VBE, paste the XML
 into a ribbon editor); ``python -m ardesk.excel.addin_build --sync-macros
-REPO`` rewrites that copy, and a test checks that it is current.  The ribbon
-XML validates against Microsoft's customUI14 schema
-(``tests/excel/test_ribbon_schema.py``).
+REPO`` rewrites that copy, and a test checks that it is current.
 
 Reproducibility.  Zip entries have a fixed order, the 1980-01-01 timestamp
 and fixed attributes; no part contains a date; the VBA project is a pure
