@@ -415,7 +415,7 @@ def step_preview(r: Run) -> None:
     r.problems += problems
     if problems:
         return
-    issuer = Issuer(ds, r.ledger, r.books.customers)
+    issuer = Issuer(ds, r.ledger, r.books.customers, full_rules=True)      # a proof runs every CEN rule
     rows = proof_rows(res.invoices, r.books.customers, issuer, r.period, _inputs_hash(r))
     r.replace_if_changed("tblProof", schema.PROOF.header, rows)
     r.changes.titles["tblProof"] = (f"Proof of billing {r.period}: {len(rows)} invoice(s); "

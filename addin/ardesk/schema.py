@@ -699,6 +699,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SmtpUser", "SMTP user", TEXT, "", "the password comes from ARDESK_SMTP_PASSWORD or the OS keyring, never the workbook"),
     Setting("MailMode", "Deliver e-mail as", CHOICE, "send", "send, eml (drafts to open and send) or outlook (Outlook drafts, Windows)"),
     Setting("AttachmentLimitMB", "Attachment size limit (MB)", DECIMAL, 10),
+    Setting("EInvoiceRules", "E-invoice rules at issue", CHOICE, "values",
+            "values (XSD and the EN 16931 rules on values for every document, all CEN rules for the first of "
+            "each format and kind in a run) or full (all CEN rules for every document, about 10 ms each)"),
+    Setting("BounceFolder", "Bounce messages folder", TEXT, "bounces",
+            "where a clerk saves bounce messages (.eml) for `ardesk send` to read; relative to the workbook's folder"),
     Setting("AcctOpeningBalance", "Account: opening balances", TEXT, "3900",
             "the other side of the opening entry made by ardesk import"),
     Setting("CEIMonths", "CEI over (months)", INT, 1, "the Summary's CEI covers this many months"),

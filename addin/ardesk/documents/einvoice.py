@@ -205,8 +205,11 @@ _NS_TEST = re.compile(r"\[namespace-uri\(\)='[^']*'\]")
 _TEXT = re.compile(r"<svrl:text>(.*?)</svrl:text>", re.S)
 
 
-def validate(xml: bytes) -> list[EInvoiceRule]:
-    """Every XSD error and failed EN 16931 rule of a CII or UBL invoice or credit note."""
+def validate(xml: bytes, full: bool = True) -> list[EInvoiceRule]:
+    """Every XSD error and failed EN 16931 rule of a CII or UBL invoice or credit note.
+
+    ``full``: the whole CEN rule set (schematron); otherwise the rules on values (:mod:`.rules`).
+    """
     from lxml import etree
     root = etree.fromstring(xml)
     ns = etree.QName(root).namespace or ""
@@ -215,6 +218,10 @@ def validate(xml: bytes) -> list[EInvoiceRule]:
     schema = _schema(kind)
     if not schema.validate(root):
         return [EInvoiceRule("XSD", f"line {e.line}", e.message) for e in schema.error_log]
+    if not full:
+        from . import rules
+        return rules.check(rules.read_cii(root) if kind == "cii" else rules.read_ubl(root),
+                           etree.QName(root).localname)
     proc, _ = _saxon()
     report = _rules("cii" if kind == "cii" else "ubl").transform_to_string(
         xdm_node=proc.parse_xml(xml_text=xml.decode("utf-8")))
@@ -230,10 +237,11 @@ def validate(xml: bytes) -> list[EInvoiceRule]:
 
 
 def make_einvoice(inv: Invoice, customer: Customer, seller: Letterhead, fmt: str,
-                  preceding_date: date | None = None) -> bytes:
-    """The validated XML; raises :class:`EInvoiceError` with every fatal failure."""
+                  preceding_date: date | None = None, full: bool = True) -> bytes:
+    """The validated XML (``full``: against the whole CEN rule set, else its rules on values);
+    raises :class:`EInvoiceError` with every fatal failure."""
     xml = build_xml(en16931(inv, customer, seller, fmt, preceding_date), fmt)
-    fatal = [f for f in validate(xml) if f.fatal]
+    fatal = [f for f in validate(xml, full) if f.fatal]
     if fatal:
         raise EInvoiceError(inv.number, fatal)
     return xml

@@ -64,14 +64,21 @@ def lines_by_invoice(table) -> dict[str, tuple[InvoiceLine, ...]]:
 
 
 class Issuer:
+    """Issues a run's documents.  E-invoice XML is checked against the XSD and, as the setting
+    *EInvoiceRules* says, either the whole CEN rule set for every document (``full``, or
+    ``full_rules=True`` as a proof does) or the rules on values (:mod:`.rules`) for every document
+    and the whole rule set for the first document of each format and kind the issuer makes."""
+
     def __init__(self, ds: DocumentSettings, ledger: Ledger, customers: dict[str, Customer],
                  renderer: Renderer | None = None, lines: dict[str, tuple[InvoiceLine, ...]] | None = None,
-                 disputes: Sequence = ()):
+                 disputes: Sequence = (), full_rules: bool | None = None):
         """``disputes``: the Disputes rows; statements list the open ones on their customer's invoices."""
         self.ds, self.ledger, self.customers = ds, ledger, customers
         self.lines = lines or {}
         self.disputes = disputes
         self._renderer = renderer
+        self.full_rules = ds.einvoice_rules == "full" if full_rules is None else full_rules
+        self._fully_checked: set[tuple[str, str]] = set()
 
     @property
     def renderer(self) -> Renderer:
@@ -104,10 +111,14 @@ class Issuer:
                 return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}), e-invoice "
                                                                  f"{fmt}: {m}") for m in missing]
             preceding = self.ledger.invoice_by_no.get(inv.relates_to) if inv.relates_to else None
+            full = self.full_rules or (fmt, inv.kind) not in self._fully_checked
             try:
-                xml = make_einvoice(inv, cust, self.ds.letterhead, fmt, preceding.issue_date if preceding else None)
+                xml = make_einvoice(inv, cust, self.ds.letterhead, fmt, preceding.issue_date if preceding else None,
+                                    full)
             except EInvoiceError as exc:
                 return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}): {exc}")]
+            if full:
+                self._fully_checked.add((fmt, inv.kind))
         return data, xml, fmt, []
 
     def invoice(self, inv: Invoice) -> tuple[Issued | None, list[Problem]]:

@@ -1,7 +1,8 @@
 """Payment details on a document: IBAN and RF checked, then the payment QR code.
 
 - EUR: EPC069-12 "GiroCode" (SEPA credit transfer), structured reference = the
-  RF creditor reference (ISO 11649), error correction level M (segno).
+  RF creditor reference (ISO 11649), error correction level M; the QR symbol
+  is encoded by zxing-cpp (C++, with the standard's mask selection).
 - CHF: Swiss QR-bill payment part with SCOR reference = the RF (qrbill).
 - other currencies: the bank details and reference, no QR code.
 
@@ -59,14 +60,21 @@ def _ascii(name: str) -> str:
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
 
 
+def epc_payload(name: str, iban: str, bic: str, amount: Decimal, reference: str) -> str:
+    """The EPC069-12 (version 002) text: SCT, character set 2 (ISO 8859-1; the name is written
+    out in ASCII, so the bytes are the same in any of the allowed sets), structured reference."""
+    if not Decimal("0.01") <= amount <= Decimal("999999999.99"):
+        raise PaymentError(f"amount {amount} is outside what a GiroCode can carry (0.01 to 999999999.99 EUR)")
+    fields = ["BCD", "002", "2", "SCT", bic, _ascii(name)[:70], iban, f"EUR{amount:.2f}", "", reference]
+    return "\n".join(fields)
+
+
 def epc_qr(name: str, iban: str, bic: str, amount: Decimal, reference: str) -> PaymentCode:
-    """EPC069-12 QR code: version 002, UTF-8, SCT, structured reference (the RF)."""
-    import segno.helpers
-    qr = segno.helpers.make_epc_qr(name=_ascii(name)[:70], iban=iban, amount=amount, reference=reference,
-                                   bic=bic or None)
-    out = io.BytesIO()
-    qr.save(out, kind="svg", border=0, xmldecl=False)
-    return PaymentCode("epc", out.getvalue().decode())
+    """EPC069-12 QR code: version 002, SCT, structured reference (the RF), error correction M."""
+    import zxingcpp
+    code = zxingcpp.create_barcode(epc_payload(name, iban, bic, amount, reference), zxingcpp.BarcodeFormat.QRCode,
+                                   ec_level="M")
+    return PaymentCode("epc", zxingcpp.write_barcode_to_svg(code, add_quiet_zones=False))
 
 
 def swiss_qr(creditor: dict, iban: str, amount: Decimal, reference: str, debtor: dict | None, language: str

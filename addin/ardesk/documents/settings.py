@@ -19,6 +19,7 @@ ENVELOPES = ("din5008b", "us10")
 STATEMENT_TYPES = ("open-item", "balance-forward", "activity")
 SECURITY = ("none", "starttls", "ssl")
 MAIL_MODES = ("send", "eml", "outlook")
+EINVOICE_RULES = ("values", "full")
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[3] / "workbooks" / "templates"
 
 
@@ -60,6 +61,8 @@ class DocumentSettings:
     smtp: Smtp = Smtp("", 587, "starttls", "")
     mail_mode: str = "send"
     attachment_limit: int = 10 * 1024 * 1024          # bytes
+    einvoice_rules: str = "values"                    # "full": every document through the whole CEN rule set
+    bounces: Path = Path("bounces")
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str:
@@ -129,5 +132,7 @@ def read_document_settings(raw: Mapping[str, Any], base: Path | None = None,
                                 "AttachmentLimitMB", limit_text, "send"))
         limit = 10 * 1024 * 1024
     docs = Path(folder("DocumentsFolder") or str(base / "documents"))
+    bounces = Path(folder("BounceFolder") or str(base / "bounces"))
     return DocumentSettings(lh, choice("EnvelopeLayout", ENVELOPES), choice("StatementType", STATEMENT_TYPES),
-                            templates, docs, smtp, choice("MailMode", MAIL_MODES), limit), problems
+                            templates, docs, smtp, choice("MailMode", MAIL_MODES), limit,
+                            choice("EInvoiceRules", EINVOICE_RULES), bounces), problems
