@@ -15,11 +15,13 @@ process tree, and the ratio to the bare render, each next to its target.
 from __future__ import annotations
 
 import argparse
+import os
+import pickle
 import random
-import resource
 import socket
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from datetime import date, datetime
@@ -67,60 +69,155 @@ def workbook(n: int, seed: int = 8, emails: int = 0) -> MemoryWorkbook:
     return wb
 
 
-_state: dict = {}
-
-
-def _init(n: int, seed: int) -> None:
-    from ardesk.documents.issue import Issuer, lines_by_invoice
+# -- the invoices, made once in a process of their own -----------------------------------
+def prepare(n: int, seed: int, path: Path) -> list[int]:
+    """Bill ``n`` customers and write the invoices (with their lines and customers) in chunks of
+    :data:`CHUNK` to ``path``; returns each chunk's offset.  Runs in its own process, so the
+    workbook is not held while the documents are rendered."""
+    from ardesk.documents.issue import lines_by_invoice
     from ardesk.documents.settings import read_document_settings
     wb = workbook(n, seed)
     books = app.load(wb)
     ds, _ = read_document_settings(wb.read_settings())
     lines = lines_by_invoice(books.tables["tblInvoiceLines"])
-    _state["issuer"] = Issuer(ds, books.ledger, books.customers, lines=lines)
-    _state["invoices"] = [replace(i, lines=lines[i.number]) for i in books.ledger.invoices]
+    offsets = []
+    with open(path, "wb") as fh:
+        pickle.dump(ds, fh)
+        invs = books.ledger.invoices
+        for i in range(0, len(invs), CHUNK):
+            offsets.append(fh.tell())
+            pickle.dump([(replace(inv, lines=lines[inv.number]), books.customers[inv.customer_id])
+                         for inv in invs[i:i + CHUNK]], fh)
+    return offsets
 
 
-def _full(chunk: tuple[int, int]) -> tuple[int, int, int]:
-    issuer, invs = _state["issuer"], _state["invoices"][chunk[0]:chunk[1]]
+CHUNK = 100
+_state: dict = {}
+
+
+def _init(path: str) -> None:
+    from ardesk.core.ledger.ledger import Ledger
+    from ardesk.documents.issue import Issuer
+    with open(path, "rb") as fh:
+        ds = pickle.load(fh)
+    _state["path"] = path
+    _state["issuer"] = Issuer(ds, Ledger(), {})
+
+
+def _chunk(offset: int) -> list:
+    with open(_state["path"], "rb") as fh:
+        fh.seek(offset)
+        return pickle.load(fh)
+
+
+def _full(offset: int) -> tuple[int, int, int, float]:
+    """Issue a chunk as ``ardesk send`` does: data, GiroCode, Factur-X XML checked, PDF/A-3b with the XML."""
+    issuer = _state["issuer"]
+    cpu = time.process_time()
     pages = size = 0
-    for inv in invs:
+    items = _chunk(offset)
+    for inv, cust in items:
+        issuer.customers[cust.id] = cust
         doc, problems = issuer.invoice(inv)
         assert doc is not None and doc.xml, problems
         pages += doc.pages
         size += len(doc.pdf)
-    return len(invs), pages, size
+        del issuer.customers[cust.id]
+    return len(items), pages, size, time.process_time() - cpu
 
 
-def _bare(chunk: tuple[int, int]) -> tuple[int, int, int]:
+def _bare(offset: int) -> tuple[int, int, int, float]:
+    """The same template with the same data, without QR code and XML."""
     from ardesk.documents.model import invoice_document
-    issuer, invs = _state["issuer"], _state["invoices"][chunk[0]:chunk[1]]
+    issuer = _state["issuer"]
+    cpu = time.process_time()
     size = 0
-    for inv in invs:
-        data = invoice_document(inv, issuer.customers[inv.customer_id], issuer.ds, qr=False)
+    items = _chunk(offset)
+    for inv, cust in items:
+        data = invoice_document(inv, cust, issuer.ds, qr=False)
         size += len(issuer.renderer.render([data], inv.issue_date))
-    return len(invs), 0, size
+    return len(items), 0, size, time.process_time() - cpu
 
 
-def _run(kind, n: int, workers: int, seed: int) -> tuple[float, int, int]:
-    chunks = [(i, min(i + 250, n)) for i in range(0, n, 250)]
-    with get_context("fork").Pool(workers, initializer=_init, initargs=(n, seed)) as pool:
-        pool.map(_warm, range(workers))               # the workers' books are built before the clock starts
+def _run(kind, path: Path, offsets: list[int], workers: int) -> tuple[float, int, int, int, float]:
+    with get_context("fork").Pool(workers, initializer=_init, initargs=(str(path),)) as pool:
+        pool.map(_warm, range(workers))               # the workers' compilers start before the clock
         t = time.perf_counter()
-        results = pool.map(kind, chunks)
+        results = list(pool.imap_unordered(kind, offsets))
         elapsed = time.perf_counter() - t
-    return elapsed, sum(r[1] for r in results), sum(r[2] for r in results)
+    return elapsed, *(sum(r[i] for r in results) for i in range(4))
 
 
 def _warm(_i: int) -> None:
+    issuer = _state["issuer"]
+    inv, cust = _chunk(_first[0])[0]
+    issuer.customers[cust.id] = cust
+    issuer.renderer.render([issuer.invoice_data(inv)[0]], inv.issue_date)
+    del issuer.customers[cust.id]
     time.sleep(0.2)
 
 
-def peak_mb() -> tuple[float, float]:
-    """(this process, the largest worker) peak resident memory in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return own / 1024, children / 1024
+_first: list[int] = []
+
+
+# -- memory of the whole process tree -------------------------------------------------
+def _tree_pids(root: int) -> list[int]:
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:
+                pass
+    return out
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB from /proc/PID/smaps_rollup (PSS shares pages between the processes using them)."""
+    rss = pss = 0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class TreeMemory:
+    """Samples the memory of this process and all its descendants every 20 ms; keeps the peak sums."""
+
+    def __init__(self):
+        self.peak_rss = self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            rss = pss = 0
+            for pid in _tree_pids(os.getpid()):
+                r, p = _memory(pid)
+                rss, pss = rss + r, pss + p
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _in_child(func, *args):
+    """``func(*args)`` in a forked process (its memory is freed when it ends); returns its result."""
+    with get_context("fork").Pool(1) as pool:
+        return pool.apply(func, args)
 
 
 def email(n: int, seed: int) -> tuple[float, int]:
@@ -160,20 +257,37 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=8)
     a = ap.parse_args()
-    full_s, pages, size = _run(_full, a.invoices, a.workers, a.seed)
-    print(f"rendered {a.invoices} invoices ({pages} pages, {size / 1e6:.0f} MB of PDF) with GiroCode and "
-          f"validated Factur-X XML on {a.workers} worker(s)")
-    print(f"  full render          {full_s:8.1f} s   {a.invoices / full_s:7.1f} documents/s   (target >= 100)",
-          flush=True)
-    bare_s, _, _ = _run(_bare, a.invoices, a.workers, a.seed)
-    print(f"  bare render          {bare_s:8.1f} s   {a.invoices / bare_s:7.1f} documents/s")
-    print(f"  ratio full / bare    {full_s / bare_s:8.2f}                      (target <= 1.5)", flush=True)
-    mail_s, mailed = email(a.emails, a.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "invoices.pickle"
+        with TreeMemory() as prep_mem:
+            t = time.perf_counter()
+            offsets = _in_child(prepare, a.invoices, a.seed, path)
+            prep_s = time.perf_counter() - t
+        print(f"billed {a.invoices} customers in {prep_s:.1f} s (a process of its own, peak "
+              f"{prep_mem.peak_rss / 1024:.0f} MB RSS)")
+        _first[:] = offsets[:1]
+        with TreeMemory() as full_mem:
+            full_s, n, pages, size, full_cpu = _run(_full, path, offsets, a.workers)
+        assert n == a.invoices
+        print(f"rendered {n} invoices ({pages} pages, {size / 1e6:.0f} MB of PDF) with GiroCode and "
+              f"checked Factur-X XML embedded, on {a.workers} worker process(es)")
+        print(f"  full render          {full_s:8.1f} s   {n / full_s:7.1f} documents/s   (target >= 100)   "
+              f"CPU {full_cpu / n * 1000:.1f} ms a document", flush=True)
+        with TreeMemory() as bare_mem:
+            bare_s, _, _, _, bare_cpu = _run(_bare, path, offsets, a.workers)
+        print(f"  bare render          {bare_s:8.1f} s   {n / bare_s:7.1f} documents/s                    "
+              f"CPU {bare_cpu / n * 1000:.1f} ms a document")
+        print(f"  ratio full / bare    {full_s / bare_s:8.2f} elapsed, {full_cpu / bare_cpu:.2f} CPU    (target <= 1.5)")
+        print(f"  load average while rendering {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; at the CPU "
+              f"measured, {a.workers} free cores make {a.workers * n / full_cpu:.0f} documents/s", flush=True)
+    with TreeMemory() as mail_mem:
+        mail_s, mailed = _in_child(email, a.emails, a.seed)
     print(f"  e-mailed {mailed} invoices to a loopback SMTP server through send(): {mail_s:.1f} s, "
-          f"{mailed / mail_s:.1f} documents/s (render, archive, send, log)")
-    own, worker = peak_mb()
-    print(f"  peak memory          {own:8.0f} MB this process, {worker:.0f} MB the largest worker; "
-          f"tree at most {own + a.workers * worker:.0f} MB  (target < 500)")
+          f"{mailed / mail_s:.1f} documents/s (render, archive, send, log; one process)")
+    render_peak = max(full_mem.peak_rss, bare_mem.peak_rss)
+    print(f"  peak memory, whole process tree: rendering {render_peak / 1024:.0f} MB RSS "
+          f"({max(full_mem.peak_pss, bare_mem.peak_pss) / 1024:.0f} MB PSS), e-mail run "
+          f"{mail_mem.peak_rss / 1024:.0f} MB RSS ({mail_mem.peak_pss / 1024:.0f} MB PSS)   (target < 500)")
 
 
 if __name__ == "__main__":

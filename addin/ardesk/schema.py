@@ -700,8 +700,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MailMode", "Deliver e-mail as", CHOICE, "send", "send, eml (drafts to open and send) or outlook (Outlook drafts, Windows)"),
     Setting("AttachmentLimitMB", "Attachment size limit (MB)", DECIMAL, 10),
     Setting("EInvoiceRules", "E-invoice rules at issue", CHOICE, "values",
-            "values (XSD and the EN 16931 rules on values for every document, all CEN rules for the first of "
-            "each format and kind in a run) or full (all CEN rules for every document, about 10 ms each)"),
+            "values (XSD and the EN 16931 rules on values; a proof runs all CEN rules) or full (all CEN rules "
+            "for every document issued, about 10 ms each)"),
     Setting("BounceFolder", "Bounce messages folder", TEXT, "bounces",
             "where a clerk saves bounce messages (.eml) for `ardesk send` to read; relative to the workbook's folder"),
     Setting("AcctOpeningBalance", "Account: opening balances", TEXT, "3900",

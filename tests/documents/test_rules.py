@@ -16,6 +16,7 @@ from ardesk.documents import einvoice
 from ardesk.documents.einvoice import build_xml, en16931, validate
 from ardesk.documents.issue import Issuer
 
+from .conftest import NOW
 from .test_einvoice import NS, Books, credit_note_of
 
 NS = {**NS, "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"}
@@ -102,7 +103,7 @@ def test_the_checks_read_the_values_from_the_xml(cases):
     assert "(BT-112) 327.84" in str(failures[0]) and "= 327.85" in str(failures[0])
 
 
-def test_an_issuer_runs_all_cen_rules_on_the_first_of_each_format_and_kind(books, monkeypatch):
+def test_issuing_checks_values_and_a_proof_or_the_setting_runs_all_cen_rules(books, monkeypatch):
     from ardesk import app
     from ardesk.documents.issue import lines_by_invoice
     from ardesk.documents.settings import read_document_settings
@@ -112,14 +113,15 @@ def test_an_issuer_runs_all_cen_rules_on_the_first_of_each_format_and_kind(books
     b = app.load(books)
     ds, _ = read_document_settings(books.read_settings())
     inv = b.ledger.invoice_by_no["INV-2026-00001"]
-    for full_rules, want in ((None, [True, False, False]), (True, [True, True, True])):
+    lines = lines_by_invoice(b.tables["tblInvoiceLines"])
+    for settings, full_rules, want in ((ds, None, False), (ds, True, True),
+                                       (read_document_settings({**books.read_settings(), "EInvoiceRules": "full"})[0],
+                                        None, True)):
         calls.clear()
-        issuer = Issuer(ds, b.ledger, b.customers, lines=lines_by_invoice(b.tables["tblInvoiceLines"]),
-                        full_rules=full_rules)
-        for _ in range(3):
-            assert issuer.invoice_data(inv)[3] == []
-        assert calls == want
-    issuer = Issuer(replace(ds, einvoice_rules="full"), b.ledger, b.customers)
+        issuer = Issuer(settings, b.ledger, b.customers, lines=lines, full_rules=full_rules)
+        assert issuer.invoice_data(inv)[3] == []
+        assert calls == [want]
+    from .test_proof import unbilled
     calls.clear()
-    issuer.invoice_data(inv), issuer.invoice_data(inv)
-    assert calls == [True, True]
+    assert app.run(unbilled(), "preview", period="2026-10", now=NOW).ok
+    assert calls == [True, True, True]        # the proof checked its three e-invoices with all CEN rules

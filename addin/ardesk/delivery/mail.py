@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..documents.settings import Smtp
 
@@ -85,11 +85,36 @@ def build(document: str, kind: str, sender: str, sender_name: str, recipient: st
 
 
 def send_batch(smtp: Smtp, messages: Iterable[Outgoing], timeout: float = 30
-               ) -> list[tuple[Outgoing, str | None]]:
-    """Send over one connection: (message, None) when the server accepted it, else (message, error).
+               ) -> Iterator[tuple[Outgoing, str | None]]:
+    """Send over one connection, yielding (message, None) as the server accepts each, else (message, error).
 
-    Raises :class:`MailError` when the server cannot be reached or refuses the login (nothing sent).
+    Connects when the first result is asked for and raises :class:`MailError`, before taking any
+    message from ``messages``, when the server cannot be reached or refuses the login (nothing sent).
+    After the connection dropped, the remaining messages come back as not tried.
     """
+    conn = _connect(smtp, timeout)
+    dropped = ""
+    try:
+        for m in messages:
+            if dropped:
+                yield m, f"not tried: the connection dropped ({dropped})"
+                continue
+            try:
+                refused = conn.send_message(m.message)
+                yield m, (f"refused: {refused}" if refused else None)
+            except smtplib.SMTPServerDisconnected as exc:
+                dropped = str(exc) or "server disconnected"
+                yield m, f"server disconnected: {exc}"
+            except (smtplib.SMTPException, OSError) as exc:
+                yield m, str(exc)
+    finally:
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+def _connect(smtp: Smtp, timeout: float) -> smtplib.SMTP:
     if not smtp.host:
         raise MailError("no SMTP server: fill SMTP server on Settings or set ARDESK_SMTP_HOST")
     try:
@@ -111,23 +136,7 @@ def send_batch(smtp: Smtp, messages: Iterable[Outgoing], timeout: float = 30
         if isinstance(exc, MailError):
             raise
         raise MailError(f"SMTP server {smtp.host}:{smtp.port} cannot be reached: {exc}") from None
-    out: list[tuple[Outgoing, str | None]] = []
-    try:
-        for m in messages:
-            try:
-                refused = conn.send_message(m.message)
-                out.append((m, f"refused: {refused}" if refused else None))
-            except smtplib.SMTPServerDisconnected as exc:
-                out.append((m, f"server disconnected: {exc}"))
-                break
-            except (smtplib.SMTPException, OSError) as exc:
-                out.append((m, str(exc)))
-    finally:
-        try:
-            conn.quit()
-        except (smtplib.SMTPException, OSError):
-            pass
-    return out
+    return conn
 
 
 def password_from_keyring(user: str) -> str | None:

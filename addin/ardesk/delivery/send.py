@@ -20,10 +20,11 @@ letters) and each of its recipients (every billing e-mail address; the post):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from itertools import chain
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .. import schema
 from ..core.model import Customer, Problem
@@ -36,6 +37,7 @@ from ..documents.settings import DocumentSettings, read_document_settings
 from ..io import rows as out_rows
 from ..io.port import Changes, WorkbookError, WorkbookPort
 from . import archive, mail
+from .journal import DeliveryJournal
 from ..io.clerk import clerk_name as _user
 
 KINDS = {"invoices": "invoice", "credit-notes": "credit note", "statements": "statement", "letters": "letter"}
@@ -115,14 +117,26 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
                                "print_batch_pages": 0, "drafts": 0}
     if kind not in KINDS:
         problems.append(Problem(f"kind {kind!r}: use one of {', '.join(KINDS)}", step="send"))
-    documents_log = {as_text(r["DocumentNo"]): r for r in _ledger_rows(port, "tblDocuments")}
-    delivered = {(as_text(r["DocumentNo"]), as_text(r["Channel"]), as_text(r["Address"]).lower())
-                 for r in _ledger_rows(port, "tblDeliveries") if as_text(r["Status"]) in DELIVERED}
-    printed = {doc for doc, ch, _ in delivered if ch == "post"}
+    on_tabs = {t: _ledger_rows(port, t) for t in ("tblDocuments", "tblDeliveries")}
     disputes, p = _disputes(port, books) if kind == "statements" else ([], [])
     problems += p
     if problems and any(p.blocking for p in problems):
         return _finish(port, books.tables, summary, problems, Changes(), dry_run, now, user, None)
+    changes = Changes()
+    journal = DeliveryJournal(journal_folder(port, ds))
+    adopted = journal.missing({t: [tuple(r.values()) for r in rows] for t, rows in on_tabs.items()})
+    for table, rows in adopted.items():
+        changes.append(table, rows)
+        on_tabs[table] += [dict(zip(schema.TABLES[table].header, r)) for r in rows]
+    if adopted:
+        summary["adopted_from_journal"] = {schema.TABLES[t].sheet: len(r) for t, r in adopted.items()}
+        problems.append(Problem(f"{journal.file}: {', '.join(f'{len(r)} {schema.TABLES[t].sheet} row(s)' for t, r in adopted.items())} "
+                                "of an earlier send that could not save the workbook are added now; "
+                                "those deliveries are not made again", step="send", blocking=False))
+    documents_log = {as_text(r["DocumentNo"]): r for r in on_tabs["tblDocuments"]}
+    delivered = {(as_text(r["DocumentNo"]), as_text(r["Channel"]), as_text(r["Address"]).lower())
+                 for r in on_tabs["tblDeliveries"] if as_text(r["Status"]) in DELIVERED}
+    printed = {doc for doc, ch, _ in delivered if ch == "post"}
     if ds.smtp.user and ds.smtp.password is None:
         ds = _with_keyring_password(ds)
     issuer = Issuer(ds, books.ledger, books.customers, lines=lines_by_invoice(books.tables["tblInvoiceLines"]),
@@ -131,9 +145,16 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
     problems += p
     try:
         return _send(port, books, ds, issuer, kind, period, dry_run, set(resend), now, user, summary, problems,
-                     documents_log, delivered, printed, letters, dunned)
+                     documents_log, delivered, printed, letters, dunned, changes, None if dry_run else journal)
     finally:
         issuer.close()
+        journal.close()
+
+
+def journal_folder(port: WorkbookPort, ds: DocumentSettings) -> Path:
+    """The run log folder beside a workbook file; the documents folder for a workbook that is not a file."""
+    log = getattr(port, "log", None)
+    return log().folder if callable(log) else ds.documents
 
 
 def _disputes(port: WorkbookPort, books):
@@ -160,7 +181,6 @@ def _dunned(port: WorkbookPort, issuer: Issuer):
 
 
 def _with_keyring_password(ds: DocumentSettings) -> DocumentSettings:
-    from dataclasses import replace
     return replace(ds, smtp=replace(ds.smtp, password=mail.password_from_keyring(ds.smtp.user)))
 
 
@@ -191,55 +211,72 @@ def _candidates(books, ds: DocumentSettings, kind: str, period: str | None, now:
 
 
 def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, user, summary, problems,
-          documents_log, delivered, printed, letters, dunned) -> SendResult:
+          documents_log, delivered, printed, letters, dunned, changes: Changes, journal: DeliveryJournal | None
+          ) -> SendResult:
     from .letters import Templates
     customers = books.customers
-    changes = Changes()
     templates = Templates(ds.templates)
-    issued: list[tuple[Issued, list[str], bool]] = []
-    for cid, number, (what, item) in _candidates(books, ds, kind, period, now, letters, dunned):
-        cust = customers.get(cid)
-        if cust is None:
-            problems.append(problem(None, number, f"customer {cid!r} is not on the Customers sheet"))
-            continue
-        emails, post = _route(what, item, cust)
-        todo_mail = [a for a in emails if number in resend or (number, "email", a.lower()) not in delivered
-                     and (number, "draft", a.lower()) not in delivered]
-        todo_post = post and (number in resend or number not in printed)
-        if not todo_mail and not todo_post:
-            continue
-        stop = stops(cust, number, emails, post)
-        if stop:
-            problems += stop
-            continue
-        doc, probs = _issue(issuer, what, item, cust, number, ds, books, templates)
-        if doc is None:
-            problems += probs
-            continue
-        summary["documents_rendered"] += 1
-        if number in documents_log:
-            try:
-                rec = documents_log[number]
-                data = archive.read_checked(ds.documents, as_text(rec["File"]), as_text(rec["SHA256"]))
-                xml = (archive.read_checked(ds.documents, as_text(rec["XmlFile"]), as_text(rec["XmlSHA256"]))
-                       if as_text(rec["XmlFile"]) else b"")
-            except archive.ArchiveError as exc:
-                problems.append(problem(cust, number, str(exc), "File", as_text(documents_log[number]["File"])))
-                continue
-            doc = Issued(doc.number, doc.kind, doc.customer_id, doc.date, doc.currency, doc.total, doc.data,
-                         data, xml, doc.format)
-        elif not dry_run:
-            try:
-                _archive(ds.documents, doc)
-            except archive.ArchiveError as exc:
-                problems.append(problem(cust, number, str(exc)))
-                continue
-            changes.append("tblDocuments", [_document_row(doc, now)])
-        issued.append((doc, todo_mail, todo_post))
+    by_post: list[Issued] = []
     deliveries: list[tuple] = []
-    _deliver_mail(ds, issued, customers, dry_run, now, user, summary, problems, deliveries)
-    batch = _print_batch(issuer, ds, issued, customers, kind, dry_run, now, user, summary, problems, deliveries)
+
+    def for_mail() -> Iterator[tuple[Issued, list[str]]]:
+        """Each document issued and archived in turn; those for the post are kept for the print batch,
+        those for e-mail handed on one by one (a run holds no more than one of their PDFs at a time)."""
+        for cid, number, (what, item) in _candidates(books, ds, kind, period, now, letters, dunned):
+            cust = customers.get(cid)
+            if cust is None:
+                problems.append(problem(None, number, f"customer {cid!r} is not on the Customers sheet"))
+                continue
+            emails, post = _route(what, item, cust)
+            todo_mail = [a for a in emails if number in resend or (number, "email", a.lower()) not in delivered
+                         and (number, "draft", a.lower()) not in delivered]
+            todo_post = post and (number in resend or number not in printed)
+            if not todo_mail and not todo_post:
+                continue
+            stop = stops(cust, number, emails, post)
+            if stop:
+                problems.extend(stop)
+                continue
+            doc, probs = _issue(issuer, what, item, cust, number, ds, books, templates)
+            if doc is None:
+                problems.extend(probs)
+                continue
+            summary["documents_rendered"] += 1
+            if number in documents_log:
+                try:
+                    rec = documents_log[number]
+                    data = archive.read_checked(ds.documents, as_text(rec["File"]), as_text(rec["SHA256"]))
+                    xml = (archive.read_checked(ds.documents, as_text(rec["XmlFile"]), as_text(rec["XmlSHA256"]))
+                           if as_text(rec["XmlFile"]) else b"")
+                except archive.ArchiveError as exc:
+                    problems.append(problem(cust, number, str(exc), "File", as_text(documents_log[number]["File"])))
+                    continue
+                doc = replace(doc, pdf=data, xml=xml)
+            elif not dry_run:
+                try:
+                    _archive(ds.documents, doc)
+                except archive.ArchiveError as exc:
+                    problems.append(problem(cust, number, str(exc)))
+                    continue
+                row = _document_row(doc, now)
+                changes.append("tblDocuments", [row])
+                if journal:
+                    journal.record("tblDocuments", row)
+            if todo_post:
+                by_post.append(doc)
+            if todo_mail:
+                yield doc, todo_mail
+
+    def log(row: tuple) -> None:
+        deliveries.append(row)
+        if journal and row[5] in DELIVERED:
+            journal.record("tblDeliveries", row)
+
+    _deliver_mail(ds, for_mail(), customers, dry_run, now, user, summary, problems, log)
+    batch = _print_batch(issuer, ds, by_post, customers, kind, dry_run, now, user, summary, problems, log)
     changes.append("tblDeliveries", deliveries)
+    if journal:
+        journal.sync()
     return _finish(port, books.tables, summary, problems, changes, dry_run, now, user, batch)
 
 
@@ -311,11 +348,9 @@ def _mail_values(doc: Issued, cust: Customer, ds: DocumentSettings) -> dict:
             "total": total, "reference": d.get("payment", {}).get("reference", ""), "subject": d.get("subject", "")}
 
 
-def _deliver_mail(ds, issued, customers, dry_run, now, user, summary, problems, deliveries) -> None:
-    outgoing: list[mail.Outgoing] = []
-    for doc, emails, _post in issued:
-        if not emails:
-            continue
+def _messages(ds, documents: Iterable[tuple[Issued, list[str]]], customers, now, problems
+              ) -> Iterator[mail.Outgoing]:
+    for doc, emails in documents:
         cust = customers[doc.customer_id]
         template = ds.templates / f"mail-{doc.kind.replace(' ', '-')}.txt"
         if not template.is_file():
@@ -333,11 +368,22 @@ def _deliver_mail(ds, issued, customers, dry_run, now, user, summary, problems, 
                                         f"over the attachment limit of {ds.attachment_limit / 1048576:.1f} MB "
                                         "(Settings, AttachmentLimitMB)", "Email", address))
                 continue
-            outgoing.append(m)
-    if not outgoing or dry_run:
+            yield m
+
+
+def _deliver_mail(ds, documents, customers, dry_run, now, user, summary, problems, log) -> None:
+    """E-mail each document as it comes (or draft it); every delivery goes to ``log`` as it happens."""
+    outgoing = _messages(ds, documents, customers, now, problems)
+    first = next(outgoing, None)
+    if first is None:
+        return
+    pending = chain([first], outgoing)
+    if dry_run:
+        for _m in pending:
+            pass
         return
     if ds.mail_mode in ("eml", "outlook"):
-        for m in outgoing:
+        for m in pending:
             try:
                 if ds.mail_mode == "eml":
                     where = str(mail.write_eml(ds.documents / "drafts", m))
@@ -346,36 +392,33 @@ def _deliver_mail(ds, issued, customers, dry_run, now, user, summary, problems, 
                     where = m.recipient
             except (OSError, mail.MailError) as exc:
                 problems.append(Problem(f"{m.document}: draft for {m.recipient} not made: {exc}", step="send"))
-                deliveries.append(_delivery(m, "draft", m.recipient, "failed", str(exc), now, user))
+                log(_delivery(m, "draft", m.recipient, "failed", str(exc), now, user))
                 summary["failed"] += 1
                 continue
-            deliveries.append(_delivery(m, "draft", m.recipient, "drafted", where, now, user))
+            log(_delivery(m, "draft", m.recipient, "drafted", where, now, user))
             summary["drafts"] += 1
         return
+    sent_docs: set[str] = set()
+    summary["messages_sent"] = 0
     try:
-        results = mail.send_batch(ds.smtp, outgoing)
+        for m, error in mail.send_batch(ds.smtp, pending):
+            log(_delivery(m, "email", m.recipient, "failed" if error else "sent", error or "", now, user))
+            if error:
+                summary["failed"] += 1
+                problems.append(Problem(f"{m.document}: the server did not accept the message to {m.recipient}: "
+                                        f"{error}", step="send", blocking=False))
+            else:
+                sent_docs.add(m.document)
+                summary["messages_sent"] += 1
     except mail.MailError as exc:
-        problems.append(Problem(f"{exc}; nothing was sent ({len(outgoing)} message(s) wait for the next run)",
+        waiting = 0
+        for m in pending:
+            log(_delivery(m, "email", m.recipient, "failed", str(exc), now, user))
+            waiting += 1
+        problems.append(Problem(f"{exc}; nothing was sent ({waiting} message(s) wait for the next run)",
                                 "Settings", None, "SmtpHost", ds.smtp.host, "send"))
-        for m in outgoing:
-            deliveries.append(_delivery(m, "email", m.recipient, "failed", str(exc), now, user))
-        summary["failed"] += len(outgoing)
-        return
-    sent_docs = set()
-    for m, error in results:
-        deliveries.append(_delivery(m, "email", m.recipient, "failed" if error else "sent", error or "", now, user))
-        if error:
-            summary["failed"] += 1
-            problems.append(Problem(f"{m.document}: the server did not accept the message to {m.recipient}: {error}",
-                                    step="send", blocking=False))
-        else:
-            sent_docs.add(m.document)
-    for m in outgoing[len(results):]:             # the connection dropped before these
-        deliveries.append(_delivery(m, "email", m.recipient, "failed", "not tried: the connection dropped", now,
-                                    user))
-        summary["failed"] += 1
+        summary["failed"] += waiting
     summary["documents_sent"] = len(sent_docs)
-    summary["messages_sent"] = sum(1 for _, e in results if not e)
 
 
 def _delivery(m: mail.Outgoing, channel: str, address: str, status: str, error: str, now, user) -> tuple:
@@ -383,9 +426,8 @@ def _delivery(m: mail.Outgoing, channel: str, address: str, status: str, error: 
             error if status == "failed" else None, now, user)
 
 
-def _print_batch(issuer: Issuer, ds, issued, customers, kind, dry_run, now, user, summary, problems,
-                 deliveries) -> Path | None:
-    post = [doc for doc, _emails, p in issued if p]
+def _print_batch(issuer: Issuer, ds, post: list[Issued], customers, kind, dry_run, now, user, summary, problems,
+                 log) -> Path | None:
     if not post:
         return None
     post.sort(key=lambda d: ((customers[d.customer_id].country or ds.letterhead.country).upper(),
@@ -413,7 +455,7 @@ def _print_batch(issuer: Issuer, ds, issued, customers, kind, dry_run, now, user
     path = archive.write_once(ds.documents / "print", f"print-{kind}-{now:%Y%m%d-%H%M%S}.pdf", pdf)
     summary["print_batch"] = str(path)
     for d in post:
-        deliveries.append((d.number, d.kind, "post", path.name, None, "printed", None, now, user))
+        log((d.number, d.kind, "post", path.name, None, "printed", None, now, user))
     return path
 
 

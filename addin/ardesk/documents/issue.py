@@ -64,10 +64,9 @@ def lines_by_invoice(table) -> dict[str, tuple[InvoiceLine, ...]]:
 
 
 class Issuer:
-    """Issues a run's documents.  E-invoice XML is checked against the XSD and, as the setting
-    *EInvoiceRules* says, either the whole CEN rule set for every document (``full``, or
-    ``full_rules=True`` as a proof does) or the rules on values (:mod:`.rules`) for every document
-    and the whole rule set for the first document of each format and kind the issuer makes."""
+    """Issues a run's documents.  E-invoice XML is checked against the XSD and either the whole CEN
+    rule set (setting *EInvoiceRules* = ``full``, or ``full_rules=True`` as a proof does) or the
+    EN 16931 rules on values (:mod:`.rules`)."""
 
     def __init__(self, ds: DocumentSettings, ledger: Ledger, customers: dict[str, Customer],
                  renderer: Renderer | None = None, lines: dict[str, tuple[InvoiceLine, ...]] | None = None,
@@ -78,7 +77,6 @@ class Issuer:
         self.disputes = disputes
         self._renderer = renderer
         self.full_rules = ds.einvoice_rules == "full" if full_rules is None else full_rules
-        self._fully_checked: set[tuple[str, str]] = set()
 
     @property
     def renderer(self) -> Renderer:
@@ -111,14 +109,11 @@ class Issuer:
                 return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}), e-invoice "
                                                                  f"{fmt}: {m}") for m in missing]
             preceding = self.ledger.invoice_by_no.get(inv.relates_to) if inv.relates_to else None
-            full = self.full_rules or (fmt, inv.kind) not in self._fully_checked
             try:
                 xml = make_einvoice(inv, cust, self.ds.letterhead, fmt, preceding.issue_date if preceding else None,
-                                    full)
+                                    self.full_rules)
             except EInvoiceError as exc:
                 return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}): {exc}")]
-            if full:
-                self._fully_checked.add((fmt, inv.kind))
         return data, xml, fmt, []
 
     def invoice(self, inv: Invoice) -> tuple[Issued | None, list[Problem]]:

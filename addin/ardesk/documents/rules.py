@@ -5,11 +5,11 @@ about 10 ms of CPU per invoice, as much as rendering the PDF.  Most of its
 rules test the shape of the XML: which elements are there, their codes and
 cardinality.  The shape comes from one builder (:func:`.einvoice.build_xml`)
 and the handful of optional fields a customer row fills, so those rules give
-the same answer for every document of a kind; the tests run the full rule set
-on every kind and syntax, and an issuing run still runs it on its first
-document of each format and kind.  What differs from one document to the next
-is the values, and the rules on values are checked here, on every document,
-from the XML itself (not from the model it was built from):
+the same answer for every document of a kind: the tests run the full rule set
+on every kind and syntax, and every proof (*Preview billing*) runs it on each
+invoice it shows.  What differs from one document to the next is the values,
+and the rules on values are checked here, on every issued document, from the
+XML itself (not from the model it was built from):
 
 - presence of the values a rule requires (BR-01 ... BR-11, BR-16, BR-21 ... BR-26);
 - code lists: currency (ISO 4217, BR-CL-04), country (ISO 3166-1, BR-CL-14),
@@ -76,8 +76,14 @@ class Values:
     vat: list[Breakdown] = field(default_factory=list)
 
 
-def _text(node, path: str, ns: dict) -> str:
-    found = node.xpath(path, namespaces=ns)
+@lru_cache(maxsize=None)
+def _xpath(path: str, syntax: str):
+    from lxml import etree
+    return etree.XPath(path, namespaces=CII if syntax == "cii" else UBL)
+
+
+def _text(node, path: str, syntax: str) -> str:
+    found = _xpath(path, syntax)(node)
     if not found:
         return ""
     v = found[0]
@@ -85,7 +91,7 @@ def _text(node, path: str, ns: dict) -> str:
 
 
 def read_cii(root) -> Values:
-    t = lambda p, node=root: _text(node, p, CII)           # noqa: E731
+    t = lambda p, node=root: _text(node, p, "cii")           # noqa: E731
     tx = "rsm:SupplyChainTradeTransaction/"
     agr, stl = tx + "ram:ApplicableHeaderTradeAgreement/", tx + "ram:ApplicableHeaderTradeSettlement/"
     sums = stl + "ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
@@ -141,7 +147,7 @@ def read_cii(root) -> Values:
 
 
 def read_ubl(root) -> Values:
-    t = lambda p, node=root: _text(node, p, UBL)           # noqa: E731
+    t = lambda p, node=root: _text(node, p, "ubl")           # noqa: E731
     credit = root.tag.endswith("}CreditNote")
     doc = "CreditNote" if credit else "Invoice"
     sup, cus = "cac:AccountingSupplierParty/cac:Party/", "cac:AccountingCustomerParty/cac:Party/"
