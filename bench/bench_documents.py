@@ -3,14 +3,22 @@
     python bench/bench_documents.py [--invoices 10000] [--emails 1000] [--workers 2]
 
 Invoices come from the billing run over generated customers and charges (1 to
-15 lines, names in Latin, Arabic, Hebrew, Greek and Cyrillic scripts, EUR).
-Each document is rendered to PDF/A-3b with its GiroCode and its Factur-X XML
-built, checked against XSD and EN 16931 rules, and embedded.  The bare render
-is the same template with the same data, without QR code and XML, in the same
-run.  Then the billed workbook is sent through ``ardesk send``'s library call
-to an SMTP server on loopback (aiosmtpd), ``--emails`` customers with an
-e-mail address.  Printed: documents per second, peak memory of the whole
-process tree, and the ratio to the bare render, each next to its target.
+15 lines, names in Latin, Arabic, Hebrew, Greek and Cyrillic scripts, EUR),
+made in a process of their own and written to a file in chunks, so the
+rendering processes read one chunk at a time and hold no workbook.  Each
+document is issued as ``ardesk send`` issues it (``Issuer.invoice``): data,
+GiroCode, Factur-X XML built and checked (XSD and the EN 16931 rules on
+values, as at issue), PDF/A-3b with the XML embedded.  The bare render is the
+same template with the same data, without QR code and XML, in the same run on
+the same workers.  Then ``--emails`` customers with an e-mail address are
+billed and sent through ``send()`` to an SMTP server on loopback (aiosmtpd),
+in one process, as the CLI does it.
+
+Printed: documents per second (elapsed) and CPU per document, the ratio to
+the bare render (elapsed and CPU), the load average (the machine may be
+shared), and the peak memory of the whole process tree (this process and all
+its children, sampled every 20 ms from /proc: the sum of RSS, and of PSS,
+which counts pages the processes share once), each next to its target.
 """
 from __future__ import annotations
 

@@ -69,6 +69,45 @@ def test_pdf_is_pdf_a_3b_with_the_factur_x_xml_inside(books):
     assert b"RF76INV202600001" in xml and doc.xml == xml
 
 
+def test_factur_x_xmp_names_the_xml_with_its_pdf_a_extension_schema(books):
+    import re
+    from facturx import get_facturx_xml_from_pdf, get_level
+    from lxml import etree
+    issuer, b = issuer_for(books)
+    doc = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00001"])[0]
+    reader = pypdf.PdfReader(io.BytesIO(doc.pdf), strict=True)
+    root = etree.fromstring(reader.trailer["/Root"]["/Metadata"].get_object().get_data())
+    fx = {"fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+          "pdfaExtension": "http://www.aiim.org/pdfa/ns/extension/", "pdfaSchema": "http://www.aiim.org/pdfa/ns/schema#",
+          "pdfaProperty": "http://www.aiim.org/pdfa/ns/property#", "pdfaid": "http://www.aiim.org/pdfa/ns/id/"}
+    got = {name: root.xpath(f"string(//fx:{name})", namespaces=fx)
+           for name in ("DocumentType", "DocumentFileName", "Version", "ConformanceLevel")}
+    assert got == {"DocumentType": "INVOICE", "DocumentFileName": "factur-x.xml", "Version": "1.0",
+                   "ConformanceLevel": "EN 16931"}
+    schema = root.xpath("//pdfaExtension:schemas//pdfaSchema:namespaceURI[.='%s']/.." % fx["fx"], namespaces=fx)
+    assert len(schema) == 1 and schema[0].findtext("pdfaSchema:prefix", namespaces=fx) == "fx"
+    assert sorted(schema[0].xpath(".//pdfaProperty:name/text()", namespaces=fx)) == [
+        "ConformanceLevel", "DocumentFileName", "DocumentType", "Version"]
+    assert set(schema[0].xpath(".//pdfaProperty:valueType/text()", namespaces=fx)) == {"Text"}
+    assert root.xpath("string(//pdfaid:part)", namespaces=fx) == "3"             # Typst's PDF/A-3b claim kept
+    assert root.xpath("string(//pdfaid:conformance)", namespaces=fx) == "B"
+    # one revision, and every cross-reference entry points at its object
+    pdf = doc.pdf
+    assert pdf.count(b"%%EOF") == 1 and pdf.count(b"/Type/Metadata") == 1
+    xref = int(re.search(rb"startxref\s+(\d+)", pdf).group(1))
+    assert pdf[xref:xref + 4] == b"xref"
+    first, count = map(int, re.match(rb"xref\s+(\d+) (\d+)", pdf[xref:]).groups())
+    table = re.findall(rb"(\d{10}) (\d{5}) ([nf])", pdf[xref:])[:count]
+    for number, (offset, _gen, kind) in enumerate(table, start=first):
+        if kind == b"n":
+            assert pdf[int(offset):].startswith(b"%d 0 obj" % number), number
+    name, xml = get_facturx_xml_from_pdf(pdf)                  # factur-x's own reader finds the XML
+    assert name == "factur-x.xml" and xml == doc.xml and get_level(etree.fromstring(xml)) == "en16931"
+    # an invoice without Factur-X keeps Typst's XMP as it was
+    plain = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00002"])[0].pdf
+    assert b"urn:factur-x:pdfa" not in plain
+
+
 def test_arabic_and_hebrew_names_render(books):
     issuer, b = issuer_for(books)
     doc = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00002"])[0]

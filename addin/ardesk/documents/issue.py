@@ -2,8 +2,8 @@
 
 :class:`Issuer` builds each document's data (model), its e-invoice XML
 (checked against XSD and EN 16931 rules), and renders the PDF; Factur-X XML
-is embedded in the PDF as ``factur-x.xml`` (relationship Alternative), UBL
-goes beside it as its own file.  Anything that stops a document is a
+is embedded in the PDF as ``factur-x.xml`` (relationship Alternative) and
+named in its XMP metadata (:mod:`.xmp`), UBL goes beside it as its own file.  Anything that stops a document is a
 :class:`~ardesk.core.model.Problem` naming the customer and the value; the
 document is not made.
 """
@@ -20,6 +20,7 @@ from .einvoice import EInvoiceError, cius_problems, make_einvoice
 from .model import DocumentError, invoice_document, letter_document, statement_document
 from .render import Renderer, TemplateError, pages
 from .settings import DocumentSettings
+from .xmp import XmpError, add_facturx
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ class Issuer:
         try:
             pdf = self.renderer.render([data], inv.issue_date, title=f"{inv.kind} {inv.number}",
                                        author=self.ds.letterhead.name, attachments=attachments)
-        except TemplateError as exc:
+            if fmt == "factur-x":
+                pdf = add_facturx(pdf)
+        except (TemplateError, XmpError) as exc:
             return None, [problem(None, inv.number, str(exc))]
         return Issued(inv.number, inv.kind, inv.customer_id, inv.issue_date, inv.currency, inv.total, data, pdf,
                       xml, fmt), []
