@@ -20,7 +20,10 @@ STATEMENT_TYPES = ("open-item", "balance-forward", "activity")
 SECURITY = ("none", "starttls", "ssl")
 MAIL_MODES = ("send", "eml", "outlook")
 EINVOICE_RULES = ("values", "full")
-SHIPPED_TEMPLATES = Path(__file__).resolve().parents[3] / "workbooks" / "templates"
+# the templates a wheel carries (package data), else the checkout's workbooks/templates/ (see setup.py)
+_PACKAGED = Path(__file__).resolve().parent / "templates"
+SHIPPED_TEMPLATES = (_PACKAGED if (_PACKAGED / "document.typ").is_file()
+                     else Path(__file__).resolve().parents[3] / "workbooks" / "templates")
 
 
 @dataclass(frozen=True)
