@@ -3,8 +3,10 @@
 For each document of the chosen kind (invoices, credit notes, statements,
 letters) and each of its recipients (every billing e-mail address; the post):
 
-1. skip what the Deliveries tab shows as delivered on that channel, unless a
-   resend of that document was asked for; a failed delivery is tried again;
+1. mark as ``bounced`` the messages the bounce reports in the bounce folder
+   name (:mod:`.bounces`); skip what the Deliveries tab shows as delivered on
+   that channel, unless a resend of that document was asked for; a failed
+   delivery is tried again;
 2. stop the document with a problem when its customer is on hold, has no
    e-mail and no postal address, an invalid e-mail, IBAN, RF or VAT ID, a name
    that looks like a formula, or its e-invoice breaks a rule;
@@ -36,7 +38,7 @@ from ..documents.render import pages
 from ..documents.settings import DocumentSettings, read_document_settings
 from ..io import rows as out_rows
 from ..io.port import Changes, WorkbookError, WorkbookPort
-from . import archive, mail
+from . import archive, bounces, mail
 from .journal import DeliveryJournal
 from ..io.clerk import clerk_name as _user
 
@@ -134,6 +136,12 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
                                 "of an earlier send that could not save the workbook are added now; "
                                 "those deliveries are not made again", step="send", blocking=False))
     documents_log = {as_text(r["DocumentNo"]): r for r in on_tabs["tblDocuments"]}
+    found, notes = bounces.read_folder(ds.bounces)
+    rows, probs = bounces.bounced_rows(found, on_tabs["tblDeliveries"], now, user,
+                                       {n: as_text(r["CustomerID"]) for n, r in documents_log.items()})
+    changes.append("tblDeliveries", rows)
+    problems += notes + probs
+    summary["bounced"] = len(rows)
     delivered = {(as_text(r["DocumentNo"]), as_text(r["Channel"]), as_text(r["Address"]).lower())
                  for r in on_tabs["tblDeliveries"] if as_text(r["Status"]) in DELIVERED}
     printed = {doc for doc, ch, _ in delivered if ch == "post"}
