@@ -38,6 +38,7 @@ def test_a_failed_workbook_write_loses_no_delivery_and_the_next_run_sends_nothin
     assert all(r["At"] == NOW and r["User"] == "clerk" for r in sent)
     assert [r["Status"] for r in rows(books, "tblDeliveries") if r["Channel"] == "post"] == ["printed", "printed"]
     assert len(rows(books, "tblDocuments")) == 4
+    assert not (tmp_path / "documents" / "deliveries.jsonl").exists()      # the workbook holds it all now
     again = send(books, tmp_path, env=smtp_env(controller.port), now=NOW)
     assert "adopted_from_journal" not in again.summary and len(books.rows["tblDeliveries"]) == 6
 
@@ -66,6 +67,7 @@ def test_cli_keeps_the_journal_beside_the_workbook(tmp_path, smtp_server, monkey
     assert main(["send", str(path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["documents_sent"] == 0 and len(inbox.messages) == 4
+    assert not (tmp_path / "book.ardesk" / "deliveries.jsonl").exists()
     logged = tables_of(path)["tblDeliveries"]
     assert sorted(r[3] for r in logged if r[5] == "sent") == [
         "ap@hafen.example", "boss@hafen.example", "compta@port.example", "rechnung@amt.example"]

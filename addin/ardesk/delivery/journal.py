@@ -11,7 +11,9 @@ written.
 
 When the workbook write then fails, the next ``ardesk send`` finds the rows
 the journal has and the workbook lacks, appends them to Documents and
-Deliveries, and counts those deliveries as done: nothing is sent twice.
+Deliveries, and counts those deliveries as done: nothing is sent twice.  Once
+a send has written the workbook, every row of the journal is in it, and the
+journal is emptied.
 """
 from __future__ import annotations
 
@@ -85,6 +87,11 @@ class DeliveryJournal:
         """On disk before the workbook is written."""
         if self._fh is not None:
             os.fsync(self._fh.fileno())
+
+    def clear(self) -> None:
+        """Once the workbook is written with every row: start the next run with an empty journal."""
+        self.close()
+        self.file.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self._fh is not None:

@@ -132,9 +132,9 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
         on_tabs[table] += [dict(zip(schema.TABLES[table].header, r)) for r in rows]
     if adopted:
         summary["adopted_from_journal"] = {schema.TABLES[t].sheet: len(r) for t, r in adopted.items()}
-        problems.append(Problem(f"{journal.file}: {', '.join(f'{len(r)} {schema.TABLES[t].sheet} row(s)' for t, r in adopted.items())} "
-                                "of an earlier send that could not save the workbook are added now; "
-                                "those deliveries are not made again", step="send", blocking=False))
+        counts = ", ".join(f"{len(r)} {schema.TABLES[t].sheet} row(s)" for t, r in adopted.items())
+        problems.append(Problem(f"{journal.file}: {counts} of an earlier send that could not save the workbook "
+                                "are added now; those deliveries are not made again", step="send", blocking=False))
     documents_log = {as_text(r["DocumentNo"]): r for r in on_tabs["tblDocuments"]}
     found, notes = bounces.read_folder(ds.bounces)
     rows, probs = bounces.bounced_rows(found, on_tabs["tblDeliveries"], now, user,
@@ -285,7 +285,10 @@ def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, u
     changes.append("tblDeliveries", deliveries)
     if journal:
         journal.sync()
-    return _finish(port, books.tables, summary, problems, changes, dry_run, now, user, batch)
+    result = _finish(port, books.tables, summary, problems, changes, dry_run, now, user, batch)
+    if journal and result.written:
+        journal.clear()                 # the workbook holds every row now
+    return result
 
 
 def stops(cust: Customer, number: str, emails: list[str], post: bool) -> list[Problem]:
