@@ -3,9 +3,9 @@
 :class:`Issuer` builds each document's data (model), its e-invoice XML
 (checked against XSD and EN 16931 rules), and renders the PDF; Factur-X XML
 is embedded in the PDF as ``factur-x.xml`` (relationship Alternative) and
-named in its XMP metadata (:mod:`.xmp`), UBL goes beside it as its own file.  Anything that stops a document is a
-:class:`~ardesk.core.model.Problem` naming the customer and the value; the
-document is not made.
+named in its XMP metadata (:mod:`.xmp`), UBL goes beside it as its own file.
+Anything that stops a document is a :class:`~ardesk.core.model.Problem`
+naming the customer and the value; the document is not made.
 """
 from __future__ import annotations
 
