@@ -407,6 +407,8 @@ def print_send_summary(s: dict, out=sys.stdout) -> None:
           file=out)
     print(f"  print batch pages   {s['print_batch_pages']}" + (f"  {s['print_batch']}" if s.get("print_batch")
                                                                  else ""), file=out)
+    if s.get("bounced"):
+        print(f"  bounced             {s['bounced']}  (marked on Deliveries, listed on Exceptions)", file=out)
     for n in s.get("notes", [])[:10]:
         print(f"  note: {n}", file=out)
     if s.get("problems"):

@@ -1,6 +1,9 @@
 """Bounce reports (RFC 3464) a clerk saves in the bounce folder set the bounced status on Deliveries."""
 from __future__ import annotations
 
+import io
+
+from ardesk.cli import print_send_summary
 from ardesk.delivery.send import send
 
 from .conftest import NOW, smtp_env
@@ -141,6 +144,9 @@ def test_bounce_reports_mark_their_messages_bounced_once(books, smtp_server, tmp
 
     res = send(books, tmp_path, env=smtp_env(controller.port), now=NOW, user="clerk")
     assert res.problems == [] and res.summary["bounced"] == 2
+    shown = io.StringIO()
+    print_send_summary(res.summary, shown)
+    assert "bounced             2" in shown.getvalue()
     bounced = {r["Address"]: r for r in rows(books, "tblDeliveries") if r["Status"] == "bounced"}
     assert sorted(bounced) == ["boss@hafen.example", "rechnung@amt.example"]
     boss = bounced["boss@hafen.example"]
