@@ -17,7 +17,7 @@ import gc
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -29,6 +29,7 @@ from .core.reports.paid import paid_invoices
 from .core.billing.billing import bill as bill_period
 from .core.ledger.journal import invoice_entry
 from .core.ledger.ledger import Ledger
+from .core.ledger.archive import read_carried
 from .core.model import Problem, Settings
 from .core.money import exponent, is_currency, to_decimal
 from .core.periods import parse_period
@@ -40,7 +41,7 @@ from .core.cash.receipts import from_receipts, from_statement, suspense_notes
 from .core.ledger.journal import check_balanced
 from .core.ledger.reconcile import reconcile as reconcile_books, subledger
 from .core.reports import metrics as reports
-from .io.port import Changes, Table, WorkbookError, WorkbookPort
+from .io.port import Changes, Table, WorkbookError, WorkbookPort, in_sheet_order
 from .io import rows as out_rows
 from .io.clerk import clerk_name as _user
 
@@ -108,7 +109,8 @@ class Books:
     raw_settings: dict[str, Any] = field(default_factory=dict)
 
 
-OPTIONAL_TABLES = ("tblPaidInvoices", "tblAgingTotals", "tblTrends")  # report tabs older workbooks lack
+# report tabs and the archive's tabs, which older workbooks lack
+OPTIONAL_TABLES = ("tblPaidInvoices", "tblAgingTotals", "tblTrends", "tblArchive", "tblArchiveTotals")
 
 
 def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
@@ -135,7 +137,8 @@ def load(port: WorkbookPort, tables: Sequence[str] = ALL_TABLES) -> Books:
     problems += p
     journal, p = rd.read_journal(raw["tblJournal"], "validate")
     problems += p
-    ledger = Ledger(invoices, payments, allocations, journal, rd.billing_keys(raw["tblInvoiceLines"]))
+    ledger = Ledger(invoices, payments, allocations, journal, rd.billing_keys(raw["tblInvoiceLines"]),
+                    read_carried(raw.get("tblArchive"), raw.get("tblArchiveTotals")))
     return Books(settings, customers, charges, receipts, ledger, raw, problems, raw_settings)
 
 
@@ -283,7 +286,10 @@ def run(port: WorkbookPort, command: str, **options: Any) -> RunResult:
     customer card's).
     """
     with collector_paused():
-        return _run(port, command, **options)
+        result = _run(port, command, **options)
+        if command == "close" and result.ok and not options.get("dry_run"):
+            _archive_on_close(port, result, options)
+        return result
 
 
 @dataclass
@@ -642,8 +648,9 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
     tick("read")
     books = load(port)
     period = period or books.settings.period or None
-    r = Run(command, books, cashapp.load_cashapp(port), now, period,
-            _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date()),
+    report_date = _as_of(books, period if command in ("month-end", "close") else None, as_of, now.date())
+    books = with_archive(port, books, report_date)
+    r = Run(command, books, cashapp.load_cashapp(port), now, period, report_date,
             dict(bank_files=bank_files, bank_format=bank_format, processor_files=processor_files,
                  lenient_balances=lenient_balances, deposit_date=deposit_date, issue_date=issue_date,
                  bank_profile=bank_profile, workbook_folder=workbook_folder,
@@ -867,3 +874,117 @@ def deposit_slips_on_file(port: WorkbookPort) -> list:
     from .core.cash.deposits import slips_on_file
     books = load(port)
     return slips_on_file(books.ledger, cashapp.load_cashapp(port).deposits)
+
+
+# -- archiving settled history (core/ledger/archive.py decides, io/archive.py writes the two files) -----
+class _Joined:
+    """A read-only port over tables already read: the live books joined with their archive."""
+
+    def __init__(self, tables: dict[str, Table], settings: dict[str, Any]):
+        self.tables, self.settings = tables, settings
+
+    def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
+        missing = [n for n in names if n not in self.tables]
+        if missing:
+            raise WorkbookError(f"no table {missing[0]}")
+        return {n: self.tables[n] for n in names}
+
+    def read_settings(self) -> dict[str, Any]:
+        return self.settings
+
+
+def with_archive(port: WorkbookPort, books: Books, report_date: date) -> Books:
+    """The books joined with the archive workbook when a report reaches back before the archive's cutoff
+    (its month starts before the first day kept live); else the books as read."""
+    carried = books.ledger.carried
+    path = getattr(port, "path", None)
+    if carried is None or path is None or date(report_date.year, report_date.month, 1) >= carried.before:
+        return books
+    from .io import archive as arcfile
+    archived = arcfile.read_archive(arcfile.archive_path(path, books.raw_settings.get("ArchiveFile")),
+                                    books.tables.get("tblArchive"))
+    return load(_Joined(arcfile.joined(books.tables, archived), books.raw_settings))
+
+
+def archive_books(port, before: date, *, dry_run: bool = False, now: datetime | None = None,
+                  user: str | None = None) -> RunResult:
+    """Move what was settled before ``before`` to the archive workbook (see core/ledger/archive.py).
+
+    Refused (problems, nothing written) when the books do not verify or reconcile, when ``before`` is not
+    the first of a month inside the locked periods, or before an earlier archive.  Archiving again with
+    the same date moves nothing."""
+    from .core.ledger import archive as arc
+    from .core.ledger import chain
+    from .io import archive as arcfile
+    from .io import runlog
+    now = now or datetime.now().replace(microsecond=0)
+    books = load(port)
+    problems = books.problems + _books_check(port)
+    summary: dict[str, Any] = {"command": "archive", "before": before.isoformat(), "dry_run": dry_run,
+                               "written": False, "moved": {}}
+    plan = None
+    carried = books.ledger.carried
+    if not problems and (carried is None or before > carried.before):     # else: archived already, moves nothing
+        cutoff = before - timedelta(days=1)
+        rec = reconcile_books(books.ledger, books.settings, date(cutoff.year, cutoff.month, 1), cutoff)
+        if not rec.ok:
+            problems.append(Problem(f"the books do not reconcile at {cutoff}: fix the differences on the "
+                                    "Reconciliation tab before archiving", "Reconciliation", None, "", None,
+                                    "archive"))
+    if not problems:
+        plan = arc.plan(books.tables, books.ledger, books.settings, before, books.ledger.carried)
+        problems += plan.problems
+        summary["moved"] = plan.counts()
+    path = arcfile.archive_path(port.path, books.raw_settings.get("ArchiveFile"))
+    summary["archive"] = str(path)
+    summary["problems"] = [str(p) for p in problems]
+    result = RunResult("archive", Changes(), problems, [], summary)
+    if problems or plan is None or plan.empty or dry_run:
+        return result
+    ledgers = port.ledger_tables()
+    before_states = runlog.states_of(runlog.ledger_rows({t: ledgers[t] for t in arc.MOVED}))
+    states, sha = arcfile.write_archive(path, plan, books.tables.get("tblArchive"), now, port.path.name)
+    ch = Changes()
+    for t in arc.MOVED:
+        header = books.tables[t].header
+        rows = list(plan.kept[t])
+        if t == "tblJournal":
+            rows += in_sheet_order(t, header, [out_rows.journal_row(j) for j in plan.carried])
+        ch.replace[t] = (header, rows)
+    ch.append("tblArchive", arc.link_rows(now, before, path.name, sha, plan, before_states, states))
+    ch.append("tblArchiveTotals", plan.totals)
+    after = arcfile.live_states(ledgers, ch)
+    anchor = chain.anchor_text({t: chain.state([c for _n, c, _r in rows]) for t, rows in after.items()})
+    counts = ", ".join(f"{k} {v}" for k, v in plan.counts().items())
+    audit = (now, user or _user(), "archive", f"archived before {before} to {path.name}: {counts}; {anchor}")
+    ch.append("tblAudit", [audit])
+    after["tblAudit"].append((0, runlog.canon(audit), audit))
+    about = {"before": before.isoformat(), "file": path.name, "sha256": sha,
+             "tables": {t: {"before": before_states[t].to_json(), "archive": states[t].to_json(),
+                            "moved": len(plan.moved[t]), "where": arc.runs(plan.flags[t])} for t in arc.MOVED}}
+    port.write_rebased(ch, after, about)
+    summary.update(written=True, archive_sha256=sha)
+    return result
+
+
+def _archive_on_close(port, result: RunResult, options: dict[str, Any]) -> None:
+    """After a close, archive what was settled before the last N months (Settings, ArchiveAfterMonths)."""
+    from .core.periods import add_months
+    raw = port.read_settings() if hasattr(port, "ledger_tables") else {}
+    keep = raw.get("ArchiveAfterMonths")
+    if keep in (None, ""):
+        return
+    try:
+        months = rd.as_int(keep)
+        if months < 1:
+            raise ValueError
+    except ValueError:
+        result.problems.append(Problem(f"Archive on close, keeping (months) is {keep!r}: a whole number of "
+                                       "months, 1 or more (blank: never archive on close)", "Settings", None,
+                                       "ArchiveAfterMonths", keep, "close"))
+        return
+    end = date.fromisoformat(result.summary["as_of"])
+    before = add_months(date(end.year, end.month, 1), 1 - months)
+    res = archive_books(port, before, now=options.get("now"), user=options.get("user"))
+    result.problems += res.problems
+    result.summary["archive"] = res.summary

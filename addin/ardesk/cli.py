@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("recover", help="put back posted runs that a colleague's stale save dropped")
     sp.add_argument("workbook", type=Path)
     sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("archive", help="move what was settled before a date to the archive workbook")
+    common(sp)
+    sp.add_argument("--before", type=_date, required=True,
+                    help="YYYY-MM-01: the first day that stays in the workbook (inside the locked periods)")
     sp = sub.add_parser("credit", help="issue credit notes, voids, write-offs and refunds (CreditNotes tab)")
     common(sp)
     sp.add_argument("--invoice", help="credit this invoice (besides the rows of the CreditNotes tab)")
@@ -300,6 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.command = "preview"
         if args.command == "verify":
             return _verify(port, args)
+        if args.command == "archive":
+            with nullcontext() if args.dry_run else port.locked():
+                return _archive(app.archive_books(port, args.before, dry_run=args.dry_run), args)
         if args.command == "recover":
             with port.locked():
                 return _recover(port, args)
@@ -378,6 +385,22 @@ def _verify(port, args) -> int:
         counts = ", ".join(f"{t[3:]} {len(rows)}" for t, rows in chk.actual.items() if rows)
         print(f"ardesk verify: every posted row is as posted ({counts})")
     return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _archive(result, args) -> int:
+    s = result.summary
+    if args.json:
+        print(json.dumps(s, default=str, indent=2))
+    else:
+        state = "dry run, nothing written" if s["dry_run"] else ("written" if s["written"] else "nothing to move")
+        print(f"ardesk archive: {state}")
+        print(f"  archive             {s['archive']}")
+        print(f"  settled before      {s['before']}")
+        for sheet, n in s["moved"].items():
+            print(f"  moved               {sheet} {n}")
+        for p in s["problems"]:
+            print(f"  - {p}")
+    return EXIT_PROBLEMS if result.problems else EXIT_OK
 
 
 def _recover(port, args) -> int:

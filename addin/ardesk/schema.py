@@ -324,6 +324,30 @@ TRENDS = TableDef("tblTrends", "Trends", (
     C("DSO", DECIMAL, width=8, note="standard: closing AR x days / credit sales"),
 ), "report", anchor="A4", note="The last 12 months in the base currency; the invoiced/collected and DSO charts draw it.")
 
+ARCHIVE = TableDef("tblArchive", "Archive", (
+    C("ArchivedAt", DATETIME, True, width=19),
+    C("Before", DATE, True, width=11, note="the first day that stayed in this workbook"),
+    C("File", TEXT, True, width=30, note="the archive workbook, beside this one"),
+    C("Table", TEXT, True, width=13),
+    C("RowsMoved", INT, True, width=10),
+    C("RowsInArchive", INT, True, width=12),
+    C("ArchiveHash", TEXT, True, width=66, note="SHA-256 chain head over the archive's rows of this table"),
+    C("RowsBefore", INT, True, width=10, note="rows this workbook held before the archive"),
+    C("HashBefore", TEXT, True, width=66, note="their chain head"),
+    C("FileSHA256", TEXT, width=66, note="SHA-256 of the archive file as saved"),
+    C("LastID", TEXT, width=30, note="the highest number moved (both series for Invoices)"),
+), "ledger", note="Every archive: what moved from each ledger to the archive workbook, and the hashes that link them.")
+
+ARCHIVE_TOTALS = TableDef("tblArchiveTotals", "ArchiveTotals", (
+    C("Before", DATE, True, width=11),
+    C("Currency", TEXT, True, width=9),
+    C("Month", TEXT, True, width=9),
+    C("Invoiced", MONEY, width=14, note="credit sales of the invoices moved"),
+    C("Collected", MONEY, width=14, note="receipts moved"),
+    C("ClosingAR", MONEY, width=14, note="AR control at the month's end, before archiving"),
+    C("OpenAR", MONEY, width=14, note="open items at the month's end, before archiving"),
+), "ledger", note="Monthly totals of archived months, for DSO, CEI and the trends.")
+
 REVIEW_DECISIONS = ("confirm", "assign", "suspense")
 REVIEW = TableDef("tblReview", "Review", (
     # the clerk's decision first (frozen with the header), then the money as the bank sent it,
@@ -622,7 +646,7 @@ TABLES: dict[str, TableDef] = {t.name: t for t in (
     AGING_TOTALS, TRENDS,
     CREDIT_NOTES, DISPUTES, DUNNING_LEVELS, DUNNING_CUSTOMERS, REFERENCE_RATES, DUNNING, DUNNING_HISTORY, COLLECTIONS,
     PAYMENT_PLANS, INSTALMENTS, CUSTOMER_NOTES, CUSTOMER_CARD, CUSTOMER_HISTORY, CREDIT_HOLDS,
-    PROOF, DOCUMENTS, DELIVERIES)}
+    PROOF, DOCUMENTS, DELIVERIES, ARCHIVE, ARCHIVE_TOTALS)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
@@ -630,7 +654,7 @@ SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "Invo
                "Trends",
                "CreditNotes", "Disputes", "DunningLevels", "DunningCustomers", "ReferenceRates", "Dunning", "DunningHistory",
                "Collections", "PaymentPlans", "Instalments", "CustomerNotes", "Customer",
-               "CustomerHistory", "CreditHolds", "Proof", "Documents", "Deliveries")
+               "CustomerHistory", "CreditHolds", "Proof", "Documents", "Deliveries", "Archive", "ArchiveTotals")
 
 
 @dataclass(frozen=True)
@@ -718,6 +742,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HoldDaysPastDue", "Hold when past due more than (days)", INT, None,
             "customers with an item this many days past due are proposed on CreditHolds; blank: never"),
     Setting("CardCustomer", "Customer card for", TEXT, "", "the customer ID the Customer card button shows"),
+    Setting("ArchiveFile", "Archive workbook", TEXT, "",
+            "where settled history is moved (`ardesk archive`); blank: NAME-archive.xlsx beside the workbook"),
+    Setting("ArchiveAfterMonths", "Archive on close, keeping (months)", INT, None,
+            "closing a period also archives what was settled before the last N months; blank: never"),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

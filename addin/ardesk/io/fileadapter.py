@@ -35,7 +35,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +49,9 @@ from . import runlog
 from .lock import workbook_lock
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 from .clerk import clerk_name as _user
+
+# Ledger tabs a workbook made before archiving existed lacks.
+OPTIONAL_LEDGERS = ("tblArchive", "tblArchiveTotals")
 
 # Parts openpyxl rewrites under other names or may drop harmlessly.
 IGNORED = ("docProps/", "xl/calcChain.xml", "xl/printerSettings/", "xl/sharedStrings.xml", "[trash]/")
@@ -178,9 +181,19 @@ class FileWorkbook:
             finally:
                 self._holding = False
 
+    def ledger_tables(self) -> dict[str, Table]:
+        """Every ledger table; the archive's two tabs only where the workbook has them (older ones lack them)."""
+        tables = self.read_tables([t for t in runlog.LEDGERS if t not in OPTIONAL_LEDGERS])
+        for t in OPTIONAL_LEDGERS:
+            try:
+                tables.update(self.read_tables([t]))
+            except WorkbookError:
+                pass
+        return tables
+
     def check_books(self) -> list:
         """Problems that stop any posting: posts lost to a stale save, edited, inserted or deleted ledger rows."""
-        self.last_check = runlog.check(self.log(), self.read_tables(list(runlog.LEDGERS)), self.path)
+        self.last_check = runlog.check(self.log(), self.ledger_tables(), self.path)
         return self.last_check.problems
 
     def ledger_states(self):
@@ -238,6 +251,26 @@ class FileWorkbook:
         self._save_workbook(changes, backup)
         if rec is not None:
             log.append({"kind": "commit", "run": rec["id"]})
+
+    def write_rebased(self, changes: Changes, ledgers_after: dict[str, list], about: dict) -> None:
+        """Write changes that take rows out of the ledgers (archiving): the run log starts afresh from the
+        ledgers as they will stand (``ledgers_after``, see :func:`.archive.live_states`), in a baseline
+        record that also keeps ``about`` (what moved where), before the workbook is replaced."""
+        with nullcontext() if self._holding else self.locked():
+            log = self.log()
+            if self.last_check is None:
+                self.check_books()
+            if self.last_check.history is not None:
+                for line in self.last_check.history.resolved:
+                    log.append(line)
+            rec = runlog.baseline_record(ledgers_after, datetime.now().replace(microsecond=0))
+            rec["archive"] = about
+            log.append(rec)
+            self._save_workbook(changes, True)
+            log.append({"kind": "commit", "run": rec["id"]})
+        self._stamp = file_stamp(self.path)
+        self._book = None
+        self.last_check = None
 
     def _save_workbook(self, changes: Changes, backup: bool) -> None:
         with Package(self.path) as pkg:

@@ -91,10 +91,11 @@ def highest_sequence(ledger: Ledger, fmt: str) -> int:
     import re
     pattern = re.escape(fmt).replace(r"\{year\}", r"\d{4}").replace(r"\{month\}", r"\d+")
     pattern = re.sub(r"\\\{seq[^}]*\\\}", r"(\\d+)", pattern)
-    numbers = "\n".join(ledger.invoice_by_no)
-    if numbers.count("\n") != len(ledger.invoice_by_no) - 1:      # a number with a line break: one by one
+    issued = [*ledger.invoice_by_no, *(ledger.carried.numbers if ledger.carried else ())]  # archived ones too
+    numbers = "\n".join(issued)
+    if numbers.count("\n") != len(issued) - 1:      # a number with a line break: one by one
         rx = re.compile(f"^{pattern}$")
-        found = [m.group(1) for no in ledger.invoice_by_no if (m := rx.match(no))]
+        found = [m.group(1) for no in issued if (m := rx.match(no))]
     else:                                                        # one pass over all numbers
         found = re.findall(f"^{pattern}$", numbers, re.M)
     return max(map(int, found), default=0)

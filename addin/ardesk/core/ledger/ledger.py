@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from .journal_lines import Journal
 from ..model import Allocation, Invoice, JournalLine, Payment
@@ -35,6 +35,7 @@ class Ledger:
     allocations: list[Allocation] = field(default_factory=list)
     journal: Journal = field(default_factory=Journal)       # or any iterable of JournalLine
     billing_keys: set[str] = field(default_factory=set)
+    carried: Any = None       # archive.Carried: what the live books keep of archived months (None: none)
 
     def __post_init__(self) -> None:
         if not isinstance(self.journal, Journal):
@@ -60,6 +61,10 @@ class Ledger:
         self._next["PAY"] = max((_seq(p.id) for p in self.payments), default=0)
         self._next["AL"] = max((_seq(a.id) for a in self.allocations), default=0)
         self._next["JE"] = max((_seq(e) for e in set(self.journal.column("entry_id"))), default=0)
+        if self.carried is not None:          # numbers moved to an archive are never given again
+            for prefix, seq in self.carried.last_ids.items():
+                if prefix in self._next:
+                    self._next[prefix] = max(self._next[prefix], seq)
 
     # -- indexing -----------------------------------------------------------
     def _index_invoice(self, inv: Invoice) -> None:

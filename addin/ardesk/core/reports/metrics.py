@@ -39,8 +39,11 @@ def _days(value: Decimal) -> Decimal:
 
 
 def monthly_sales(ledger: Ledger, currency: str) -> dict[date, int]:
-    """Net credit sales per month: the invoices issued in it less the credit notes issued in it."""
+    """Net credit sales per month (first day): the invoices issued in it less the credit notes issued in it,
+    archived ones included (:mod:`..ledger.archive`)."""
     out: dict[date, int] = defaultdict(int)
+    if ledger.carried is not None:
+        out.update(ledger.carried.sales_of(currency))
     for inv in ledger.invoices:
         if inv.currency == currency:
             out[date(inv.issue_date.year, inv.issue_date.month, 1)] += inv.total      # a credit note's is negative
@@ -124,9 +127,18 @@ def cei_over(ledger: Ledger, currency: str, end: date, months: int, ending: int,
     """CEI for the ``months`` months ending with the month of ``end``: opening AR is the subledger
     the day before the first of them, sales are their invoices less their credit notes."""
     first = add_months(date(end.year, end.month, 1), 1 - months)
-    opening = sum(v for (_c, cur), v in subledger(ledger, first - timedelta(days=1)).items() if cur == currency)
+    opening = _archived(ledger, ledger.carried.open_ar if ledger.carried else {}, currency, first - timedelta(days=1))
+    if opening is None:
+        opening = sum(v for (_c, cur), v in subledger(ledger, first - timedelta(days=1)).items() if cur == currency)
     sales = sum(v for m, v in monthly_sales(ledger, currency).items() if first <= m <= end)
     return cei(opening, sales, ending, ending_current, months)
+
+
+def _archived(ledger: Ledger, values: dict[tuple[str, date], int], currency: str, day: date) -> int | None:
+    """A balance at a day before the archive's cutoff, as it was before archiving (None: not archived)."""
+    if ledger.carried is None or ledger.carried.before is None or day >= ledger.carried.before:
+        return None
+    return values.get((currency, day), 0)
 
 
 def aging_total_rows(aging: Aging) -> tuple[tuple[str, ...], list[tuple]]:
@@ -146,6 +158,8 @@ def trend_rows(ledger: Ledger, settings: Settings, last_day: date, months: int =
     e = exponent(cur)
     sales = monthly_sales(ledger, cur)
     collected: dict[date, int] = defaultdict(int)
+    if ledger.carried is not None:
+        collected.update(ledger.carried.collected_of(cur))
     for p in ledger.payments:
         if p.currency == cur:
             collected[date(p.date.year, p.date.month, 1)] += p.amount
@@ -153,7 +167,9 @@ def trend_rows(ledger: Ledger, settings: Settings, last_day: date, months: int =
     rows = []
     for first in (add_months(last, k) for k in range(1 - months, 1)):
         end = month_end(first)
-        ar = ledger.account_balance(settings.account("AR"), end).get(cur, 0)
+        ar = _archived(ledger, ledger.carried.closing_ar if ledger.carried else {}, cur, end)
+        if ar is None:
+            ar = ledger.account_balance(settings.account("AR"), end).get(cur, 0)
         sold = sales.get(first, 0)
         rows.append((f"{first:%Y-%m}", cur, to_decimal(sold, e), to_decimal(collected.get(first, 0), e),
                      to_decimal(ar, e), dso_standard(ar, sold, (end - first).days + 1)))
