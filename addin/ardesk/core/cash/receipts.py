@@ -76,7 +76,10 @@ def from_receipts(receipts: Iterable[Receipt], ledger: Ledger) -> tuple[list[Inc
         seen[key] = n + 1
         if r.payment_id:
             p = posted.get(r.payment_id)
-            if p is None:
+            archived = ledger.carried is not None and r.date < ledger.carried.before
+            if p is None and archived:
+                pass            # posted, and moved with the settled history to the archive workbook
+            elif p is None:
                 problems.append(Problem(f"PaymentID {r.payment_id} is not in the Payments ledger; clear it only "
                                         "if this receipt was never posted", "Receipts", r.row, "PaymentID",
                                         r.payment_id, "receive"))
