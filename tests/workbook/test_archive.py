@@ -207,3 +207,23 @@ def test_close_archives_when_settings_say_so(demo, tmp_path):
     assert res.summary["archive"]["written"] and res.summary["archive"]["before"] == "2026-09-01"
     assert Path(res.summary["archive"]["archive"]).exists()
     assert main(["verify", str(demo)]) == 0
+
+
+def test_a_run_stopped_between_the_two_saves_is_finished_without_doubling(demo, monkeypatch):
+    from ardesk.io.port import WorkbookError
+    assert app.run(FileWorkbook(demo), "close", period="2026-09").ok
+    whole = sha(demo)
+
+    def fail(self, changes, backup):
+        raise WorkbookError("disk full")
+    with monkeypatch.context() as m:
+        m.setattr(FileWorkbook, "_save_workbook", fail)
+        with pytest.raises(WorkbookError):
+            app.archive_books(FileWorkbook(demo), BEFORE)
+    assert sha(demo) == whole
+    archive = demo.with_name("demo-archive.xlsx")
+    first = tables(archive)["tblInvoices"]
+    res = app.archive_books(FileWorkbook(demo), BEFORE)
+    assert res.ok and res.summary["written"]
+    assert tables(archive)["tblInvoices"] == first and res.summary["moved"]["Invoices"] == len(_nonblank(first))
+    assert main(["verify", str(demo)]) == 0
