@@ -8,8 +8,12 @@ The reference workbook (20,000 customers, 100,000 invoices, 80,000 receipts
 over five months) is built once into bench/out/ and reused.  Month-end then
 bills the sixth month (20,000 invoices) and imports a bank file of 16,000
 lines.  For the history ratio the same month-end runs on two smaller books
-that differ only in how many months of history they hold (5 and 24).  Every
-file figure is measured in a fresh process.  Timings are wall-clock on this
+that differ only in how many months of history they hold (5 and 24), made by
+an independent generator (bench/history.py: the rows a billing desk would
+have posted, from bookkeeping rules, not from ardesk's code), closed through
+the month before and archived as a clerk would, keeping the last KEEP_MONTHS
+months live (`ardesk archive --before`).  Every file figure is measured in a
+fresh process.  Timings are wall-clock on this
 machine; compare the ratios, which are measured in one run.  ``--openpyxl``
 adds a bare openpyxl load + save of the reference workbook (minutes, GBs).
 """
@@ -44,6 +48,7 @@ from ardesk.io.template import create_workbook
 OUT = Path(__file__).resolve().parent / "out"
 MONTH_END = "2026-09"
 TARGET_SECONDS, TARGET_MB, TARGET_OVER_READ, TARGET_HISTORY = 30, 1500, 3, 1.5
+KEEP_MONTHS = 4          # months a clerk keeps live before MONTH_END; older settled items are archived
 
 
 def months_before(period: str, count: int) -> list[str]:
@@ -116,21 +121,80 @@ def build(path: Path, n: int, months: list[str] = MONTHS) -> dict:
     ch.append("tblAllocations", [R.allocation_row(a) for a in new_alloc])
     ch.append("tblJournal", [R.journal_row(j) for j in new_journal])
     ch.names["NextInvoiceNumber"] = settings.next_invoice_number
+    save_with_openpyxl(path, ch)
+    # the month-end's bank file
+    bank = payments_for(ledger, MONTH_END, n * 4 // 5, rng, customers)
+    write_bank_file(path.with_suffix(".csv"), [(b.date, to_decimal(b.amount), b.payer, b.reference, b.payer_account)
+                                               for b in bank])
+    return {"invoices": len(new_inv), "payments": len(new_pay), "allocations": len(new_alloc),
+            "journal_lines": len(new_journal)}
+
+
+def save_with_openpyxl(path: Path, ch: Changes) -> None:
+    """A new workbook holding ``ch``, written by openpyxl, a writer independent of ardesk's, so month-end
+    appends to a file it did not make."""
     if path.exists():
         path.unlink()
-    # written by openpyxl, a writer independent of ardesk's, so month-end appends to a file it did not make
     from openpyxl import load_workbook
     wb = load_workbook(create_workbook(path))
     apply_changes(wb, ch, defined_names(path))
     wb.save(path)
-    # the month-end's bank file
-    bank = payments_for(ledger, MONTH_END, n * 4 // 5, rng, customers)
-    with open(path.with_suffix(".csv"), "w") as fh:
+
+
+def write_bank_file(path: Path, lines) -> None:
+    with open(path, "w") as fh:
         fh.write("date,amount,payer,reference,account\n")
-        for b in bank:
-            fh.write(f"{b.date},{to_decimal(b.amount)},{b.payer},{b.reference},{b.payer_account}\n")
-    return {"invoices": len(new_inv), "payments": len(new_pay), "allocations": len(new_alloc),
-            "journal_lines": len(new_journal)}
+        for when, amount, payer, ref, account in lines:
+            fh.write(f"{when},{amount},{payer},{ref},{account}\n")
+
+
+def build_history(path: Path, n: int, months: list[str]) -> dict:
+    """A book of ``months`` of history from the independent generator, closed through the last of them."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from history import bank_lines, generate
+    book = generate(n, months)
+    ch = Changes()
+    for table, rows in (("tblCustomers", book.customers), ("tblCharges", book.charges),
+                        ("tblInvoices", book.invoices), ("tblInvoiceLines", book.lines),
+                        ("tblPayments", book.payments), ("tblAllocations", book.allocations),
+                        ("tblJournal", book.journal)):
+        ch.append(table, rows)
+    ch.names["NextInvoiceNumber"] = book.next_invoice
+    ch.names["LockedThrough"] = parse_period(months[-1])[1]
+    save_with_openpyxl(path, ch)
+    write_bank_file(path.with_suffix(".csv"), bank_lines(book, MONTH_END))
+    return {"invoices": len(book.invoices), "payments": len(book.payments), "journal_lines": len(book.journal)}
+
+
+def archived_copy(book: Path, keep: int = KEEP_MONTHS) -> tuple[Path, dict, float]:
+    """A copy of ``book`` with what was settled before the last ``keep`` months archived (made once)."""
+    from ardesk import app
+    out = book.with_name(f"{book.stem}-keep{keep}.xlsx")
+    info = out.with_suffix(".json")
+    if out.exists() and info.exists():
+        return out, json.loads(info.read_text()), 0.0
+    for p in (out, out.with_name(out.stem + "-archive.xlsx")):
+        p.unlink(missing_ok=True)
+    shutil.rmtree(out.with_name(out.stem + ".ardesk"), ignore_errors=True)
+    shutil.copy2(book, out)
+    shutil.copy2(book.with_suffix(".csv"), out.with_suffix(".csv"))
+    y, m = int(MONTH_END[:4]), int(MONTH_END[5:]) - keep
+    while m < 1:
+        y, m = y - 1, m + 12
+    res, secs = timed(app.archive_books, FileWorkbook(out), date(y, m, 1))
+    assert res.ok, res.summary["problems"][:3]
+    info.write_text(json.dumps(res.summary["moved"]))
+    return out, res.summary["moved"], secs
+
+
+def copy_book(src: Path, dst: Path) -> None:
+    """The workbook, its bank file and its run log, as a clerk's folder holds them."""
+    shutil.copy2(src, dst)
+    shutil.copy2(src.with_suffix(".csv"), dst.with_suffix(".csv"))
+    log = dst.with_name(dst.stem + ".ardesk")
+    shutil.rmtree(log, ignore_errors=True)
+    if src.with_name(src.stem + ".ardesk").exists():
+        shutil.copytree(src.with_name(src.stem + ".ardesk"), log)
 
 
 def timed(fn, *a, **kw):
@@ -181,19 +245,23 @@ def main() -> None:
     ap.add_argument("--history-customers", type=int, default=3000)
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--openpyxl", action="store_true", help="also time a bare openpyxl load + save")
+    ap.add_argument("--unarchived", action="store_true", help="also time the history books before archiving")
+    ap.add_argument("--history-only", action="store_true", help="only the history ratio")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         child(*a.child)
         return
     OUT.mkdir(exist_ok=True)
+    work = OUT / "work.xlsx"
+    if a.history_only:
+        history(a, work)
+        return
     ref = OUT / f"reference-{a.customers}.xlsx"
     if a.rebuild or not ref.exists():
         counts, secs = timed(build, ref, a.customers)
         print(f"built {ref.name} in {secs:.1f} s: {counts}")
-    work = OUT / "work.xlsx"
-    shutil.copy2(ref, work)
-    shutil.copy2(ref.with_suffix(".csv"), work.with_suffix(".csv"))
+    copy_book(ref, work)
     print(f"workbook {ref.stat().st_size / 1e6:.1f} MB")
 
     # file read and parsing (what every run does first)
@@ -247,7 +315,7 @@ def main() -> None:
     print(f"  issued {len(res.invoices)} invoices, posted {len(rec.payments)} receipts; "
           f"reconciled: {rc.ok}")
 
-    shutil.copy2(ref, work)
+    copy_book(ref, work)
     read = in_child("calamine", work)
     me = in_child("month-end", work)
     over_read = me["seconds"] / read["seconds"]
@@ -259,26 +327,39 @@ def main() -> None:
     print(f"ratio month-end / read      {over_read:7.2f}     target <= {TARGET_OVER_READ}     "
           f"{'OK' if over_read <= TARGET_OVER_READ else 'OVER'}")
     if a.openpyxl:
-        shutil.copy2(ref, work)
+        copy_book(ref, work)
         bare = in_child("bare", work)
         print(f"bare openpyxl load + save   {bare['seconds']:7.2f} s   peak {bare['peak_mb']:6.0f} MB   "
               f"ratio month-end / bare {me['seconds'] / bare['seconds']:.2f}")
 
-    # the same month-end after 5 and after 24 months of history
-    runs = {}
+    history(a, work)
+
+
+def history(a, work: Path) -> None:
+    """The same month-end after 5 and after 24 months of history, archived as a clerk would."""
+    runs, whole = {}, {}
     for months in (5, 24):
-        book = OUT / f"history-{a.history_customers}-{months}.xlsx"
+        book = OUT / f"history-gen-{a.history_customers}-{months}.xlsx"
         if a.rebuild or not book.exists():
-            counts, secs = timed(build, book, a.history_customers, months_before(MONTH_END, months))
+            counts, secs = timed(build_history, book, a.history_customers, months_before(MONTH_END, months))
             print(f"built {book.name} in {secs:.1f} s: {counts}")
-        shutil.copy2(book, work)
-        shutil.copy2(book.with_suffix(".csv"), work.with_suffix(".csv"))
+        if a.unarchived:
+            copy_book(book, work)
+            whole[months] = in_child("month-end", work)
+        kept, moved, secs = archived_copy(book)
+        if secs:
+            print(f"archived {book.name} before the last {KEEP_MONTHS} months in {secs:.1f} s: {moved}")
+        copy_book(kept, work)
         runs[months] = in_child("month-end", work)
         print(f"month-end after {months:2d} months   {runs[months]['seconds']:7.2f} s   peak "
-              f"{runs[months]['peak_mb']:6.0f} MB   ({book.stat().st_size / 1e6:.1f} MB workbook)")
+              f"{runs[months]['peak_mb']:6.0f} MB   ({book.stat().st_size / 1e6:.1f} MB workbook, "
+              f"{kept.stat().st_size / 1e6:.1f} MB after archiving)"
+              + (f"   unarchived {whole[months]['seconds']:.2f} s" if months in whole else ""))
     growth = runs[24]["seconds"] / runs[5]["seconds"]
     print(f"ratio 24 months / 5 months  {growth:7.2f}     target <= {TARGET_HISTORY}   "
           f"{'OK' if growth <= TARGET_HISTORY else 'OVER'}")
+    if whole:
+        print(f"  unarchived the ratio is   {whole[24]['seconds'] / whole[5]['seconds']:7.2f}")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ def cell_xml(ref: str, value: Any, style: int | None, p: bytes = b"") -> bytes:
         p, r, s, p, p, space, _escape(text), p, p, p)
 
 
+_BARE_ROW = re.compile(rb'<(?:\w+:)?row r="\d+">')
 KEEP = object()     # a Cell value: keep the value the cell holds, change only its style
 
 
@@ -264,6 +265,8 @@ class SheetEdit:
                 s = attributes(before[:before.index(b">")]).get(b"s")
                 style = int(s) if s else None
             existing[col] = cell_xml(ref, cell.value, style, p)
+        if not existing and _BARE_ROW.fullmatch(start):
+            return b""          # a row left with no cell and nothing of its own (height, style) goes
         body = b"".join(existing[c] for c in sorted(existing))
         return start + body + b"</" + p + b"row>"
 

@@ -233,9 +233,10 @@ class PackageWriter:
         first = header_cells.get(c0, b"")
         s = attributes(first[:first.find(b">") + 1]).get(b"s") if first else None
         header_style = int(s) if s else None
-        for r in range(r0 + 1, r1 + 1):
+        end_row = r0 + max(len(rows), 1)
+        for r in range(r0 + 1, r1 + 1):     # rows the table no longer covers lose their cells, formats too
             for c in range(c0, c1 + 1):
-                edit.set(r, c, None)
+                edit.set(r, c, None if r <= end_row else Cell(None))
         for c in range(c0 + len(header), c1 + 1):
             edit.set(r0, c, None)
         for j, h in enumerate(header):
@@ -244,7 +245,6 @@ class PackageWriter:
             fmts = schema_formats(name, header, row)
             for j, v in enumerate(row):
                 edit.set(r0 + i, c0 + j, Cell(v, self._style(fmts[j], v)))
-        end_row = r0 + max(len(rows), 1)
         self._set_ref(t, f"{column_letter(c0)}{r0}:{column_letter(c0 + len(header) - 1)}{end_row}", header)
 
     def _set_ref(self, t: TablePart, ref: str, header: tuple[str, ...] | None = None) -> None:
