@@ -76,3 +76,15 @@ def test_open_periods_and_mid_month_dates_are_refused():
     assert late.empty and "locked through 2026-08-31" in late.problems[0].message
     mid = plan(tables, ledger, SETTINGS, date(2026, 8, 15))
     assert mid.empty and "start of a month" in mid.problems[0].message
+
+
+def test_numbers_moved_to_the_archive_are_never_given_again():
+    from ardesk.core.billing.billing import highest_sequence
+    from ardesk.core.ledger.archive import Carried
+    carried = Carried(before=date(2026, 9, 1), numbers=("INV-2026-00041", "CN-2026-00007"),
+                      last_ids={"PAY": 90, "AL": 120})
+    ledger = Ledger(carried=carried)               # everything settled was archived: nothing live
+    assert highest_sequence(ledger, "INV-{year}-{seq:05d}") == 41
+    assert highest_sequence(ledger, "CN-{year}-{seq:05d}") == 7
+    assert ledger.next_id("PAY") == "PAY-0000091" and ledger.next_id("AL") == "AL-0000121"
+    assert highest_sequence(Ledger(), "INV-{year}-{seq:05d}") == 0

@@ -102,6 +102,7 @@ class FileWorkbook:
                 f"written (perhaps still being saved by someone). Try again in a moment; if it stays so, restore "
                 f"{self.path.stem}.bak{self.path.suffix} or `ardesk recover` it.") from None
         self._book = None
+        self._tables: dict[str, Table] = {}
         self._holding = False
         self.last_check: runlog.Check | None = None
         self.user = _user()
@@ -126,6 +127,9 @@ class FileWorkbook:
         book = self._calamine()
         out = {}
         for name in names:
+            if name in self._tables:        # read once per version of the file: a run asks for the ledgers twice
+                out[name] = self._tables[name]
+                continue
             tdef = schema.TABLES.get(name)
             try:
                 t = book.get_table_by_name(name)
@@ -136,7 +140,7 @@ class FileWorkbook:
             header = tuple(str(c) for c in t.columns)
             rows = [tuple(r) for r in t.to_python()]
             (r0, c0) = t.start  # 0-based (row, col) of the first data cell
-            out[name] = Table(name, t.sheet, header, rows, first_row=r0 + 1, first_col=c0 + 1)
+            out[name] = self._tables[name] = Table(name, t.sheet, header, rows, first_row=r0 + 1, first_col=c0 + 1)
         return out
 
     def read_settings(self) -> dict[str, Any]:
@@ -198,7 +202,11 @@ class FileWorkbook:
 
     def ledger_states(self):
         """The chain state of every ledger as the run's check read it (None before a check)."""
-        return runlog.states_of(self.last_check.actual) if self.last_check is not None else None
+        if self.last_check is None:
+            return None
+        if self.last_check.states is None:
+            self.last_check.states = runlog.states_of(self.last_check.actual)
+        return self.last_check.states
 
     def recover(self) -> tuple[runlog.Check, Changes]:
         """Put back the runs a stale save lost (rows, stamps, settings); safe to repeat."""
@@ -221,6 +229,7 @@ class FileWorkbook:
                 self._write_logged(changes, backup, _kind, _reapplies)
         self._stamp = file_stamp(self.path)
         self._book = None
+        self._tables = {}
         self.last_check = None
 
     def _write_logged(self, changes: Changes, backup: bool, kind: str, reapplies: Sequence[str]) -> None:
@@ -232,7 +241,7 @@ class FileWorkbook:
             if self.last_check is None:
                 self.check_books()
             chk = self.last_check
-            before = runlog.states_of(chk.actual)
+            before = self.ledger_states()
             now = datetime.now().replace(microsecond=0)
             if chk.history is None:
                 base = runlog.baseline_record(chk.actual, now)
@@ -270,6 +279,7 @@ class FileWorkbook:
             log.append({"kind": "commit", "run": rec["id"]})
         self._stamp = file_stamp(self.path)
         self._book = None
+        self._tables = {}
         self.last_check = None
 
     def _save_workbook(self, changes: Changes, backup: bool) -> None:

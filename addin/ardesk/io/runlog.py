@@ -232,6 +232,7 @@ class Check:
     lost: list[dict]                          # run records whose rows are missing at the end of the ledgers
     actual: dict[str, list]
     adopt: dict[str, list] = field(default_factory=dict)   # rows posted from Excel's ribbon, for the log
+    states: dict[str, State] | None = None                 # states_of(actual), hashed once
 
 
 def check(log: RunLog, tables: dict[str, Table], workbook: Path) -> Check:
@@ -240,11 +241,11 @@ def check(log: RunLog, tables: dict[str, Table], workbook: Path) -> Check:
     records = log.records()
     states = states_of(actual)
     if records and _as_last_committed(records, states):
-        return Check([], History(), [], actual)          # the usual case: nothing to fold
+        return Check([], History(), [], actual, states=states)   # the usual case: nothing to fold
     history = fold(records, states)
     if history is None:
         return Check(chain.check_anchors(tables.get("tblAudit"), {t: [c for _n, c, _r in rows] for t, rows in
-                                                                   actual.items()}), None, [], actual)
+                                                                   actual.items()}), None, [], actual, states=states)
     problems: list[Problem] = []
     lost_ids: dict[str, dict] = {}
     missing_rows: dict[str, int] = {}
@@ -278,7 +279,7 @@ def check(log: RunLog, tables: dict[str, Table], workbook: Path) -> Check:
             f"({runs}). The workbook was {saved_by}, from a copy opened before those runs. "
             f"Nothing was posted now; run `ardesk recover {workbook.name}` (or the Recover button) to put them back.",
             "", None, "", None, "check"))
-    return Check(problems, history, lost, actual, extended)
+    return Check(problems, history, lost, actual, extended, states=states)
 
 
 def ribbon_posts(audit: Table | None, history: History, actual: dict[str, list]) -> dict[str, list]:
