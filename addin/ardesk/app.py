@@ -913,6 +913,11 @@ def archive_books(port, before: date, *, dry_run: bool = False, now: datetime | 
     Refused (problems, nothing written) when the books do not verify or reconcile, when ``before`` is not
     the first of a month inside the locked periods, or before an earlier archive.  Archiving again with
     the same date moves nothing."""
+    with collector_paused():
+        return _archive_books(port, before, dry_run, now, user)
+
+
+def _archive_books(port, before: date, dry_run: bool, now: datetime | None, user: str | None) -> RunResult:
     from .core.ledger import archive as arc
     from .core.ledger import chain
     from .io import archive as arcfile
