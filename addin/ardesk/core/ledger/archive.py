@@ -38,6 +38,7 @@ from ... import schema
 from ..model import JournalLine, Problem
 from ..money import exponent, to_decimal, to_minor
 from ..periods import add_months, month_end
+from ..read import as_date, as_text
 from . import chain
 from .ledger import Ledger, _seq
 from .reconcile import subledger
@@ -131,10 +132,10 @@ def plan(tables: dict[str, Any], ledger: Ledger, settings, before: date, carried
     key = {t: tables[t].header.index(c) for t, c in (("tblInvoices", "InvoiceNo"), ("tblInvoiceLines", "InvoiceNo"),
                                                     ("tblPayments", "PaymentID"), ("tblAllocations", "AllocationID"))}
     flags = {
-        "tblInvoices": [str(r[key["tblInvoices"]]) in documents for r in inv_rows],
-        "tblInvoiceLines": [str(r[key["tblInvoiceLines"]]) in documents for r in line_rows],
-        "tblPayments": [str(r[key["tblPayments"]]) in documents for r in pay_rows],
-        "tblAllocations": [str(r[key["tblAllocations"]]) in moving_allocs for r in alloc_rows],
+        "tblInvoices": [as_text(r[key["tblInvoices"]]) in documents for r in inv_rows],
+        "tblInvoiceLines": [as_text(r[key["tblInvoiceLines"]]) in documents for r in line_rows],
+        "tblPayments": [as_text(r[key["tblPayments"]]) in documents for r in pay_rows],
+        "tblAllocations": [as_text(r[key["tblAllocations"]]) in moving_allocs for r in alloc_rows],
         "tblJournal": _moving_lines(ledger, cutoff),
     }
     rows = {"tblInvoices": inv_rows, "tblInvoiceLines": line_rows, "tblPayments": pay_rows,
@@ -289,7 +290,7 @@ def read_carried(archive, totals) -> Carried | None:
     for r in archive.rows:
         if archive.is_blank(r):
             continue
-        befores.append(_as_date(r[a["Before"]]))
+        befores.append(as_date(r[a["Before"]]))
         last = str(r[a["LastID"]] or "").split()
         if r[a["Table"]] == schema.INVOICES.sheet:
             numbers += last
@@ -317,15 +318,6 @@ def read_carried(archive, totals) -> Carried | None:
             else:
                 target[(cur, when)] = minor
     return out
-
-
-def _as_date(v: Any) -> date:
-    from datetime import datetime
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
 
 
 # -- the link between the two workbooks ------------------------------------------------
