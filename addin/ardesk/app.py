@@ -975,9 +975,15 @@ def _archive_books(port, before: date, dry_run: bool, now: datetime | None, user
 def _archive_on_close(port, result: RunResult, options: dict[str, Any]) -> None:
     """After a close, archive what was settled before the last N months (Settings, ArchiveAfterMonths)."""
     from .core.periods import add_months
-    raw = port.read_settings() if hasattr(port, "ledger_tables") else {}
-    keep = raw.get("ArchiveAfterMonths")
+    keep = port.read_settings().get("ArchiveAfterMonths")
     if keep in (None, ""):
+        return
+    if not hasattr(port, "write_rebased"):        # the archive is another file: the command line writes it
+        note = Problem(f"Archive on close is set to {keep} month(s): archiving writes the archive workbook beside "
+                       "this one, so run `ardesk archive` on the file (closing from Excel does not archive)",
+                       "Settings", None, "ArchiveAfterMonths", keep, "close", blocking=False)
+        result.notes.append(note)
+        result.summary.setdefault("notes", []).append(str(note))
         return
     try:
         months = rd.as_int(keep)

@@ -227,3 +227,10 @@ def test_a_run_stopped_between_the_two_saves_is_finished_without_doubling(demo, 
     assert res.ok and res.summary["written"]
     assert tables(archive)["tblInvoices"] == first and res.summary["moved"]["Invoices"] == len(_nonblank(first))
     assert main(["verify", str(demo)]) == 0
+
+
+def test_close_from_excel_says_archiving_runs_on_the_file():
+    from ardesk.io.memory import MemoryWorkbook
+    res = app.run(MemoryWorkbook({"ArchiveAfterMonths": 3}), "close", period="2026-09")
+    assert res.ok, res.summary["problems"]
+    assert any("ardesk archive" in str(n) for n in res.notes)
