@@ -298,7 +298,8 @@ def main() -> None:
 
         def read_settings(self):
             return settings_raw
-    books, t_parse = timed(app.load, AlreadyRead())
+    with app.collector_paused():                # as a run parses them
+        books, t_parse = timed(app.load, AlreadyRead())
     print(f"read tables (calamine)      {t_read:7.2f} s")
     print(f"validate + parse to records {t_parse:7.2f} s")
     ledger, settings = books.ledger, books.settings
