@@ -332,6 +332,7 @@ def main() -> None:
           f"reconciled: {rc.ok}")
 
     copy_book(ref, work)
+    shutil.rmtree(work.with_name(work.stem + ".ardesk"), ignore_errors=True)     # no run log yet
     first = in_child("month-end", work)
     with_run_log(ref)
     copy_book(ref, work)
