@@ -342,7 +342,7 @@ ARCHIVE_TOTALS = TableDef("tblArchiveTotals", "ArchiveTotals", (
     C("Before", DATE, True, width=11),
     C("Currency", TEXT, True, width=9),
     C("Month", TEXT, True, width=9),
-    C("Invoiced", MONEY, width=14, note="credit sales of the invoices moved"),
+    C("Invoiced", MONEY, width=14, note="net credit sales (invoices less credit notes) moved"),
     C("Collected", MONEY, width=14, note="receipts moved"),
     C("ClosingAR", MONEY, width=14, note="AR control at the month's end, before archiving"),
     C("OpenAR", MONEY, width=14, note="open items at the month's end, before archiving"),
