@@ -898,7 +898,13 @@ def with_archive(port: WorkbookPort, books: Books, report_date: date) -> Books:
     (its month starts before the first day kept live); else the books as read."""
     carried = books.ledger.carried
     path = getattr(port, "path", None)
-    if carried is None or path is None or date(report_date.year, report_date.month, 1) >= carried.before:
+    if carried is None or date(report_date.year, report_date.month, 1) >= carried.before:
+        return books
+    if path is None:            # Excel: the archive is another file, which only the command line opens
+        books.problems.append(Problem(
+            f"reports for {report_date} reach back before {carried.before}, into the archive workbook: run "
+            f"`ardesk report WORKBOOK --as-of {report_date}` on the file", "Archive", None, "Before",
+            carried.before, "report"))
         return books
     from .io import archive as arcfile
     archived = arcfile.read_archive(arcfile.archive_path(path, books.raw_settings.get("ArchiveFile")),

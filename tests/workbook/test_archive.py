@@ -234,3 +234,15 @@ def test_close_from_excel_says_archiving_runs_on_the_file():
     res = app.run(MemoryWorkbook({"ArchiveAfterMonths": 3}), "close", period="2026-09")
     assert res.ok, res.summary["problems"]
     assert any("ardesk archive" in str(n) for n in res.notes)
+
+
+def test_a_report_at_an_archived_date_without_the_file_is_refused(books):
+    """Through a port without a file (Excel's), an archived date cannot be joined: said, not guessed."""
+    from ardesk.io.memory import MemoryWorkbook
+    live, _whole, _res = books
+    port = FileWorkbook(live)
+    mem = MemoryWorkbook(port.read_settings())
+    mem.rows.update({t: list(tab.rows) for t, tab in port.read_tables(list(app.ALL_TABLES) + [
+        "tblArchive", "tblArchiveTotals"]).items()})
+    res = app.run(mem, "report", as_of=date(2026, 9, 15), dry_run=True)
+    assert not res.ok and any("ardesk report WORKBOOK --as-of 2026-09-15" in p for p in res.summary["problems"])
