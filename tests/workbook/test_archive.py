@@ -246,3 +246,23 @@ def test_a_report_at_an_archived_date_without_the_file_is_refused(books):
         "tblArchive", "tblArchiveTotals"]).items()})
     res = app.run(mem, "report", as_of=date(2026, 9, 15), dry_run=True)
     assert not res.ok and any("ardesk report WORKBOOK --as-of 2026-09-15" in p for p in res.summary["problems"])
+
+
+def test_libreoffice_reads_both_workbooks_as_calamine_does(books, tmp_path):
+    """The rewritten live ledgers and the appended archive are real workbooks for another reader."""
+    import subprocess
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.fail("LibreOffice (soffice) is not installed; scripts/test.sh installs it")
+    live, _whole, res = books
+    archive = Path(res.summary["archive"])
+    out = tmp_path / "lo"
+    proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                           "--convert-to", "xlsx", "--outdir", str(out), str(live), str(archive)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    from python_calamine import CalamineWorkbook
+    for path in (live, archive):
+        a, b = CalamineWorkbook.from_path(str(path)), CalamineWorkbook.from_path(str(out / path.name))
+        for sheet in ("Invoices", "InvoiceLines", "Payments", "Allocations", "Journal", "Archive", "ArchiveTotals"):
+            assert a.get_sheet_by_name(sheet).to_python() == b.get_sheet_by_name(sheet).to_python(), (path, sheet)
