@@ -18,13 +18,12 @@ comes before the table).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from ..core.collections.dunning import INTEREST_TEXT
-from ..core.collections.model import HistoryItem
+from ..core.collections.model import HistoryItem, by_letter
 from ..core.model import Customer, InvoiceLine, Problem
 from ..core.ledger.ledger import Ledger
 from ..documents.issue import problem
@@ -78,11 +77,8 @@ class Dunned:
 
 def from_history(history: list[HistoryItem], lines: dict[str, tuple[InvoiceLine, ...]]) -> list[Dunned]:
     """The letters of DunningHistory items, their interest computations read from the charge invoices' lines."""
-    by_letter: dict[str, list[HistoryItem]] = defaultdict(list)
-    for h in history:
-        by_letter[h.letter_id].append(h)
     out = []
-    for letter_id, rows in sorted(by_letter.items()):
+    for letter_id, rows in by_letter(history):
         top = max(rows, key=lambda h: h.level)
         charge = next((h.fee_invoice_no for h in rows if h.fee_invoice_no), "")
         how = {}

@@ -95,6 +95,14 @@ class HistoryItem:
     template: str = ""
 
 
+def by_letter(history: list[HistoryItem]) -> list[tuple[str, list[HistoryItem]]]:
+    """DunningHistory items grouped by the letter that named them, in letter-id order."""
+    out: dict[str, list[HistoryItem]] = {}
+    for h in history:
+        out.setdefault(h.letter_id, []).append(h)
+    return sorted(out.items())
+
+
 @dataclass
 class Posting:
     """What a collections step adds to the books, and what it found wrong."""

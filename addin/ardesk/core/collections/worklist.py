@@ -19,7 +19,7 @@ from ..ledger.ledger import Ledger
 from ..model import Customer
 from ..money import exponent, to_decimal
 from .dunning import History, Letter
-from .model import Dispute, HistoryItem
+from .model import Dispute, HistoryItem, by_letter
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +51,8 @@ class Work:
 def call_tasks(history: list[HistoryItem], last_call: dict[str, date]) -> list[Signal]:
     """The calls that issued call-task letters ask for, until a call is noted (``last_call``: each customer's
     latest call on CustomerNotes)."""
-    letters: dict[str, list[HistoryItem]] = defaultdict(list)
-    for h in history:
-        letters[h.letter_id].append(h)
     out = []
-    for letter_id, items in sorted(letters.items()):
+    for letter_id, items in by_letter(history):
         top = max(items, key=lambda h: h.level)
         if top.channel != "call task" or last_call.get(top.customer_id, date.min) >= top.date:
             continue
