@@ -11,14 +11,17 @@ balance plus its lines does not give its closing balance is a broken file too
 """
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 
 from . import csvprofile
 from .csvprofile import BUILTIN_PROFILES, CsvProfile, ProfileError, load_profiles
-from .common import settle
+from .common import Item, collect, settle
 from .model import BankFileError, BankLine, Statement, check_balances, fingerprint_lines
 from .processors import ProcessorPayout, ProcessorReport, ProcessorTransaction
 from .sanitize import is_formula_like, mask_card_numbers
@@ -44,11 +47,33 @@ PROCESSOR_FORMATS: dict[str, str] = {
 }
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise BankFileError(f"{path}: cannot be read ({exc.strerror})") from None
+# Files are read in chunks, never whole: format detection looks at the head only, and every reader
+# takes its statements element by element or line by line (see ``iter_statement``).
+HEAD = 16 * 1024
+CHUNK = 16 * 1024
+Opener = Callable[[], BinaryIO]
+
+
+def _file(path: Path) -> Opener:
+    def open_() -> BinaryIO:
+        try:
+            return open(path, "rb")
+        except OSError as exc:
+            raise BankFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    return open_
+
+
+def _head(data: bytes) -> bytes:
+    """The first HEAD bytes, cut after the last complete line when there is more."""
+    if len(data) <= HEAD:
+        return data
+    cut = data.rfind(b"\n", 0, HEAD)
+    return data[:cut + 1] if cut > 0 else data[:HEAD]
+
+
+def _read_head(opener: Opener) -> bytes:
+    with opener() as fh:
+        return _head(fh.read(HEAD + 1))
 
 
 def _decode(raw: bytes, encoding: str = "utf-8-sig") -> str:
@@ -58,6 +83,30 @@ def _decode(raw: bytes, encoding: str = "utf-8-sig") -> str:
         return raw.decode("cp1252", errors="replace") if encoding.startswith("utf") else raw.decode("latin-1")
     except LookupError:
         raise ProfileError(f"{encoding!r} is not a known encoding") from None
+
+
+def _encoding(opener: Opener, encoding: str = "utf-8-sig") -> tuple[str, str]:
+    """(encoding, errors) to decode the whole file with, as :func:`_decode` would choose them: the
+    file is run once through an incremental decoder, a chunk at a time."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError:
+        raise ProfileError(f"{encoding!r} is not a known encoding") from None
+    try:
+        with opener() as fh:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return ("cp1252", "replace") if encoding.startswith("utf") else ("latin-1", "strict")
+    return encoding, "strict"
+
+
+def _text_lines(opener: Opener, encoding: str = "utf-8-sig", newline: str | None = None) -> Iterator[str]:
+    """The file's lines, decoded as :func:`_decode` would, read a buffer at a time."""
+    enc, errors = _encoding(opener, encoding)
+    with io.TextIOWrapper(opener(), encoding=enc, errors=errors, newline=newline) as text:
+        yield from text
 
 
 def detect_format(raw: bytes) -> str | None:
@@ -73,7 +122,7 @@ def detect_format(raw: bytes) -> str | None:
         return "bai2"
     if re.search(r"^:20:", text, re.M) and re.search(r"^:6[02][FM]:", text, re.M):
         return "mt940"
-    full = _decode(raw)
+    full = _decode(_head(raw))
     for profile in sorted(BUILTIN_PROFILES.values(), key=lambda p: p.name == "simple"):
         try:
             if csvprofile.matches(profile, full):
@@ -93,26 +142,26 @@ def read_statements(path: str | Path, fmt: str | None = None, currency: str = "E
     A member that cannot be read refuses the archive, with every broken member named.
     """
     path = Path(path)
-    raw = _read(path)
-    if not raw.startswith(b"PK\x03\x04"):
-        return [_statement(path, raw, fmt, currency, profile, strict_balances)]
+    opener = _file(path)
+    if not _read_head(opener).startswith(b"PK\x03\x04"):
+        return [_statement(path.name, opener, fmt, currency, profile, strict_balances)]
     out, errors, counted = [], [], 0
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        with zipfile.ZipFile(path) as zf:
             members = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")
                        and not Path(i.filename).name.startswith(".")]
             if not members:
                 raise BankFileError(f"{path.name}: the zip archive holds no files", source=path.name)
             for info in members:
-                member = Path(f"{path.name}:{Path(info.filename).name}")
+                member = f"{path.name}:{Path(info.filename).name}"
                 try:
-                    st = _statement(member, zf.read(info), fmt, currency, profile, strict_balances)
+                    st = _statement(member, partial(zf.open, info), fmt, currency, profile, strict_balances)
                 except BankFileError as exc:
                     errors.append(str(exc))
                     counted += exc.lines_read
                     continue
                 out.append(st)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError) as exc:
         raise BankFileError(f"{path.name}: not a readable zip archive ({exc})", source=path.name) from None
     if errors:
         raise BankFileError("; ".join(errors), source=path.name,
@@ -130,16 +179,29 @@ def read_statement(path: str | Path, fmt: str | None = None, currency: str = "EU
     the header row; a file in a standard format is read by its standard).
     """
     path = Path(path)
-    return _statement(path, _read(path), fmt, currency, profile, strict_balances)
+    return _statement(path.name, _file(path), fmt, currency, profile, strict_balances)
+
+
+def iter_statement(path: str | Path, fmt: str | None = None, currency: str = "EUR", *,
+                   profile: "CsvProfile | dict[str, CsvProfile] | None" = None) -> Iterator[Item]:
+    """A statement file as its reader reads it, one item at a time (:data:`ardesk.bank.common.Item`):
+    each line as soon as it is read, a Statement without lines closing each statement, a str for a
+    note on the whole file.  What the reader holds meanwhile does not grow with the file (BAI2 is
+    the exception: its parser builds the whole file, a day's report).  :func:`read_statement`
+    collects these items; nothing is checked beyond what the reader itself checks (no balance check,
+    no fingerprints).
+    """
+    path = Path(path)
+    yield from _items(path.name, _file(path), fmt, currency, profile)[1]
 
 
 STANDARD_FORMATS = ("camt.053", "camt.054", "mt940", "bai2", "ofx")
 
 
-def _pick_profile(path: Path, raw: bytes, profiles: "CsvProfile | dict[str, CsvProfile]") -> CsvProfile | None:
+def _pick_profile(name: str, head: bytes, profiles: "CsvProfile | dict[str, CsvProfile]") -> CsvProfile | None:
     """The clerk's profile for a file: None when the file is in a standard format (a profile is
     for bank CSV only); of several profiles, the one whose columns the header row has."""
-    if detect_format(raw) in STANDARD_FORMATS:
+    if detect_format(head) in STANDARD_FORMATS:
         return None
     if isinstance(profiles, CsvProfile):
         return profiles
@@ -148,55 +210,63 @@ def _pick_profile(path: Path, raw: bytes, profiles: "CsvProfile | dict[str, CsvP
     fits = []
     for p in profiles.values():
         try:
-            if csvprofile.matches(p, _decode(raw, p.encoding)):
+            if csvprofile.matches(p, _decode(head, p.encoding)):
                 fits.append(p)
         except BankFileError:
             continue
     if len(fits) != 1:
-        raise BankFileError(f"{path.name}: {'no' if not fits else len(fits)} of the clerk's CSV profiles "
+        raise BankFileError(f"{name}: {'no' if not fits else len(fits)} of the clerk's CSV profiles "
                             f"({', '.join(profiles)}) fit{'s' if len(fits) == 1 else ''} the header row")
     return fits[0]
 
 
-def _statement(path: Path, raw: bytes, fmt: str | None, currency: str,
-               profile: "CsvProfile | dict[str, CsvProfile] | None", strict_balances: bool) -> Statement:
+def _items(name: str, opener: Opener, fmt: str | None, currency: str,
+           profile: "CsvProfile | dict[str, CsvProfile] | None") -> tuple[str, Iterator[Item]]:
+    """(format, the reader's items) for one file, the format detected from its head where not given."""
+    head = _read_head(opener)
     if profile is not None and fmt is None:
-        profile = _pick_profile(path, raw, profile)
+        profile = _pick_profile(name, head, profile)
     if profile is not None:
         fmt = "csv"
     elif fmt is None:
-        fmt = detect_format(raw)
+        fmt = detect_format(head)
         if fmt is None:
-            raise BankFileError(f"{path.name}: format not recognised (known: {', '.join(FORMATS)})")
+            raise BankFileError(f"{name}: format not recognised (known: {', '.join(FORMATS)})")
     if fmt not in FORMATS:
-        raise BankFileError(f"{path.name}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+        raise BankFileError(f"{name}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     if fmt in ("camt.053", "camt.054"):
         from . import camt
-        st = camt.read(path, raw, currency)
-        if not st.format.startswith(fmt):
-            raise BankFileError(f"{path.name}: is {st.format}, not {fmt}")
-    elif fmt == "mt940":
+        return fmt, camt.stream(name, opener, currency)
+    if fmt == "mt940":
         from . import mt940_statement
-        st = mt940_statement.read(path, _decode(raw), currency)
-    elif fmt == "bai2":
+        return fmt, mt940_statement.stream(name, _text_lines(opener), currency)
+    if fmt == "bai2":
         from . import bai2_statement
-        st = bai2_statement.read(path, _decode(raw), currency)
-    elif fmt == "ofx":
+        with opener() as fh:
+            return fmt, bai2_statement.stream(name, _decode(fh.read()), currency)
+    if fmt == "ofx":
         from . import ofx_statement
-        st = ofx_statement.read(path, raw, currency)
-    else:
-        if profile is None and fmt == "csv":
-            found = detect_format(raw)
-            if found not in BUILTIN_PROFILES:
-                raise BankFileError(f"{path.name}: no CSV profile fits the header row "
-                                    f"(profiles: {', '.join(BUILTIN_PROFILES)})")
-            fmt = found
-        use = profile or BUILTIN_PROFILES[fmt]
-        if use.name == "simple" and profile is None:
-            from . import simplecsv
-            st = simplecsv.read(path, _decode(raw, use.encoding), currency)
-        else:
-            st = csvprofile.read(path, _decode(raw, use.encoding), use, currency)
+        return fmt, ofx_statement.stream(name, opener, currency)
+    if profile is None and fmt == "csv":
+        found = detect_format(head)
+        if found not in BUILTIN_PROFILES:
+            raise BankFileError(f"{name}: no CSV profile fits the header row "
+                                f"(profiles: {', '.join(BUILTIN_PROFILES)})")
+        fmt = found
+    use = profile or BUILTIN_PROFILES[fmt]
+    lines = _text_lines(opener, use.encoding, newline="")
+    if use.name == "simple" and profile is None:
+        from . import simplecsv
+        return fmt, simplecsv.stream(name, lines, currency)
+    return fmt, csvprofile.stream(name, lines, use, currency)
+
+
+def _statement(name: str, opener: Opener, fmt: str | None, currency: str,
+               profile: "CsvProfile | dict[str, CsvProfile] | None", strict_balances: bool) -> Statement:
+    fmt, items = _items(name, opener, fmt, currency, profile)
+    st = collect(name, items, currency)
+    if fmt.startswith("camt") and not st.format.startswith(fmt):
+        raise BankFileError(f"{name}: is {st.format}, not {fmt}")
     return settle(st, strict_balances)
 
 
@@ -204,7 +274,8 @@ def read_processor(path: str | Path, fmt: str | None = None, *, date_format: str
     """Read a Stripe or PayPal report (``fmt`` 'stripe' or 'paypal'; ``None`` detects it)."""
     from . import processors
     path = Path(path)
-    text = _decode(_read(path))
+    with _file(path)() as fh:
+        text = _decode(fh.read())
     if fmt is None:
         fmt = processors.sniff(text)
         if fmt is None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Iterator
 
 from bai2 import exceptions as bai2exc
@@ -26,7 +25,7 @@ from bai2.constants import TypeCodeTransaction
 from bai2.helpers import IteratorHelper
 from bai2.parsers import Bai2FileParser
 
-from .common import combine, join_texts
+from .common import Item, join_texts
 from .model import BankFileError, BankLine, Statement
 
 FORMAT = "BAI2"
@@ -83,8 +82,9 @@ def _records(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def read(path: Path, text: str, currency: str = "USD") -> Statement:
-    name = path.name
+def stream(name: str, text: str, currency: str = "USD") -> Iterator[Item]:
+    """The file's lines and accounts (:data:`~ardesk.bank.common.Item`), from the whole text: the
+    bai2 parser builds the file before it can be read."""
     numbered = _records(text)
     if not numbered or not numbered[0][1].startswith("01,"):
         raise BankFileError(f"{name} line 1: a BAI2 file starts with a 01 file header record")
@@ -96,8 +96,7 @@ def read(path: Path, text: str, currency: str = "USD") -> Statement:
             ValueError, IndexError, StopIteration) as exc:
         raise _failure(name, feed, helper if "helper" in locals() else None, exc) from None
     detail_lines = [n for n, ln in numbered if ln.startswith("16,")]
-    at = 0
-    parts: list[Statement] = []
+    at = accounts = 0
     for group in doc.children:
         group_ccy = group.header.currency or currency
         as_of: date = group.header.as_of_date
@@ -106,7 +105,6 @@ def read(path: Path, text: str, currency: str = "USD") -> Statement:
             account = acct.header.customer_account_number or ""
             summary = {s.type_code.code: s.amount for s in acct.header.summary_items
                        if s.type_code is not None and s.amount is not None}
-            lines: list[BankLine] = []
             for tx in acct.children:
                 n = detail_lines[at] if at < len(detail_lines) else 0
                 at += 1
@@ -121,20 +119,20 @@ def read(path: Path, text: str, currency: str = "USD") -> Statement:
                     raise BankFileError(f"{name} line {n}: transaction without an amount")
                 avail = tx.availability if isinstance(tx.availability, dict) else {}
                 value_date = avail.get("date") if isinstance(avail.get("date"), date) else None
-                lines.append(BankLine(
+                yield BankLine(
                     booking_date=as_of, value_date=value_date, amount=sign * int(tx.amount), currency=ccy,
                     reference=join_texts(tx.customer_reference), text=join_texts(tx.text),
                     check_no=(tx.customer_reference or "").strip() if _KINDS.get(code.code) == "check" else "",
                     bank_ref=(tx.bank_reference or "").strip(), kind=_KINDS.get(code.code, "transfer"),
-                    account=account, source=name, line_no=n))
-            parts.append(Statement(
-                source=name, format=FORMAT, account=account, currency=ccy, lines=tuple(lines),
+                    account=account, source=name, line_no=n)
+            accounts += 1
+            yield Statement(
+                source=name, format=FORMAT, account=account, currency=ccy, lines=(),
                 opening_balance=summary.get(OPENING_LEDGER), closing_balance=summary.get(CLOSING_LEDGER),
                 statement_id=f"{doc.header.file_id or ''}/{group.header.as_of_date.isoformat()}",
-                balances_binding=False, balance_rule=BALANCE_RULE))
-    if not parts:
+                balances_binding=False, balance_rule=BALANCE_RULE)
+    if not accounts:
         raise BankFileError(f"{name}: no account in the file")
-    return combine(name, FORMAT, parts, currency)
 
 
 # The container an integrity check is about, and the trailer record that carries its totals.

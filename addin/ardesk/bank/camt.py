@@ -36,15 +36,14 @@ import re
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from ..core.money import exponent, fmt
-from .common import combine, join_texts, minor
+from .common import Item, join_texts, minor
 from .model import BankFileError, BankLine, Statement
 
 NAMESPACE = re.compile(r"^\{urn:iso:std:iso:20022:tech:xsd:(camt\.05[34])\.001\.(\d\d)\}Document$")
@@ -142,21 +141,26 @@ class _Reader:
 
     # -- statements -------------------------------------------------------------
 
-    def statement(self, st: Element, path: str, default_ccy: str) -> Statement:
+    def account_of(self, st: Element, path: str, first_entry: Element | None, default_ccy: str,
+                   problems: list[str]) -> tuple[str, str]:
+        """(account, currency) of a statement, from what precedes its entries (Acct, Bal)."""
         acct = _find(st, "Acct")
         account = _text(acct, "Id/IBAN") or _text(acct, "Id/Othr/Id")
-        entries = _kids(st, "Ntry")
         currency = _text(acct, "Ccy").upper()
-        problems: list[str] = []
         if not currency:
             stated = [(_find(b, "Amt").get("Ccy") or "") for b in _kids(st, "Bal")
                       if _text(b, "Tp/CdOrPrtry/Cd") in _OPENING and _find(b, "Amt") is not None]
-            stated += [(_find(e, "Amt").get("Ccy") or "") for e in entries[:1] if _find(e, "Amt") is not None]
+            stated += [(_find(e, "Amt").get("Ccy") or "") for e in (first_entry,)
+                       if e is not None and _find(e, "Amt") is not None]
             currency = next((c.upper() for c in stated if c), "")
             if not currency:
                 currency = default_ccy
                 problems.append(f"{self.name}: element {path}/Acct: no account currency (Ccy) and no amount "
                                 f"stating one; taken as {currency}")
+        return account, currency
+
+    def balances(self, st: Element, path: str, currency: str,
+                 problems: list[str]) -> tuple[int | None, int | None]:
         opening = closing = None
         for i, bal in enumerate(_kids(st, "Bal"), start=1):
             bpath = f"{path}/Bal[{i}]"
@@ -173,20 +177,18 @@ class _Reader:
                 opening = value
             elif code in _CLOSING and closing is None:
                 closing = value
-        lines: list[BankLine] = []
-        skipped = 0
-        for n, ntry in enumerate(entries, start=1):
-            epath = f"{path}/Ntry[{n}]"
-            status = _text(ntry, "Sts/Cd") or _text(ntry, "Sts")
-            if status and status != "BOOK":
-                skipped += 1
-                continue
-            lines.extend(self.entry(ntry, epath, n, account, currency, problems))
+        return opening, closing
+
+    def statement(self, st: Element, path: str, account: str, currency: str, problems: list[str],
+                  entry_notes: list[str], skipped: int) -> Statement:
+        """The statement's own figures once its entries were read (and taken out of ``st``)."""
+        opening, closing = self.balances(st, path, currency, problems)
+        problems = problems + entry_notes
         if skipped:
             problems.append(f"{self.name}: {path}: {skipped} entr{'y' if skipped == 1 else 'ies'} not booked "
                             f"(pending or information only), not imported")
         return Statement(source=self.name, format=f"{self.message}.001.{self.version}", account=account,
-                         currency=currency, lines=tuple(lines), opening_balance=opening,
+                         currency=currency, lines=(), opening_balance=opening,
                          closing_balance=closing, statement_id=_text(st, "Id"), problems=tuple(problems),
                          not_imported=skipped)
 
@@ -260,11 +262,10 @@ class _Reader:
                         text=join_texts(*texts), bank_ref=bank_ref, **common)  # type: ignore[arg-type]
 
 
-def read(path: Path, raw: bytes, currency: str = "EUR") -> Statement:
-    """Read a camt.053 or camt.054 file (bytes, so the XML declaration decides the encoding)."""
-    name = path.name
+def _events(name: str, fh: BinaryIO) -> Iterator[tuple[str, Element]]:
+    """iterparse's (event, element) pairs, its failures as BankFileError naming line and column."""
     try:
-        root = DET.fromstring(raw)
+        yield from DET.iterparse(fh, events=("start", "end"))
     except ParseError as exc:
         line, col = getattr(exc, "position", (0, 0))
         raise BankFileError(f"{name} line {line}, column {col}: not well-formed XML ({exc})") from None
@@ -272,24 +273,80 @@ def read(path: Path, raw: bytes, currency: str = "EUR") -> Statement:
         raise BankFileError(f"{name}: refused, the XML declares a DTD or entities ({type(exc).__name__})") from None
     except (LookupError, ValueError) as exc:          # an encoding the declaration names but Python does not know
         raise BankFileError(f"{name} line 1: not readable XML ({exc})") from None
-    msg = message_of(root.tag)
-    if msg is None:
-        raise BankFileError(f"{name}: element {_local(root.tag)}: not a camt.053/054 Document "
-                            f"(namespace {root.tag.partition('}')[0].lstrip('{') or 'none'})")
-    message, version = msg
-    if version not in VERSIONS:
-        raise BankFileError(f"{name}: {message}.001.{version} is not a supported version "
-                            f"(001.{VERSIONS[0]} to 001.{VERSIONS[-1]})")
-    outer, inner = _CONTAINER[message]
-    body = _find(root, outer)
-    if body is None:
+
+
+def stream(name: str, opener: Callable[[], BinaryIO], currency: str = "EUR") -> Iterator[Item]:
+    """Read a camt.053 or camt.054 file (bytes, so the XML declaration decides the encoding), one entry
+    at a time: each ``Ntry`` is read when its end tag is, then taken out of the tree, so what is held
+    is one entry and the statement's header (``Acct``, ``Bal``), whatever the file's size.
+
+    The first statement of a file is named ``Stmt`` in messages, the ones after it ``Stmt[2]``...
+    """
+    default_ccy = currency.upper()
+    with opener() as fh:
+        stack: list[Element] = []
+        reader: _Reader | None = None
+        outer = inner = ""
+        seen_outer = statements = 0
+        for event, el in _events(name, fh):
+            if event == "start":
+                if not stack:
+                    msg = message_of(el.tag)
+                    if msg is None:
+                        raise BankFileError(f"{name}: element {_local(el.tag)}: not a camt.053/054 Document "
+                                            f"(namespace {el.tag.partition('}')[0].lstrip('{') or 'none'})")
+                    message, version = msg
+                    if version not in VERSIONS:
+                        raise BankFileError(f"{name}: {message}.001.{version} is not a supported version "
+                                            f"(001.{VERSIONS[0]} to 001.{VERSIONS[-1]})")
+                    outer, inner = _CONTAINER[message]
+                    reader = _Reader(name, message, version)
+                elif len(stack) == 1 and _local(el.tag) == outer:
+                    seen_outer += 1
+                elif len(stack) == 2 and _local(el.tag) == inner and _local(stack[1].tag) == outer:
+                    statements += 1
+                    spath = f"Document/{outer}/{inner}" + (f"[{statements}]" if statements > 1 else "")
+                    state = _Statement(spath)
+                stack.append(el)
+                continue
+            stack.pop()
+            assert reader is not None
+            if len(stack) == 3 and _local(el.tag) == "Ntry" and _local(stack[2].tag) == inner:
+                yield from state.entry(reader, stack[2], el, default_ccy)
+                stack[2].remove(el)
+            elif len(stack) == 2 and _local(el.tag) == inner and _local(stack[1].tag) == outer:
+                yield state.close(reader, el, default_ccy)
+                stack[1].remove(el)
+    if not seen_outer:
         raise BankFileError(f"{name}: element Document/{outer}: missing")
-    stmts = _kids(body, inner)
-    if not stmts:
+    if not statements:
         raise BankFileError(f"{name}: element Document/{outer}/{inner}: missing")
-    reader = _Reader(name, message, version)
-    parts = []
-    for i, st in enumerate(stmts, start=1):
-        spath = f"Document/{outer}/{inner}" + (f"[{i}]" if len(stmts) > 1 else "")
-        parts.append(reader.statement(st, spath, currency.upper()))
-    return combine(name, f"{message}.001.{version}", parts, currency)
+
+
+class _Statement:
+    """One statement while its entries are read."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.account: tuple[str, str] | None = None
+        self.problems: list[str] = []
+        self.entry_notes: list[str] = []
+        self.entries = self.skipped = 0
+
+    def entry(self, reader: _Reader, st: Element, ntry: Element, default_ccy: str) -> Iterator[BankLine]:
+        if self.account is None:
+            self.account = reader.account_of(st, self.path, ntry, default_ccy, self.problems)
+        self.entries += 1
+        status = _text(ntry, "Sts/Cd") or _text(ntry, "Sts")
+        if status and status != "BOOK":
+            self.skipped += 1
+            return
+        account, currency = self.account
+        yield from reader.entry(ntry, f"{self.path}/Ntry[{self.entries}]", self.entries, account, currency,
+                                self.entry_notes)
+
+    def close(self, reader: _Reader, st: Element, default_ccy: str) -> Statement:
+        if self.account is None:
+            self.account = reader.account_of(st, self.path, None, default_ccy, self.problems)
+        account, currency = self.account
+        return reader.statement(st, self.path, account, currency, self.problems, self.entry_notes, self.skipped)

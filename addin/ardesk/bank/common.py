@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Iterable
 
 from ..core.money import MoneyError, exponent, minor_from_decimal
-from .model import BankFileError, Statement, check_balances, fingerprint_lines
+from .model import BankFileError, BankLine, Statement, check_balances, fingerprint_lines
 from .sanitize import clean_text
 
-__all__ = ["clean_text", "minor", "settle", "join_texts"]
+__all__ = ["clean_text", "minor", "settle", "join_texts", "collect", "combine", "Item"]
 
 
 def minor(value: Decimal, currency: str, where: str) -> int:
@@ -84,3 +85,24 @@ def combine(source: str, fmt: str, parts: list[Statement], default_currency: str
         statement_id=" ".join(p.statement_id for p in parts if p.statement_id),
         problems=tuple(problems) + tuple(m for p in parts for m in p.problems),
         parts=tuple(parts), not_imported=sum(p.not_imported for p in parts))
+
+
+# What a reader yields as it goes: a line as soon as it is read; a Statement (its ``lines`` empty)
+# closing the statement the lines since the previous one belong to; a str, a note on the whole file.
+Item = BankLine | Statement | str
+
+
+def collect(source: str, items: Iterable[Item], default_currency: str) -> Statement:
+    """One Statement of a reader's items (see :data:`Item`), its lines fingerprinted (:func:`combine`)."""
+    parts: list[Statement] = []
+    lines: list[BankLine] = []
+    notes: list[str] = []
+    for item in items:
+        if isinstance(item, BankLine):
+            lines.append(item)
+        elif isinstance(item, Statement):
+            parts.append(replace(item, lines=tuple(lines)))
+            lines = []
+        else:
+            notes.append(item)
+    return combine(source, parts[0].format, parts, default_currency, notes)

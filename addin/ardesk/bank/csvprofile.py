@@ -21,15 +21,14 @@ currency's minor unit); no amount passes through a float.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from ..core.money import MoneyError, exponent, parse_amount
-from .common import combine, join_texts
+from .common import Item, join_texts
 from .model import BankFileError, BankLine, Statement
 
 SIGN_CONVENTIONS = ("signed", "inverted", "direction")
@@ -162,16 +161,17 @@ def matches(profile: CsvProfile, text: str) -> bool:
     return all(c.lower() in names for c in profile.required_columns)
 
 
-def _rows(text: str, profile: CsvProfile) -> list[tuple[int, list[str]]]:
-    lines = text.splitlines(keepends=True)[profile.skip_rows:]
-    reader = csv.reader(io.StringIO("".join(lines)), delimiter=profile.delimiter)
-    out = []
+def _rows(name: str, lines: Iterable[str], profile: CsvProfile) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each record after the skipped lines, read as they come."""
+    lines = iter(lines)
+    for _ in zip(range(profile.skip_rows), lines):
+        pass
+    reader = csv.reader(lines, delimiter=profile.delimiter)
     try:
         for row in reader:
-            out.append((profile.skip_rows + reader.line_num, row))
+            yield profile.skip_rows + reader.line_num, row
     except csv.Error as exc:
-        raise BankFileError(f"line {profile.skip_rows + reader.line_num}: {exc}") from None
-    return out
+        raise BankFileError(f"{name} line {profile.skip_rows + reader.line_num}: {exc}") from None
 
 
 def _parse_date(raw: str, formats: tuple[str, ...]) -> date:
@@ -183,32 +183,34 @@ def _parse_date(raw: str, formats: tuple[str, ...]) -> date:
     raise ValueError(raw)
 
 
-def read(path: Path, text: str, profile: CsvProfile, currency: str = "EUR") -> Statement:
-    """Read a bank CSV with ``profile``; a bad row refuses the file, naming line, column and value."""
-    name = path.name
-    try:
-        rows = _rows(text, profile)
-    except BankFileError as exc:
-        raise BankFileError(f"{name} {exc}") from None
+def stream(name: str, lines: Iterable[str], profile: CsvProfile, currency: str = "EUR",
+           fmt: str = "") -> Iterator[Item]:
+    """Read a bank CSV with ``profile``, a record at a time; a bad row refuses the file, naming line,
+    column and value.  Without a header row, columns are numbered from 1 and a record too short for
+    a required column is refused with its line."""
+    rows = _rows(name, lines, profile)
     if profile.header_row:
-        if not rows:
+        first = next(rows, None)
+        if first is None:
             raise BankFileError(f"{name}: the file is empty")
-        header_line, header = rows[0]
-        rows = rows[1:]
+        header_line, header = first
         index = {h.strip().lower(): i for i, h in enumerate(header)}
-    else:
-        header_line, width = 0, max((len(r) for _, r in rows), default=0)
-        index = {str(i + 1): i for i in range(width)}
 
-    def col(column: str) -> int | None:
-        return index.get(column.strip().lower()) if column else None
+        def col(column: str) -> int | None:
+            return index.get(column.strip().lower()) if column else None
+        found = ", ".join(index)
+    else:
+        header_line, found = 0, "columns numbered from 1"
+
+        def col(column: str) -> int | None:
+            c = column.strip()
+            return int(c) - 1 if c.isdigit() and int(c) >= 1 else None
 
     missing = [c for c in profile.required_columns if col(c) is None]
     if missing:
         raise BankFileError(f"{name} line {header_line or 1}: missing column(s) {', '.join(missing)} for profile "
-                            f"{profile.name} (found: {', '.join(index)})")
+                            f"{profile.name} (found: {found})")
     default_ccy = (profile.currency or currency).upper()
-    lines: list[BankLine] = []
     for n, row in rows:
         if not any(c.strip() for c in row):
             continue
@@ -257,14 +259,13 @@ def read(path: Path, text: str, profile: CsvProfile, currency: str = "EUR") -> S
             flag = cell(profile.direction_column).upper()
             amount = -abs(amount) if flag in {v.upper() for v in profile.debit_values} else abs(amount)
         check_no = cell(profile.check_no_column)
-        lines.append(BankLine(
+        yield BankLine(
             booking_date=booking, value_date=day(profile.value_date_column, required=False),
             amount=amount, currency=ccy,
             payer=join_texts(cell(profile.payer_column)), payer_account=cell(profile.account_column).replace(" ", ""),
             reference=join_texts(cell(profile.reference_column)),
             text=join_texts(*(cell(c) for c in profile.text_columns)),
             bank_ref=cell(profile.bank_ref_column), check_no=check_no, kind="check" if check_no else "transfer",
-            account=profile.our_account, source=name, line_no=n))
-    st = Statement(source=name, format=f"bank CSV (profile {profile.name})", account=profile.our_account,
-                   currency=default_ccy, lines=tuple(lines))
-    return combine(name, st.format, [st], default_ccy)
+            account=profile.our_account, source=name, line_no=n)
+    yield Statement(source=name, format=fmt or f"bank CSV (profile {profile.name})", account=profile.our_account,
+                    currency=default_ccy, lines=())

@@ -47,11 +47,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
+from typing import Iterable, Iterator
 
 import mt940 as mt940lib
 
-from .common import combine, join_texts, minor
+from .common import Item, join_texts, minor
 from .model import BankFileError, BankLine, Statement
 
 FORMAT = "SWIFT MT940"
@@ -145,24 +145,6 @@ def parse_details(raw: str) -> Details:
     return d
 
 
-def _blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
-    """(first line number, lines) of each statement: from a ``:20:`` to the next one,
-    leaving out the ``-`` trailer and any header lines after it."""
-    blocks: list[tuple[int, list[str]]] = []
-    current: list[str] | None = None
-    for n, line in enumerate(lines, start=1):
-        if line.startswith(":20:"):
-            current = []
-            blocks.append((n, current))
-        if current is None:
-            continue
-        if line.strip() == "-":
-            current = None
-            continue
-        current.append(line)
-    return blocks
-
-
 def _details_fields(block: list[str]) -> list[str]:
     """The raw ``:86:`` text belonging to each ``:61:`` of a block ('' when it has none).
 
@@ -192,9 +174,9 @@ _UNABLE = re.compile(r"Unable to parse <mt940\.tags\.(\w+) object at 0x[0-9a-f]+
 _DATED = {"61": 0, "60F": 1, "60M": 1, "62F": 1, "62M": 1, "64": 1, "65": 1}
 
 
-def _bad_date(block: list[str]) -> tuple[int, str, str] | None:
-    """(index, tag, value) of the first field whose YYMMDD date is not a date."""
-    for i, line in enumerate(block):
+def _bad_date(block: list[tuple[int, str]]) -> tuple[int, str, str] | None:
+    """(line, tag, value) of the first field whose YYMMDD date is not a date."""
+    for i, line in block:
         m = _TAG.match(line)
         at = _DATED.get(m.group(1)) if m else None
         if at is None:
@@ -208,7 +190,7 @@ def _bad_date(block: list[str]) -> tuple[int, str, str] | None:
     return None
 
 
-def _parse_failure(name: str, first: int, block: list[str], exc: Exception) -> BankFileError:
+def _parse_failure(name: str, first: int, block: list[tuple[int, str]], exc: Exception) -> BankFileError:
     """Name the line whose field mt-940 could not read (it passes the field's value along), in
     words without the parser's internals."""
     text = " ".join(str(a) for a in exc.args if isinstance(a, str)) or str(exc)
@@ -216,23 +198,23 @@ def _parse_failure(name: str, first: int, block: list[str], exc: Exception) -> B
     if unable:
         tag = str(getattr(getattr(mt940lib.tags, unable.group(1), None), "id", ""))
         head = unable.group(2).split("\n", 1)[0].strip()
-        for i, line in enumerate(block):
+        for i, line in block:
             m = _TAG.match(line)
             if (tag and m and m.group(1).rstrip("ABCDFMP") == tag.rstrip("ABCDFMP")   # 28 is 28C, 60 is 60F
                     and line[m.end():].strip().startswith(head)):
-                return BankFileError(f"{name} line {first + i}: field :{m.group(1)}: {unable.group(2)!r} is not "
+                return BankFileError(f"{name} line {i}: field :{m.group(1)}: {unable.group(2)!r} is not "
                                      "valid MT940")
     bad = _bad_date(block)
     if bad is not None:
         i, tag, value = bad
-        return BankFileError(f"{name} line {first + i}: field :{tag}: {value!r}: the date is not a date "
+        return BankFileError(f"{name} line {i}: field :{tag}: {value!r}: the date is not a date "
                              "(SWIFT MT940 dates are YYMMDD)")
     value = next((a for a in reversed(exc.args) if isinstance(a, str)), "")
     head = value.split("\n", 1)[0].strip()
-    for i, line in enumerate(block):
+    for i, line in block:
         m = _TAG.match(line)
         if head and m and line[m.end():].strip().startswith(head):
-            return BankFileError(f"{name} line {first + i}: field :{m.group(1)}: {head!r} is not valid MT940")
+            return BankFileError(f"{name} line {i}: field :{m.group(1)}: {head!r} is not valid MT940")
     reason = re.sub(r"<[\w.]+ object at 0x[0-9a-f]+>", "a field", text.splitlines()[0] if text else "")
     return BankFileError(f"{name} line {first}: statement not readable as MT940 ({reason})")
 
@@ -245,41 +227,120 @@ def _balance(data: dict, final: str, intermediate: str) -> tuple[Decimal, str] |
 
 
 _GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+# what may follow the last statement: SWIFT's closing blocks, or the fields of a statement cut short
+_AFTER_LAST = ("-}", "{", "}", ":20:", ":25:", ":28", ":6", ":86:", ":64:", ":65:")
+# a statement is parsed this many :61: lines at a time, so a long one is never held whole
+CHUNK_LINES = 50
 
 
-def refuse_garbage(name: str, lines: list[str]) -> None:
+class _Garbage:
     """A file broken anywhere is refused: binary bytes on any line, or text after the last statement
-    other than SWIFT's closing blocks (``-}``, ``{5:...}``)."""
-    for n, line in enumerate(lines, start=1):
+    other than SWIFT's closing blocks (``-}``, ``{5:...}``).  Fed line by line; holds one line."""
+
+    def __init__(self, name: str):
+        self.name, self.ended = name, False
+        self.after: tuple[int, str] | None = None
+
+    def check(self, n: int, line: str) -> None:
         if _GARBAGE.search(line):
-            raise BankFileError(f"{name} line {n}: binary or control characters ({line[:40]!r}); the file is "
-                                "damaged or not an MT940 statement")
-    last = max((n for n, line in enumerate(lines) if line.strip() == "-" or line.startswith(":62")), default=None)
-    if last is None:
-        return
-    for n, line in enumerate(lines[last + 1:], start=last + 2):
+            raise BankFileError(f"{self.name} line {n}: binary or control characters ({line[:40]!r}); the file "
+                                "is damaged or not an MT940 statement")
         t = line.strip()
-        if t and t != "-" and not t.startswith(("-}", "{", "}", ":20:", ":25:", ":28", ":6", ":86:", ":64:", ":65:")):
-            raise BankFileError(f"{name} line {n}: {t[:40]!r} after the last statement; the file is damaged "
-                                "or was cut and joined")
+        if t == "-" or line.startswith(":62"):
+            self.ended, self.after = True, None
+        elif self.ended and self.after is None and t and not t.startswith(_AFTER_LAST):
+            self.after = (n, t)
+
+    def close(self) -> None:
+        if self.after is not None:
+            n, t = self.after
+            raise BankFileError(f"{self.name} line {n}: {t[:40]!r} after the last statement; the file is "
+                                "damaged or was cut and joined")
 
 
-def read(path: Path, text: str, currency: str = "EUR") -> Statement:
-    name = path.name
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    refuse_garbage(name, lines)
-    blocks = _blocks(lines)
+def stream(name: str, lines: Iterable[str], currency: str = "EUR") -> Iterator[Item]:
+    """The file's statements (one per ``:20:``, up to the ``-`` trailer), read line by line; a statement
+    is parsed :data:`CHUNK_LINES` ``:61:`` lines at a time, each time with its header fields."""
+    guard = _Garbage(name)
+    current: _Block | None = None
+    blocks = 0
+    for n, line in enumerate(lines, start=1):
+        line = line.rstrip("\n")
+        guard.check(n, line)
+        if line.startswith(":20:"):
+            if current is not None:
+                yield from current.finish()
+            current, blocks = _Block(name, n, currency), blocks + 1
+        if current is None:
+            continue
+        if line.strip() == "-":
+            yield from current.finish()
+            current = None
+            continue
+        yield from current.add(n, line)
+    if current is not None:
+        yield from current.finish()
+    guard.close()
     if not blocks:
         raise BankFileError(f"{name}: no :20: field, not an MT940 statement")
-    parts = [_statement(name, first, block, currency) for first, block in blocks]
-    return combine(name, FORMAT, parts, currency)
 
 
-def _balances_checked(name: str, first: int, block: list[str]) -> tuple[list[str], list[str]]:
+class _Block:
+    """One statement while it is read: its header fields (up to the first ``:61:``) are kept, its
+    lines parsed and handed on a chunk at a time."""
+
+    def __init__(self, name: str, first: int, currency: str):
+        self.name, self.first, self.default_ccy = name, first, currency
+        self.header: list[tuple[int, str]] = []
+        self.body: list[tuple[int, str]] = []
+        self.tags: set[str] = set()
+        self.notes: dict[str, None] = {}           # in order, each once (the header is parsed with every chunk)
+        self.opening: tuple[Decimal, str] | None = None
+        self.data: dict = {}
+        self.count = 0
+
+    def add(self, n: int, line: str) -> Iterator[BankLine]:
+        m = _TAG.match(line)
+        if m:
+            self.tags.add(m.group(1))
+        if line.startswith(":61:"):
+            if self.count >= CHUNK_LINES:
+                yield from self.parse(final=False)
+            self.count += 1
+        (self.body if self.count else self.header).append((n, line))
+
+    def parse(self, final: bool) -> Iterator[BankLine]:
+        for required in ("25", "60", "62") if final else ("25", "60"):
+            if not any(t.startswith(required) for t in self.tags):
+                raise BankFileError(f"{self.name} line {self.first}: the statement starting here has no "
+                                    f":{required}: field")
+        block = self.header + self.body
+        self.body, self.count = [], 0
+        self.data, lines = _parse(self.name, self.first, block, self.default_ccy, self.notes)
+        if self.opening is None:
+            self.opening = _balance(self.data, "final_opening_balance", "intermediate_opening_balance")
+        yield from lines
+
+    def finish(self) -> Iterator[Item]:
+        yield from self.parse(final=True)
+        data, opening = self.data, self.opening
+        closing = _balance(data, "final_closing_balance", "intermediate_closing_balance")
+        ccy = (opening or closing or (None, self.default_ccy))[1]
+        where = f"{self.name} line {self.first}"
+        stmt_id = "/".join(str(x) for x in (data.get("transaction_reference"), data.get("statement_number")) if x)
+        yield Statement(
+            source=self.name, format=FORMAT, account=str(data.get("account_identification") or "").strip(),
+            currency=ccy, lines=(),
+            opening_balance=minor(opening[0], opening[1], where) if opening else None,
+            closing_balance=minor(closing[0], closing[1], where) if closing else None,
+            statement_id=stmt_id, problems=tuple(self.notes))
+
+
+def _balances_checked(name: str, block: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], list[str]]:
     """The block with every balance field in the ``1!a6!n3!a15d`` form mt-940 reads right, and
     notes for the ones written in the opening balance's currency."""
     out, notes, ccy = [], [], ""
-    for i, line in enumerate(block):
+    for i, line in block:
         m = _BALANCE_TAG.match(line)
         if m:
             tag, value = m.group(1), m.group(2).strip()
@@ -288,29 +349,29 @@ def _balances_checked(name: str, first: int, block: list[str]) -> tuple[list[str
             else:
                 bare = _BALANCE_NO_CCY.match(value)
                 if bare is None or not ccy:
-                    raise BankFileError(f"{name} line {first + i}: field :{tag}: {value!r} is not a balance "
+                    raise BankFileError(f"{name} line {i}: field :{tag}: {value!r} is not a balance "
                                         "(SWIFT MT940: mark C/D, date YYMMDD, 3-letter currency code, amount)")
-                notes.append(f"{name} line {first + i}: field :{tag}: {value!r} has no currency code, which "
+                notes.append(f"{name} line {i}: field :{tag}: {value!r} has no currency code, which "
                              f"SWIFT MT940 requires; read in the opening balance's currency {ccy}")
                 line = f":{tag}:{bare.group(1)}{ccy}{bare.group(2)}"
-        out.append(line)
+        out.append((i, line))
     return out, notes
 
 
-def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Statement:
-    line_nos = [first + i for i, ln in enumerate(block) if ln.startswith(":61:")]
-    tags = {m.group(1) for ln in block if (m := _TAG.match(ln))}
-    for required in ("25", "60", "62"):
-        if not any(t.startswith(required) for t in tags):
-            raise BankFileError(f"{name} line {first}: the statement starting here has no :{required}: field")
-    block, notes = _balances_checked(name, first, block)
-    refs = [m.group("ref").strip() if (m := _LINE61.match(ln)) else "" for ln in block if ln.startswith(":61:")]
+def _parse(name: str, first: int, block: list[tuple[int, str]], default_ccy: str,
+           notes: dict[str, None]) -> tuple[dict, list[BankLine]]:
+    """mt-940's statement data and the lines of a part of a statement (its header fields and some of
+    its :61: lines); the notes found go into ``notes``."""
+    line_nos = [n for n, ln in block if ln.startswith(":61:")]
+    block, found = _balances_checked(name, block)
+    notes.update(dict.fromkeys(found))
+    refs = [m.group("ref").strip() if (m := _LINE61.match(ln)) else "" for _, ln in block if ln.startswith(":61:")]
     long_refs = any(len(r) > 16 for r in refs)
     try:
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
             tx = mt940lib.models.Transactions(
                 options=_OPTIONS, tags={61: mt940lib.tags.StatementGLS()} if long_refs else None)
-            tx.parse("\n".join(block))
+            tx.parse("\n".join(ln for _, ln in block))
     except Exception as exc:  # mt-940 raises bare RuntimeError/ValueError/KeyError
         raise _parse_failure(name, first, block, exc) from None
     if len(tx) != len(line_nos):
@@ -322,12 +383,11 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
     opening = _balance(data, "final_opening_balance", "intermediate_opening_balance")
     closing = _balance(data, "final_closing_balance", "intermediate_closing_balance")
     ccy = (opening or closing or (None, default_ccy))[1]
-    where = f"{name} line {first}"
     out: list[BankLine] = []
     if long_refs:
-        notes.append(f"{name} line {first}: a :61: customer reference is longer than the 16 characters SWIFT "
-                     "MT940 allows; read up to the '//' bank reference")
-    for t, n, raw86, own_ref in zip(tx, line_nos, _details_fields(block), refs):
+        notes[f"{name} line {first}: a :61: customer reference is longer than the 16 characters SWIFT "
+              "MT940 allows; read up to the '//' bank reference"] = None
+    for t, n, raw86, own_ref in zip(tx, line_nos, _details_fields([ln for _, ln in block]), refs):
         d = t.data
         if long_refs:
             d = {**d, "customer_reference": own_ref}
@@ -356,9 +416,5 @@ def _statement(name: str, first: int, block: list[str], default_ccy: str) -> Sta
             bank_ref=(d.get("bank_reference") or "").strip(),
             check_no=cust if is_check and cust.upper() not in _NO_REF else "", kind="check" if is_check else "transfer",
             account=account, source=name, line_no=n))
-    stmt_id = "/".join(str(x) for x in (data.get("transaction_reference"), data.get("statement_number")) if x)
-    return Statement(
-        source=name, format=FORMAT, account=account, currency=ccy, lines=tuple(out),
-        opening_balance=minor(opening[0], opening[1], where) if opening else None,
-        closing_balance=minor(closing[0], closing[1], where) if closing else None,
-        statement_id=stmt_id, problems=tuple(notes))
+    tx.transactions.clear()     # each Transaction refers back to tx: free them now, not at a full collection
+    return data, out

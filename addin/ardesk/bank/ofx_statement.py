@@ -23,18 +23,19 @@ opening balance, so it is compared only across consecutive statements.
 """
 from __future__ import annotations
 
-import io
+import codecs
 import re
 import warnings
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 from xml.etree.ElementTree import Element
 
-from ofxtools.Parser import OFXTree
-from ofxtools.header import OFXHeaderError
+from ofxtools.Parser import TreeBuilder
+from ofxtools.header import OFXHeaderError, OFXHeaderV1, OFXHeaderV2, parse_header
+from ofxtools.models.base import Aggregate
 
-from .common import combine, join_texts, minor
+from .common import Item, join_texts, minor
 from .model import BankFileError, BankLine, Statement
 
 FORMAT = "OFX"
@@ -81,36 +82,45 @@ class _Reader:
         except ValueError:
             raise self.fail(f"{path}/{tag}", f"{raw!r} is not an OFX date") from None
 
-    def statement(self, stmtrs: Element, path: str, acct_tag: str, version: str, default_ccy: str) -> Statement:
-        currency = (_text(stmtrs, "CURDEF") or default_ccy).upper()
+    def account(self, stmtrs: Element, path: str, acct_tag: str) -> str:
         account = _text(stmtrs, f"{acct_tag}/ACCTID")
         if not account:
             raise self.fail(f"{path}/{acct_tag}/ACCTID", "missing")
-        lines: list[BankLine] = []
-        for n, trn in enumerate(stmtrs.findall("BANKTRANLIST/STMTTRN"), start=1):
-            tpath = f"{path}/BANKTRANLIST/STMTTRN[{n}]"
-            amount = self.amount(trn, "TRNAMT", tpath, currency)
-            posted = self.day(trn, "DTPOSTED", tpath)
-            if posted is None:
-                raise self.fail(f"{tpath}/DTPOSTED", "missing")
-            fitid = _text(trn, "FITID")
-            if not fitid:
-                raise self.fail(f"{tpath}/FITID", "missing")
-            trntype = _text(trn, "TRNTYPE").upper()
-            check_no = _text(trn, "CHECKNUM")
-            check_no = "" if check_no.strip("0") == "" else check_no
-            lines.append(BankLine(
-                booking_date=posted, value_date=self.day(trn, "DTAVAIL", tpath),
-                amount=amount, currency=(_text(trn, "CURRENCY/CURSYM") or currency).upper(),
-                payer=join_texts(_text(trn, "NAME") or _text(trn, "PAYEE/NAME")),
-                text=join_texts(_text(trn, "MEMO")), bank_ref=fitid, check_no=check_no,
-                kind="check" if check_no else _KIND.get(trntype, "transfer"),
-                account=account, source=self.name, line_no=n))
+        return account
+
+    def transaction(self, stmtrs: Element, trn: Element, path: str, n: int, acct_tag: str,
+                    default_ccy: str) -> BankLine:
+        """The ``n``-th STMTTRN of a statement, read in the statement's currency (CURDEF precedes it)."""
+        currency = (_text(stmtrs, "CURDEF") or default_ccy).upper()
+        account = self.account(stmtrs, path, acct_tag)
+        tpath = f"{path}/BANKTRANLIST/STMTTRN[{n}]"
+        amount = self.amount(trn, "TRNAMT", tpath, currency)
+        posted = self.day(trn, "DTPOSTED", tpath)
+        if posted is None:
+            raise self.fail(f"{tpath}/DTPOSTED", "missing")
+        fitid = _text(trn, "FITID")
+        if not fitid:
+            raise self.fail(f"{tpath}/FITID", "missing")
+        trntype = _text(trn, "TRNTYPE").upper()
+        check_no = _text(trn, "CHECKNUM")
+        check_no = "" if check_no.strip("0") == "" else check_no
+        return BankLine(
+            booking_date=posted, value_date=self.day(trn, "DTAVAIL", tpath),
+            amount=amount, currency=(_text(trn, "CURRENCY/CURSYM") or currency).upper(),
+            payer=join_texts(_text(trn, "NAME") or _text(trn, "PAYEE/NAME")),
+            text=join_texts(_text(trn, "MEMO")), bank_ref=fitid, check_no=check_no,
+            kind="check" if check_no else _KIND.get(trntype, "transfer"),
+            account=account, source=self.name, line_no=n)
+
+    def statement(self, stmtrs: Element, path: str, acct_tag: str, version: str, default_ccy: str) -> Statement:
+        """A statement once its transactions were read (and taken out of ``stmtrs``)."""
+        currency = (_text(stmtrs, "CURDEF") or default_ccy).upper()
+        account = self.account(stmtrs, path, acct_tag)
         ledger = stmtrs.find("LEDGERBAL")
         closing = self.amount(ledger, "BALAMT", f"{path}/LEDGERBAL", currency) if ledger is not None else None
         bankid = _text(stmtrs, f"{acct_tag}/BANKID")
         return Statement(source=self.name, format=f"OFX {version}".strip(), account=account, currency=currency,
-                         lines=tuple(lines), closing_balance=closing,
+                         lines=(), closing_balance=closing,
                          statement_id=" ".join(p for p in (bankid, account) if p))
 
 
@@ -141,36 +151,161 @@ def _header_fault(raw: bytes) -> str:
     return f"line {first_n}: OFX header not readable (OFX 1.02 section 2.2)"
 
 
-def read(path: Path, raw: bytes, currency: str = "USD") -> Statement:
-    name = path.name
-    tree = OFXTree()
+class _HeadOnly:
+    """The file as ofxtools' header parser is shown it: ``readline``, ``seek`` and ``tell`` pass
+    through; ``read()``, with which the parser takes the whole body, gives the head only and
+    remembers where it started."""
+
+    def __init__(self, fh: BinaryIO):
+        self.fh, self.at, self.given = fh, 0, b""
+
+    def readline(self) -> bytes:
+        return self.fh.readline()
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        return self.fh.seek(pos, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        self.at = self.fh.tell()
+        data = self.fh.read(_HEAD)
+        if len(data) == _HEAD:
+            data = data[:data.rfind(b">") + 1]          # never in the middle of a character
+        self.given = data
+        return data
+
+
+_HEAD = 64 * 1024
+_CHUNK = 16 * 1024
+# where the body may be cut into chunks: before a start tag, never between a tag and its text or end tag
+_CUT = re.compile(r"<(?=[A-Z0-9._ ])")
+_ACCOUNT_OF = {f"OFX/{msgs}/{trnrs}/{stmtrs}": acct for msgs, trnrs, stmtrs, acct in _STATEMENTS}
+
+
+def _header(name: str, fh: BinaryIO) -> tuple[OFXHeaderV1 | OFXHeaderV2, int]:
+    """The OFX header and the byte offset of the body."""
+    head = _HeadOnly(fh)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree.parse(io.BytesIO(raw))
+        header, message = parse_header(head)
     except OFXHeaderError:
         # ofxtools' message repeats the file's first lines (or names a Python object): say which
         # line breaks which rule instead
-        raise BankFileError(f"{name} {_header_fault(raw)}") from None
+        fh.seek(0)
+        raise BankFileError(f"{name} {_header_fault(fh.read(_HEAD))}") from None
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
-        raise BankFileError(f"{name}: OFX body not readable ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
-    header = getattr(tree, "header", None)
-    version = str(getattr(header, "version", "") or "")
-    problems: list[str] = []
+        raise _unreadable(name, exc) from None
+    if isinstance(header, OFXHeaderV2):     # read from the start of the file: the body follows the header
+        return header, head.at + len(head.given) - len(message.encode(header.codec))
+    return header, head.at
+
+
+def _unreadable(name: str, exc: Exception) -> BankFileError:
+    return BankFileError(f"{name}: OFX body not readable "
+                         f"({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})")
+
+
+class _Builder(TreeBuilder):
+    """ofxtools' tree builder, handing on each finished statement and STMTTRN (with its statement);
+    a STMTTRN is taken out of the tree once handed on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[Element] = []
+        self.done: list[tuple[Element, str, Element | None]] = []
+
+    def start(self, tag: str, attrs: dict) -> Element:
+        el = super().start(tag, attrs)
+        self.open.append(el)
+        return el
+
+    def end(self, tag: str) -> Element:
+        el = super().end(tag)
+        self.open.pop()
+        depth = len(self.open)
+        if depth == 3:
+            self.done.append((el, self._path(el), None))
+        elif depth == 5 and el.tag == "STMTTRN" and self.open[4].tag == "BANKTRANLIST":
+            self.done.append((el, self._path(el), self.open[3]))
+            self.open[-1].remove(el)
+        return el
+
+    def _path(self, el: Element) -> str:
+        """'OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS' of a statement or of a STMTTRN's statement."""
+        return "/".join([e.tag for e in self.open[:3]] + [self.open[3].tag if len(self.open) > 3 else el.tag])
+
+
+def _body(name: str, fh: BinaryIO, codec: str) -> Iterator[str]:
+    """The body's text a chunk at a time, each chunk ending before a start tag (and outside CDATA)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    rest = ""
+    try:
+        for raw in iter(lambda: fh.read(_CHUNK), b""):
+            text = rest + decoder.decode(raw)
+            cdata = text.rfind("<![CDATA[")
+            cut = cdata if cdata > text.rfind("]]>") else len(text)
+            while cut > 0 and not _CUT.match(text, cut := text.rfind("<", 0, cut)):
+                pass
+            cut = max(cut, 0)
+            if cut:
+                yield text[:cut]
+            rest = text[cut:]
+        yield rest + decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise _unreadable(name, exc) from None
+
+
+def stream(name: str, opener: Callable[[], BinaryIO], currency: str = "USD") -> Iterator[Item]:
+    """Read an OFX file a chunk of its body at a time.  Each STMTTRN is checked against the OFX
+    specification and read when its aggregate closes, then taken out of the tree; the rest of the
+    tree (sign-on, accounts, balances) is checked at the end."""
+    reader = _Reader(name)
+    spec: Exception | None = None
+    statements: dict[str, int] = {}
+    trns = 0
+    builder = _Builder()
+    with opener() as fh:
+        header, offset = _header(name, fh)
+        version = str(getattr(header, "version", "") or "")
+        fh.seek(offset)
+        for chunk in _body(name, fh, header.codec):
+            try:
+                builder.feed(chunk)
+            except (SyntaxError, ValueError) as exc:
+                raise _unreadable(name, exc) from None
+            done, builder.done = builder.done, []
+            for el, path, stmtrs in done:
+                acct_tag = _ACCOUNT_OF.get(path)
+                if acct_tag is None:
+                    continue
+                msgs, trnrs, stmtrs_tag = path.split("/")[1:]
+                spath = f"OFX/{msgs}/{trnrs}[{statements.get(msgs, 0) + 1}]/{stmtrs_tag}"
+                if stmtrs is not None:
+                    spec = spec or _convert(el)
+                    trns += 1
+                    yield reader.transaction(stmtrs, el, spath, trns, acct_tag, currency)
+                else:
+                    statements[msgs], trns = statements.get(msgs, 0) + 1, 0
+                    yield reader.statement(el, spath, acct_tag, version, currency)
+        try:
+            root = builder.close()
+        except (SyntaxError, ValueError) as exc:
+            raise _unreadable(name, exc) from None
+    if not statements:
+        raise BankFileError(f"{name}: element OFX: no bank or credit-card statement (STMTRS/CCSTMTRS)")
+    spec = spec or _convert(root)
+    if spec is not None:
+        yield (f"{name}: does not follow the OFX specification ({spec}); "
+               f"the figures were checked one by one instead")
+
+
+def _convert(el: Element) -> Exception | None:
+    """ofxtools' check of an aggregate against the OFX specification: None, or its complaint."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree.convert()
+            Aggregate.from_etree(el)
     except Exception as exc:  # ofxtools' spec errors are ValueError/TypeError/IndexError subclasses
-        problems.append(f"{name}: does not follow the OFX specification ({exc}); "
-                        f"the figures were checked one by one instead")
-    root = tree.getroot()
-    reader = _Reader(name)
-    parts: list[Statement] = []
-    for msgs, trnrs, stmtrs_tag, acct_tag in _STATEMENTS:
-        for i, stmtrs in enumerate(root.findall(f"{msgs}/{trnrs}/{stmtrs_tag}"), start=1):
-            spath = f"OFX/{msgs}/{trnrs}[{i}]/{stmtrs_tag}"
-            parts.append(reader.statement(stmtrs, spath, acct_tag, version, currency))
-    if not parts:
-        raise BankFileError(f"{name}: element OFX: no bank or credit-card statement (STMTRS/CCSTMTRS)")
-    return combine(name, parts[0].format, parts, currency, problems)
+        return exc
+    return None

@@ -7,16 +7,14 @@ their own profiles (:mod:`ardesk.bank.csvprofile`).
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
+from typing import Iterable, Iterator
 
-from .csvprofile import BUILTIN_PROFILES, read as read_with_profile
-from .model import Statement
+from .common import Item
+from .csvprofile import BUILTIN_PROFILES, stream as stream_with_profile
 
 FORMAT = "ardesk simple CSV (date, amount, payer, reference)"
 REQUIRED = ("date", "amount", "payer", "reference")
 
 
-def read(path: Path, text: str, currency: str = "EUR") -> Statement:
-    st = read_with_profile(path, text, BUILTIN_PROFILES["simple"], currency)
-    return replace(st, format=FORMAT)
+def stream(name: str, lines: Iterable[str], currency: str = "EUR") -> Iterator[Item]:
+    return stream_with_profile(name, lines, BUILTIN_PROFILES["simple"], currency, fmt=FORMAT)
