@@ -32,6 +32,16 @@ problem is found, and only then writes, one block per table or column run:
   is text" mark, so imported text never becomes a formula ("=..."), a date
   ("2026-10", "1-30") or a number ("0012").  The apostrophe is not part of
   the value: Excel shows and returns the text without it.
+
+The run log: where the workbook is a file (the classic add-in on Windows or
+the Mac, opened from a local folder or a UNC share), a run keeps the run log
+beside it exactly as the command line does (:mod:`ardesk.io.runlog`): it
+checks the ledgers against the log before posting, stops when a stale save
+dropped posted rows, and logs its record before writing.  Excel's own owner
+file already holds the open workbook, so no lock is taken.  xlwings Lite and
+Server send no path, and a workbook on OneDrive or SharePoint has a URL:
+there is no log, :attr:`XlwingsWorkbook.log_note` says so, and the next
+command-line run adopts the ribbon's posts through their Audit anchor.
 """
 from __future__ import annotations
 
@@ -40,9 +50,12 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import zip_longest
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .. import schema
+from ..io import runlog
+from ..io.clerk import clerk_name
 from ..io.port import Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 
 READ_OPTIONS = {"ndim": 2, "dates": dt.datetime, "empty": None, "err_to_str": True}
@@ -183,6 +196,31 @@ class XlwingsWorkbook:
         self.writing_started = False
         self.book = book
         self._tables: dict[str, tuple[Any, Any]] = {}
+        self.file, self.log_note = book_file(book)
+        self.last_check: runlog.Check | None = None
+        self.user = clerk_name()
+        self.command = ""           # named in the run log; set by the caller
+
+    # -- the run log beside the workbook's file ----------------------------------------
+    def log(self) -> runlog.RunLog:
+        assert self.file is not None
+        try:
+            setting = self.read_settings().get("RunLogFolder")
+        except WorkbookError:
+            setting = None
+        return runlog.RunLog(runlog.folder_for(self.file, setting))
+
+    def check_books(self) -> list:
+        """As the file adapter's: posts lost to a stale save, edited, inserted or deleted ledger rows
+        (nothing to check where the workbook has no file, hence no log)."""
+        if self.file is None:
+            return []
+        self.last_check = runlog.check(self.log(), runlog.read_ledgers(self.read_tables), self.file)
+        return self.last_check.problems
+
+    def ledger_states(self):
+        """The chain state of every ledger as the run's check read it (None before a check)."""
+        return self.last_check.ledger_states() if self.last_check is not None else None
 
     # -- finding things --------------------------------------------------------
     def _table(self, name: str) -> tuple[Any, Any]:
@@ -337,10 +375,22 @@ class XlwingsWorkbook:
         return p
 
     def write(self, changes: Changes) -> None:
-        """Plan everything, then write it: a problem found while planning writes nothing."""
+        """Plan everything, then write it: a problem found while planning writes nothing.  A run that
+        posts, on a workbook with a file, is logged first (as :meth:`FileWorkbook.write` logs it)."""
         if changes.is_empty():
             return
         p = self.plan(changes)
+        if self.file is not None and (changes.appends or changes.updates or changes.names):
+            if self.last_check is None:
+                self.check_books()
+            stamped = self.read_tables(list(changes.updates)) if changes.updates else {}
+            runlog.write_logged(self.log(), self.last_check, changes, stamped, self.user, self.command or "run",
+                                lambda: self._apply(p))
+        else:
+            self._apply(p)
+        self.last_check = None
+
+    def _apply(self, p: _Plan) -> None:
         remote = _engine_name(self.book) == "remote"
         # From here a live workbook is being changed; a remote engine's actions can still be dropped.
         self.writing_started = True
@@ -359,6 +409,29 @@ class XlwingsWorkbook:
                 sheet.range((r0, c0), (r1, c1)).number_format = fmt
             for sheet, table, r0, c0, r1, c1 in p.resizes:
                 table.resize(sheet.range((r0, c0), (r1, c1)))
+
+
+NO_RUN_LOG = ("No run log: {where}, so ardesk keeps no run log beside it and cannot check before posting "
+              "that a colleague's save dropped nothing. The posts are anchored on the Audit tab; "
+              "`ardesk verify` or any command-line run on the saved file takes them into the log.")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def book_file(book: Any) -> tuple[Path | None, str]:
+    """(the workbook's file, "") when Excel has it open from a local folder or a UNC share (the classic
+    add-in); else (None, a note for the clerk why there is no run log)."""
+    try:
+        full = str(book.fullname)
+    except Exception:
+        full = ""
+    if _URL.match(full):
+        return None, NO_RUN_LOG.format(where=f"the workbook is on OneDrive or SharePoint ({full}), not in a folder")
+    path = Path(full)
+    if full and (path.is_absolute() or full.startswith("\\\\")) and path.is_file():
+        return path, ""
+    if _engine_name(book) == "remote" or not full:
+        return None, NO_RUN_LOG.format(where="xlwings Lite and xlwings Server are not given the workbook's file")
+    return None, NO_RUN_LOG.format(where=f"the workbook {full!r} was never saved as a file")
 
 
 def _engine_name(book: Any) -> str:

@@ -220,6 +220,8 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, p
         text += "\nDeposit slip PDF: " + ", ".join(str(p) for p in pdfs)
     if note and not result.problems:
         text += "\n" + note
+    if result.written and getattr(port, "log_note", ""):
+        text += "\n" + port.log_note
     _alert(book, text, critical=bool(result.problems))
     return result
 

@@ -50,9 +50,6 @@ from .lock import workbook_lock
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 from .clerk import clerk_name as _user
 
-# Ledger tabs a workbook made before archiving existed lacks.
-OPTIONAL_LEDGERS = ("tblArchive", "tblArchiveTotals")
-
 # Parts openpyxl rewrites under other names or may drop harmlessly.
 IGNORED = ("docProps/", "xl/calcChain.xml", "xl/printerSettings/", "xl/sharedStrings.xml", "[trash]/")
 
@@ -187,13 +184,7 @@ class FileWorkbook:
 
     def ledger_tables(self) -> dict[str, Table]:
         """Every ledger table; the archive's two tabs only where the workbook has them (older ones lack them)."""
-        tables = self.read_tables([t for t in runlog.LEDGERS if t not in OPTIONAL_LEDGERS])
-        for t in OPTIONAL_LEDGERS:
-            try:
-                tables.update(self.read_tables([t]))
-            except WorkbookError:
-                pass
-        return tables
+        return runlog.read_ledgers(self.read_tables)
 
     def check_books(self) -> list:
         """Problems that stop any posting: posts lost to a stale save, edited, inserted or deleted ledger rows."""
@@ -202,11 +193,7 @@ class FileWorkbook:
 
     def ledger_states(self):
         """The chain state of every ledger as the run's check read it (None before a check)."""
-        if self.last_check is None:
-            return None
-        if self.last_check.states is None:
-            self.last_check.states = runlog.states_of(self.last_check.actual)
-        return self.last_check.states
+        return self.last_check.ledger_states() if self.last_check is not None else None
 
     def recover(self) -> tuple[runlog.Check, Changes]:
         """Put back the runs a stale save lost (rows, stamps, settings); safe to repeat."""
@@ -234,32 +221,15 @@ class FileWorkbook:
 
     def _write_logged(self, changes: Changes, backup: bool, kind: str, reapplies: Sequence[str]) -> None:
         """Append the run to the log, replace the workbook, then mark the run committed."""
-        posts = bool(changes.appends or changes.updates or changes.names)
-        rec = None
-        if posts:
-            log = self.log()
-            if self.last_check is None:
-                self.check_books()
-            chk = self.last_check
-            before = self.ledger_states()
-            now = datetime.now().replace(microsecond=0)
-            if chk.history is None:
-                base = runlog.baseline_record(chk.actual, now)
-                log.append(base)
-                log.append({"kind": "commit", "run": base["id"]})
-            else:
-                for line in chk.history.resolved:
-                    log.append(line)
-                if chk.adopt:
-                    adopted = runlog.adopt_record(chk, now)
-                    log.append(adopted)
-                    log.append({"kind": "commit", "run": adopted["id"]})
-            tables = self.read_tables(list(changes.updates)) if changes.updates else {}
-            rec = runlog.run_record(kind, self.command or kind, self.user, now, before, changes, tables, reapplies)
-            log.append(rec)
-        self._save_workbook(changes, backup)
-        if rec is not None:
-            log.append({"kind": "commit", "run": rec["id"]})
+        if not (changes.appends or changes.updates or changes.names):
+            self._save_workbook(changes, backup)
+            return
+        log = self.log()
+        if self.last_check is None:
+            self.check_books()
+        tables = self.read_tables(list(changes.updates)) if changes.updates else {}
+        runlog.write_logged(log, self.last_check, changes, tables, self.user, self.command or kind,
+                            lambda: self._save_workbook(changes, backup), kind, reapplies)
 
     def write_rebased(self, changes: Changes, ledgers_after: dict[str, list], about: dict) -> None:
         """Write changes that take rows out of the ledgers (archiving): the run log starts afresh from the

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from xml.etree import ElementTree
 
 from .. import schema
@@ -39,7 +39,7 @@ from ..bank.sanitize import mask_card_numbers
 from ..core.ledger import chain
 from ..core.ledger.chain import LEDGERS, State
 from ..core.model import Problem
-from .port import Changes, Table
+from .port import Changes, Table, WorkbookError
 
 
 def folder_for(workbook: Path, setting: Any = None) -> Path:
@@ -58,9 +58,12 @@ def _mask(v: Any) -> Any:
 
 
 def encode(v: Any) -> Any:
-    """A cell value as JSON that decodes to an equal, equally typed value (card numbers masked)."""
+    """A cell value as JSON that decodes to an equal, equally typed value (card numbers masked); a blank
+    cell is None, whether the reader gave None (xlwings) or '' (calamine)."""
     if v is None or isinstance(v, (bool, int)):
         return v
+    if v == "":
+        return None
     if isinstance(v, str):
         return _mask(v)
     if isinstance(v, (float, Decimal)):
@@ -234,6 +237,28 @@ class Check:
     adopt: dict[str, list] = field(default_factory=dict)   # rows posted from Excel's ribbon, for the log
     states: dict[str, State] | None = None                 # states_of(actual), hashed once
 
+    def ledger_states(self) -> dict[str, State]:
+        """The chain state of every ledger as the check read it (hashed on first use)."""
+        if self.states is None:
+            self.states = states_of(self.actual)
+        return self.states
+
+
+# Ledger tabs a workbook made before archiving existed lacks.
+OPTIONAL_LEDGERS = ("tblArchive", "tblArchiveTotals")
+
+
+def read_ledgers(read_tables: Callable[[list[str]], dict[str, Table]]) -> dict[str, Table]:
+    """Every ledger table through a port's ``read_tables``; the archive's two tabs only where the workbook
+    has them (older ones lack them)."""
+    tables = read_tables([t for t in LEDGERS if t not in OPTIONAL_LEDGERS])
+    for t in OPTIONAL_LEDGERS:
+        try:
+            tables.update(read_tables([t]))
+        except WorkbookError:
+            pass
+    return tables
+
 
 def check(log: RunLog, tables: dict[str, Table], workbook: Path) -> Check:
     """Compare the workbook's ledgers with the log: lost runs, and every edited, inserted or deleted row."""
@@ -351,6 +376,30 @@ def run_record(kind: str, command: str, user: str, at: datetime, before: dict[st
            "reapplies": list(reapplies)}
     rec["id"] = _id(rec)
     return rec
+
+
+def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, Table], user: str, command: str,
+                 save: Callable[[], None], kind: str = "run", reapplies: Sequence[str] = ()) -> None:
+    """Write a posting run through ``save``, logged: the log's baseline (first run) or the lines the check
+    resolved and the ribbon runs it adopted, then the run's own record, all before ``save``; ``commit``
+    after it.  ``chk`` is the check the run started with; ``stamped`` the tables the run stamps cells in."""
+    before = chk.ledger_states()
+    now = datetime.now().replace(microsecond=0)
+    if chk.history is None:
+        base = baseline_record(chk.actual, now)
+        log.append(base)
+        log.append({"kind": "commit", "run": base["id"]})
+    else:
+        for line in chk.history.resolved:
+            log.append(line)
+        if chk.adopt:
+            adopted = adopt_record(chk, now)
+            log.append(adopted)
+            log.append({"kind": "commit", "run": adopted["id"]})
+    rec = run_record(kind, command, user, now, before, changes, stamped, reapplies)
+    log.append(rec)
+    save()
+    log.append({"kind": "commit", "run": rec["id"]})
 
 
 def anchor(before: dict[str, State], changes: Changes) -> str:
