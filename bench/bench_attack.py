@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -70,6 +71,16 @@ def main() -> int:
         n, leaks = attacks.card_spellings_masked(d / "cards")
         rows.append(("card-number spellings masked in everything written", n - (1 if leaks else 0), n,
                      time.perf_counter() - t, leaks))
+        t = time.perf_counter()
+        typed = d / "typed" / book.name
+        typed.parent.mkdir()
+        shutil.copy2(book, typed)
+        shutil.copytree(book.with_name(book.stem + ".ardesk"), typed.with_name(typed.stem + ".ardesk"))
+        tc = attacks.typed_card_numbers_masked(typed)
+        rows.append((f"card-number spellings typed into input tabs ({tc.typed_cells} cells): left as typed by a "
+                     f"refused run, masked by the run that posts ({tc.masked_cells} named on Audit), none shown in "
+                     "full", tc.held, tc.spellings, time.perf_counter() - t,
+                     tc.leaks + tc.rejected_leaks + ([] if tc.rejected_kept_as_typed else ["refused run rewrote"])))
         t = time.perf_counter()
         edits, missed = attacks.tamper_detected(book)
         rows.append(("hand edits of posted rows named by verify (and validate exits 1)", edits - len(missed), edits,

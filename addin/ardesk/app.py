@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import schema
-from .bank.sanitize import mask_changes
+from .bank.sanitize import mask_card_numbers, mask_changes, mask_value, typed_card_numbers
 from .core import read as rd
 from .core.reports.aging import age
 from .core.reports.paid import paid_invoices
@@ -41,7 +41,7 @@ from .core.cash.receipts import from_receipts, from_statement, suspense_notes
 from .core.ledger.journal import check_balanced
 from .core.ledger.reconcile import reconcile as reconcile_books, subledger
 from .core.reports import metrics as reports
-from .io.port import Changes, Table, WorkbookError, WorkbookPort, in_sheet_order
+from .io.port import Changes, Table, WorkbookError, WorkbookPort, column_letter, in_sheet_order
 from .io import rows as out_rows
 from .io.clerk import clerk_name as _user
 
@@ -645,6 +645,8 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
         raise ValueError(f"unknown command {command!r}; use one of {', '.join(COMMANDS)}")
     now = now or datetime.now().replace(microsecond=0)
     tick = progress or (lambda _s: None)
+    if hasattr(port, "command"):
+        port.command = command              # named in the run log
     tick("read")
     books = load(port)
     period = period or books.settings.period or None
@@ -688,7 +690,7 @@ def _run(port: WorkbookPort, command: str, *, period: str | None = None, as_of: 
         STEP_FUNCTIONS[name](r)
     tick("finish")
     r.problems += _missing_update_columns(port, r.changes) if not r.problems else []
-    _finish(r, ar_before, user)
+    _finish(r, ar_before, user, _typed_card_numbers(port, r) if not r.problems else ())
     return _write(port, r, RunResult(command, r.changes, r.problems, r.notes, r.summary,
                                      deposit_slips=[] if r.problems else r.slips,
                                      letters=[] if r.problems else r.letters,
@@ -757,8 +759,9 @@ def import_books(port: WorkbookPort, customers_file: str | Path, invoices_file: 
     return _write(port, r, RunResult("import", r.changes, r.problems, r.notes, r.summary), dry_run)
 
 
-def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
-    """The run's summary, notes and changes, once its steps are done (or stopped)."""
+def _finish(r: Run, ar_before: dict[str, int], user: str | None, typed_pans: Sequence[tuple] = ()) -> None:
+    """The run's summary, notes and changes, once its steps are done (or stopped); a run that posts masks
+    the card numbers typed on input tabs (``typed_pans``, see :func:`_typed_card_numbers`)."""
     ledger, settings, summary = r.ledger, r.settings, r.summary
     # Balances for the summary: the run's final state, or the untouched books when it stopped.
     ar = ar_before if r.problems else _ar_by_currency(ledger)
@@ -789,11 +792,40 @@ def _finish(r: Run, ar_before: dict[str, int], user: str | None) -> None:
         ch.append("tblAllocations", [out_rows.allocation_row(a) for a in r.allocations])
         ch.append("tblJournal", [out_rows.journal_row(j) for j in r.journal])
         r.replace_if_changed("tblExceptions", schema.EXCEPTIONS.header, out_rows.exception_rows(r.notes))
-        if ch.appends or ch.names:
+        _mask_typed(r, typed_pans)
+        if ch.appends or ch.names or typed_pans:
             ch.append("tblAudit", [(r.now, user or _user(), r.command, "; ".join(r.audit) or r.command)])
+    # what the clerk is shown (Exceptions, the click's message, the command's summary) never holds a card number
+    r.problems = [replace(p, message=mask_card_numbers(p.message), value=mask_value(p.value)) for p in r.problems]
+    r.notes = [replace(p, message=mask_card_numbers(p.message), value=mask_value(p.value)) for p in r.notes]
     summary["problems"] = [str(p) for p in r.problems]
     summary["notes"] = [str(p) for p in r.notes]
     summary["rows_added"] = r.changes.summary()
+
+
+def _typed_card_numbers(port: WorkbookPort, r: Run) -> list[tuple]:
+    """Card numbers a clerk typed into the input tabs (every column), as the cells to mask."""
+    tables = {n: r.books.tables[n] for n, t in schema.TABLES.items() if t.role == "input" and n in r.books.tables}
+    for name in (n for n, t in schema.TABLES.items() if t.role == "input" and n not in tables):
+        try:
+            tables.update(port.read_tables([name]))
+        except WorkbookError:           # a workbook from before that tab
+            continue
+    return typed_card_numbers(tables)
+
+
+def _mask_typed(r: Run, typed_pans: Sequence[tuple]) -> None:
+    """Mask typed card numbers to their last four digits, naming on Audit the cells, never the number."""
+    if not typed_pans:
+        return
+    stamped = {(t, row, col) for t, cells in r.changes.updates.items() for row, col, _v in cells}
+    cells = []
+    for name, sheet, row, col_no, column, masked in typed_pans:
+        if (name, row, column) not in stamped:
+            r.changes.update(name, row, column, masked)
+        cells.append(f"{sheet} {column_letter(col_no)}{row}")
+    shown = ", ".join(cells[:20]) + (f" and {len(cells) - 20} more" if len(cells) > 20 else "")
+    r.audit.append(f"masked the card numbers typed in {len(cells)} cell(s) to their last four digits: {shown}")
 
 
 def _proof_rows(port: WorkbookPort) -> list[dict]:

@@ -246,7 +246,45 @@ def print_summary(s: dict, out=None) -> None:
             print(f"  - {p}", file=out)
 
 
+def _json(summary: dict) -> str:
+    """The summary as JSON, card numbers masked in every text first (JSON escapes full-width digits, which
+    the masked stream would no longer see)."""
+    from .bank.sanitize import mask_value
+
+    def masked(v):
+        if isinstance(v, dict):
+            return {k: masked(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [masked(x) for x in v]
+        return mask_value(v if isinstance(v, (str, int, float)) else str(v) if v is not None else None)
+    return json.dumps(masked(summary), default=str, indent=2)
+
+
+class _Masked:
+    """A text stream that masks card numbers in all that is written to it (PCI DSS: never show the full
+    number): a summary, a problem quoting a typed cell, the --json output."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from .bank.sanitize import mask_card_numbers
+        return self._stream.write(mask_card_numbers(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Masked(out), _Masked(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from .io.port import WorkbookError
     try:
@@ -455,7 +493,7 @@ def _issue_and_send(port, args, result) -> int:
 
 def _finish_send(res, args) -> int:
     if args.json:
-        print(json.dumps(res.summary, default=str, indent=2))
+        print(_json(res.summary))
     else:
         print_send_summary(res.summary)
     return EXIT_PROBLEMS if res.problems else EXIT_OK
@@ -463,7 +501,7 @@ def _finish_send(res, args) -> int:
 
 def _finish(result, args) -> int:
     if args.json:
-        print(json.dumps(result.summary, default=str, indent=2))
+        print(_json(result.summary))
     else:
         print_summary(result.summary)
     return EXIT_PROBLEMS if result.problems else EXIT_OK

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -274,6 +275,87 @@ def card_spellings_masked(folder: Path) -> tuple[int, list[str]]:
         values += [v for cells in ch.updates.values() for _r, _c, v in cells if v is not None]
         values += [v for _h, rows in ch.replace.values() for r in rows for v in r if v is not None]
     return len(CARD_SPELLINGS), full_pans_left(values)
+
+
+@dataclass
+class TypedCards:
+    """What became of card numbers a clerk typed into a real workbook's input tabs."""
+    spellings: int = 0
+    typed_cells: int = 0
+    rejected_kept_as_typed: bool = False       # a refused run rewrote no input cell ...
+    rejected_leaks: list[str] = field(default_factory=list)    # ... and showed no full number
+    masked_cells: int = 0                      # cells named on Audit by the run that posted
+    last_four_kept: bool = False
+    leaks: list[str] = field(default_factory=list)             # full numbers left anywhere after it
+
+    @property
+    def held(self) -> int:
+        """Spellings handled right end to end (all or none: every spelling is in every check)."""
+        ok = (self.rejected_kept_as_typed and not self.rejected_leaks and self.masked_cells == self.typed_cells
+              and self.last_four_kept and not self.leaks)
+        return self.spellings if ok else 0
+
+
+def typed_card_numbers_masked(workbook: Path) -> TypedCards:
+    """Each spelling typed on the Receipts tab (payer, reference, check number) and the Customers tab
+    (address) of a real workbook, and in the memo of a bank file.  A refused ``ardesk receive --json`` must
+    leave the typed cells as they were and print no full number; once the bad cell is fixed, the run must
+    mask every typed cell (naming them on Audit) and no full number may be left in any cell of any sheet,
+    in the run log or in what the command printed."""
+    from openpyxl import load_workbook
+    from ardesk.io.fileadapter import FileWorkbook
+    from ardesk.io.port import Changes
+    out = TypedCards(spellings=len(CARD_SPELLINGS))
+    port = FileWorkbook(workbook)
+    t = port.read_tables(["tblReceipts", "tblCustomers"])
+    receipts, customers = t["tblReceipts"], t["tblCustomers"]
+    first_receipt = receipts.first_row + len([r for r in receipts.rows if not receipts.is_blank(r)])
+    ch = Changes()
+    ch.append("tblReceipts", [receipt(date(2026, 10, 20), "5.00", "check", ref=f"card {s}", check=s,
+                                      payer=f"Payer {s}") for s in CARD_SPELLINGS]
+              + [receipt(date(2026, 10, 21), "1.00", payer="typo")])
+    for k, s in enumerate(CARD_SPELLINGS):
+        ch.update("tblCustomers", customers.first_row + k, "Address", f"paid by {s}")
+    port.write(ch, backup=False)
+    out.typed_cells = 4 * len(CARD_SPELLINGS)
+    bad_row = first_receipt + len(CARD_SPELLINGS)
+    bank = workbook.with_name("cards-memo.csv")
+    bank.write_text("date,amount,payer,reference\n" + "".join(
+        f"2026-10-{k % 20 + 5:02d},{10 + k}.00,Payer {s},paid with {s}\n" for k, s in enumerate(CARD_SPELLINGS)),
+        encoding="utf-8")
+    # a refused run: an amount typed as text
+    fix = Changes()
+    fix.update("tblReceipts", bad_row, "Amount", "5,00 EUR")
+    FileWorkbook(workbook).write(fix, backup=False)
+    typed = workbook_rows(workbook)
+    proc = cli("receive", workbook, "--bank", bank, "--json")
+    after = workbook_rows(workbook)
+    out.rejected_kept_as_typed = proc.returncode == 1 and all(after[t] == typed[t] for t in (
+        "tblReceipts", "tblCustomers", "tblPayments", "tblAudit"))
+    out.rejected_leaks = full_pans_left([proc.stdout, proc.stderr] + [v for r in after["tblExceptions"] for v in r])
+    fix = Changes()
+    fix.update("tblReceipts", bad_row, "Amount", D("1.00"))
+    FileWorkbook(workbook).write(fix, backup=False)
+    proc = cli("receive", workbook, "--bank", bank, "--json")
+    rows = workbook_rows(workbook)
+    audit = " ".join(str(v) for r in rows["tblAudit"][-1:] for v in r)
+    named = re.search(r"masked the card numbers typed in (\d+) cell\(s\) to their last four digits: "
+                      r"Customers [A-Z]+\d+, ", audit)
+    out.masked_cells = int(named.group(1)) if named else 0
+    got = FileWorkbook(workbook).read_tables(["tblReceipts", "tblCustomers"])
+    r_rows = got["tblReceipts"].rows[first_receipt - got["tblReceipts"].first_row:]
+    c_rows = got["tblCustomers"].rows
+    h_r, h_c = got["tblReceipts"].header, got["tblCustomers"].header
+    cells = [(s, r_rows[k][h_r.index(col)]) for k, s in enumerate(CARD_SPELLINGS) for col in ("Payer", "Reference",
+                                                                                                "CheckNo")]
+    cells += [(s, c_rows[k][h_c.index("Address")]) for k, s in enumerate(CARD_SPELLINGS)]
+    out.last_four_kept = proc.returncode == 0 and all(
+        "*" in str(v) and digits_of(v).endswith(digits_of(s)[-4:]) for s, v in cells)
+    wb = load_workbook(workbook, read_only=True)
+    everything = [v for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    log = workbook.with_name(workbook.stem + ".ardesk") / "runs.jsonl"
+    out.leaks = full_pans_left(everything + [proc.stdout, proc.stderr] + log.read_text(encoding="utf-8").splitlines())
+    return out
 
 
 # -- the real command on a real file -------------------------------------------------------------------------

@@ -96,13 +96,31 @@ def mask_card_numbers(text: str) -> str:
 
 
 def mask_value(v: Any) -> Any:
-    """A cell value with card numbers masked: texts, and whole numbers long enough to be one."""
+    """A cell value with card numbers masked: texts, and whole numbers long enough to be one (a number
+    typed in a cell may come back from Excel as a float)."""
     if isinstance(v, str):
         return mask_card_numbers(v) if len(v) >= 13 else v
+    if isinstance(v, float) and v.is_integer() and 10 ** 12 <= v < 10 ** 19:
+        v = int(v)
+        masked = mask_card_numbers(str(v))
+        return float(v) if masked == str(v) else masked
     if isinstance(v, int) and not isinstance(v, bool) and v >= 10 ** 12:
         masked = mask_card_numbers(str(v))
         return v if masked == str(v) else masked
     return v
+
+
+def typed_card_numbers(tables: dict) -> list[tuple[str, str, int, int, str, Any]]:
+    """(table, sheet, row, column number, column, masked value) of every cell of ``tables`` (name ->
+    :class:`~ardesk.io.port.Table`) that holds a card number."""
+    out = []
+    for name, t in tables.items():
+        for i, row in enumerate(t.rows):
+            for j, (column, v) in enumerate(zip(t.header, row)):
+                masked = mask_value(v)
+                if masked is not v and masked != v:
+                    out.append((name, t.sheet, t.first_row + i, t.first_col + j, column, masked))
+    return out
 
 
 def mask_changes(changes) -> None:
