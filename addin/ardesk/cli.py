@@ -460,7 +460,7 @@ def _recover(port, args) -> int:
     return EXIT_PROBLEMS if left else EXIT_OK
 
 
-def print_send_summary(s: dict, out=sys.stdout) -> None:
+def print_send_summary(s: dict, out=None) -> None:
     print(f"ardesk send {s['kind']}: " + ("dry run, nothing sent or written" if s.get("dry_run") else
                                           ("written" if s.get("written") else "nothing to write")), file=out)
     print(f"  documents rendered  {s['documents_rendered']}", file=out)
