@@ -8,6 +8,10 @@
 element that broke it; nothing of it is imported.  A statement whose opening
 balance plus its lines does not give its closing balance is a broken file too
 (``strict_balances=False`` accepts it and lists the mismatch in ``problems``).
+
+Files are never read whole: the format is told from the first 16 KB, and each
+reader hands on its lines as it reads them (``iter_statement``), so what it
+holds does not grow with the file; only the Statement's lines do.
 """
 from __future__ import annotations
 
@@ -26,7 +30,8 @@ from .model import BankFileError, BankLine, Statement, check_balances, fingerpri
 from .processors import ProcessorPayout, ProcessorReport, ProcessorTransaction
 from .sanitize import is_formula_like, mask_card_numbers
 
-__all__ = ["BankFileError", "BankLine", "Statement", "read_statement", "read_statements", "read_processor", "check_balances",
+__all__ = ["BankFileError", "BankLine", "Statement", "read_statement", "read_statements", "iter_statement",
+           "read_processor", "check_balances",
            "fingerprint_lines", "detect_format", "FORMATS", "PROCESSOR_FORMATS", "CsvProfile", "ProfileError",
            "BUILTIN_PROFILES", "load_profiles", "ProcessorReport", "ProcessorTransaction", "ProcessorPayout",
            "mask_card_numbers", "is_formula_like"]
