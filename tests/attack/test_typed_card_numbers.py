@@ -13,3 +13,21 @@ def test_typed_card_numbers_are_masked_by_the_run_that_posts(books):
     assert out.last_four_kept
     assert not out.leaks, out.leaks[:3]
     assert out.held == len(attacks.CARD_SPELLINGS) == 14
+
+
+def test_party_ids_and_bank_account_numbers_are_not_taken_for_card_numbers():
+    """A SIRET (Luhn-checked) in a Peppol endpoint, and a long account number that happens to pass Luhn in
+    the BankAccount column, stay as typed; the same digits in an address are masked."""
+    from ardesk.app import ACCOUNT_COLUMNS
+    from ardesk.bank.sanitize import luhn_ok, mask_card_numbers, typed_card_numbers
+    from ardesk.io.port import Table
+    siret = "73282932000074"
+    account = next(a for a in (f"12345678901234{d}" for d in "0123456789") if luhn_ok(a))
+    assert luhn_ok(siret)
+    assert mask_card_numbers(f"0009:{siret}") == f"0009:{siret}"
+    assert mask_card_numbers(f"SIRET {siret}") == "SIRET **********0074"
+    header = ("CustomerID", "Name", "Address", "BankAccount", "PeppolEndpoint")
+    t = Table("tblCustomers", "Customers", header, [("C1", "Acme", f"card {account}", account, f"0009:{siret}")],
+              first_row=5, first_col=1)
+    found = typed_card_numbers({"tblCustomers": t}, ACCOUNT_COLUMNS)
+    assert found == [("tblCustomers", "Customers", 5, 3, "Address", "card ***********" + account[-4:])]

@@ -25,6 +25,8 @@ _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ \-._/][0-9]+)*(?![0-9])")
 _SPLIT = re.compile(r"([ \-._/])")
 _ENOUGH_DIGITS = re.compile(r"\d(?:[ \-._/]?\d){12}")     # 13 digits (any script), single separators
 _IBAN_HEAD = re.compile(r"(?:^|[^0-9A-Za-z])[A-Za-z]{2}$")
+# an ISO 6523 scheme before an identifier (a Peppol endpoint: 0009:SIRET, 0088:GLN; SIRET uses Luhn too)
+_SCHEME_HEAD = re.compile(r"(?:^|\s)\d{4}:$")
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -73,7 +75,8 @@ def mask_card_numbers(text: str) -> str:
     Digits may be grouped by single spaces, dashes, dots, underscores or
     slashes.  Within a longer run of groups, any span of whole groups that is a
     card number is masked, so a card number followed by other figures is still
-    caught.  Digits of other scripts are read as the digits they are.
+    caught.  Digits of other scripts are read as the digits they are.  The digits of an IBAN
+    (after two letters) and of an ISO 6523 party identifier (after ``NNNN:``) are left alone.
     """
     if not text or not _ENOUGH_DIGITS.search(text):
         return text
@@ -82,8 +85,8 @@ def mask_card_numbers(text: str) -> str:
         else c for c in text)
     out, last = [], 0
     for m in _DIGIT_RUN.finditer(ascii_digits):
-        if _IBAN_HEAD.search(ascii_digits[:m.start()]):
-            continue                      # DE89...: the digits of an IBAN (or another account code)
+        if _IBAN_HEAD.search(ascii_digits[:m.start()]) or _SCHEME_HEAD.search(ascii_digits[:m.start()]):
+            continue                      # DE89..., 0009:...: an IBAN (or another account code), a party id
         masked = _mask_run(m.group(0))
         if masked != m.group(0):
             out.append(text[last:m.start()])
@@ -110,13 +113,18 @@ def mask_value(v: Any) -> Any:
     return v
 
 
-def typed_card_numbers(tables: dict) -> list[tuple[str, str, int, int, str, Any]]:
+def typed_card_numbers(tables: dict, accounts: dict[str, tuple[str, ...]] | None = None
+                       ) -> list[tuple[str, str, int, int, str, Any]]:
     """(table, sheet, row, column number, column, masked value) of every cell of ``tables`` (name ->
-    :class:`~ardesk.io.port.Table`) that holds a card number."""
+    :class:`~ardesk.io.port.Table`) that holds a card number; ``accounts`` names, per table, the columns
+    that hold bank account numbers, left alone (a long account number passes Luhn one time in ten)."""
     out = []
     for name, t in tables.items():
+        skip = set((accounts or {}).get(name, ()))
         for i, row in enumerate(t.rows):
             for j, (column, v) in enumerate(zip(t.header, row)):
+                if column in skip:
+                    continue
                 masked = mask_value(v)
                 if masked is not v and masked != v:
                     out.append((name, t.sheet, t.first_row + i, t.first_col + j, column, masked))
