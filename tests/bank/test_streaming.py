@@ -103,3 +103,12 @@ def test_trailing_garbage_is_refused(corpus, tmp_path, fmt, garbage):
     with pytest.raises(BankFileError) as err:
         read_statement(path, strict_balances=False)
     assert src.name in str(err.value)
+
+
+def test_a_statement_under_another_container_is_no_statement(corpus, tmp_path):
+    """Entries are read only inside Document/BkToCstmrStmt/Stmt; elsewhere the file has no statement."""
+    src = corpus / "camt" / "genkgo_camt053.v2.minimal.xml"
+    path = tmp_path / src.name
+    path.write_text(src.read_text(encoding="utf-8").replace("BkToCstmrStmt>", "Other>"), encoding="utf-8")
+    with pytest.raises(BankFileError, match="element Document/BkToCstmrStmt: missing"):
+        read_statement(path)

@@ -288,6 +288,7 @@ def stream(name: str, opener: Callable[[], BinaryIO], currency: str = "EUR") -> 
         reader: _Reader | None = None
         outer = inner = ""
         seen_outer = statements = 0
+        state: _Statement | None = None
         for event, el in _events(name, fh):
             if event == "start":
                 if not stack:
@@ -306,17 +307,20 @@ def stream(name: str, opener: Callable[[], BinaryIO], currency: str = "EUR") -> 
                 elif len(stack) == 2 and _local(el.tag) == inner and _local(stack[1].tag) == outer:
                     statements += 1
                     spath = f"Document/{outer}/{inner}" + (f"[{statements}]" if statements > 1 else "")
-                    state = _Statement(spath)
+                    state = _Statement(spath, el)
                 stack.append(el)
                 continue
             stack.pop()
             assert reader is not None
-            if len(stack) == 3 and _local(el.tag) == "Ntry" and _local(stack[2].tag) == inner:
+            if state is None:
+                continue
+            if len(stack) == 3 and stack[2] is state.element and _local(el.tag) == "Ntry":
                 yield from state.entry(reader, stack[2], el, default_ccy)
                 stack[2].remove(el)
-            elif len(stack) == 2 and _local(el.tag) == inner and _local(stack[1].tag) == outer:
+            elif el is state.element:
                 yield state.close(reader, el, default_ccy)
                 stack[1].remove(el)
+                state = None
     if not seen_outer:
         raise BankFileError(f"{name}: element Document/{outer}: missing")
     if not statements:
@@ -326,8 +330,8 @@ def stream(name: str, opener: Callable[[], BinaryIO], currency: str = "EUR") -> 
 class _Statement:
     """One statement while its entries are read."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, element: Element):
+        self.path, self.element = path, element
         self.account: tuple[str, str] | None = None
         self.problems: list[str] = []
         self.entry_notes: list[str] = []
