@@ -2,7 +2,8 @@
 camt.054 (BankToCustomerDebitCreditNotification), message versions 001.02 to
 001.08.
 
-Read with defusedxml (no DTDs, no entity expansion) and by element local names,
+Read with defusedxml (no DTDs, no entity expansion), one entry at a time
+(``iterparse``: an entry leaves the tree once read), and by element local names,
 so one reader serves every version: the namespace only tells the message and
 version.  Where the versions differ we read both spellings: the status is
 ``Sts`` text up to 001.07 and ``Sts/Cd`` from 001.08; a party is ``Dbtr/Nm`` up

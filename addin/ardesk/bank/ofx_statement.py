@@ -1,10 +1,12 @@
 """OFX and QFX bank and credit-card statements: OFX 1.x (SGML, versions 102 to
 160) and 2.x (XML, versions 200 to 220), read with the PyPI ``ofxtools`` package.
 
-ofxtools reads the header and the SGML or XML body into an element tree, then
-converts it into its models, validating every element against the OFX
-specification (types, lengths, required elements).  That conversion is run on
-every file.  The values we use are read from the element tree, not from the
+ofxtools reads the header and the SGML or XML body into an element tree, fed a
+chunk of the body at a time here, and converts it into its models, validating
+every element against the OFX specification (types, lengths, required
+elements).  That conversion is run on every transaction as it is read (then
+the transaction leaves the tree, so a big file is never held whole) and on the
+rest of the tree at the end.  The values we use are read from the element tree, not from the
 models, for one reason: ofxtools turns DTPOSTED into a UTC datetime, and a
 posting late in the evening at a bank west of Greenwich would move to the next
 day; the booking date must be the date the bank wrote.
