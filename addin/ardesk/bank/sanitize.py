@@ -27,6 +27,8 @@ _ENOUGH_DIGITS = re.compile(r"\d(?:[ \-._/]?\d){12}")     # 13 digits (any scrip
 _IBAN_HEAD = re.compile(r"(?:^|[^0-9A-Za-z])[A-Za-z]{2}$")
 # an ISO 6523 scheme before an identifier (a Peppol endpoint: 0009:SIRET, 0088:GLN; SIRET uses Luhn too)
 _SCHEME_HEAD = re.compile(r"(?:^|\s)\d{4}:$")
+# a hex digest (ardesk's own fingerprints, ``receipts:3f09...``): lowercase hex with a letter, 16+ long
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])")
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -76,7 +78,8 @@ def mask_card_numbers(text: str) -> str:
     slashes.  Within a longer run of groups, any span of whole groups that is a
     card number is masked, so a card number followed by other figures is still
     caught.  Digits of other scripts are read as the digits they are.  The digits of an IBAN
-    (after two letters) and of an ISO 6523 party identifier (after ``NNNN:``) are left alone.
+    (after two letters), of an ISO 6523 party identifier (after ``NNNN:``) and inside a lowercase hex
+    digest (ardesk's fingerprints) are left alone.
     """
     if not text or not _ENOUGH_DIGITS.search(text):
         return text
@@ -84,9 +87,12 @@ def mask_card_numbers(text: str) -> str:
         str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() and unicodedata.digit(c, None) is not None
         else c for c in text)
     out, last = [], 0
+    digests = [h.span() for h in _HEX_TOKEN.finditer(ascii_digits)]
     for m in _DIGIT_RUN.finditer(ascii_digits):
         if _IBAN_HEAD.search(ascii_digits[:m.start()]) or _SCHEME_HEAD.search(ascii_digits[:m.start()]):
             continue                      # DE89..., 0009:...: an IBAN (or another account code), a party id
+        if any(a <= m.start() and m.end() <= b for a, b in digests):
+            continue                      # digits inside a hex digest
         masked = _mask_run(m.group(0))
         if masked != m.group(0):
             out.append(text[last:m.start()])
