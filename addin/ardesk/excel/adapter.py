@@ -202,7 +202,13 @@ class XlwingsWorkbook:
         self.command = ""           # named in the run log; set by the caller
 
     # -- the run log beside the workbook's file ----------------------------------------
-    def log(self) -> runlog.RunLog:
+    @property
+    def log(self):
+        """The run log beside the workbook's file, called as the file adapter's ``log()``; None where the
+        workbook has no file (what needs a folder then takes another, as the documents journal does)."""
+        return self._run_log if self.file is not None else None
+
+    def _run_log(self) -> runlog.RunLog:
         assert self.file is not None
         try:
             setting = self.read_settings().get("RunLogFolder")
