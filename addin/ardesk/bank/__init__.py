@@ -191,8 +191,7 @@ def iter_statement(path: str | Path, fmt: str | None = None, currency: str = "EU
                    profile: "CsvProfile | dict[str, CsvProfile] | None" = None) -> Iterator[Item]:
     """A statement file as its reader reads it, one item at a time (:data:`ardesk.bank.common.Item`):
     each line as soon as it is read, a Statement without lines closing each statement, a str for a
-    note on the whole file.  What the reader holds meanwhile does not grow with the file (BAI2 is
-    the exception: its parser builds the whole file, a day's report).  :func:`read_statement`
+    note on the whole file.  What the reader holds meanwhile does not grow with the file.  :func:`read_statement`
     collects these items; nothing is checked beyond what the reader itself checks (no balance check,
     no fingerprints).
     """
@@ -247,8 +246,7 @@ def _items(name: str, opener: Opener, fmt: str | None, currency: str,
         return fmt, mt940_statement.stream(name, _text_lines(opener), currency)
     if fmt == "bai2":
         from . import bai2_statement
-        with opener() as fh:
-            return fmt, bai2_statement.stream(name, _decode(fh.read()), currency)
+        return fmt, bai2_statement.stream(name, _text_lines(opener, newline=""), currency)
     if fmt == "ofx":
         from . import ofx_statement
         return fmt, ofx_statement.stream(name, opener, currency)
