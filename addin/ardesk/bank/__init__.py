@@ -277,16 +277,15 @@ def read_processor(path: str | Path, fmt: str | None = None, *, date_format: str
     """Read a Stripe or PayPal report (``fmt`` 'stripe' or 'paypal'; ``None`` detects it)."""
     from . import processors
     path = Path(path)
-    with _file(path)() as fh:
-        text = _decode(fh.read())
+    opener = _file(path)
     if fmt is None:
-        fmt = processors.sniff(text)
+        fmt = processors.sniff(_decode(_read_head(opener)))
         if fmt is None:
             raise BankFileError(f"{path.name} line 1: header is neither a Stripe report (columns "
                                 f"{', '.join(processors.STRIPE_REQUIRED)}) nor a PayPal activity CSV (columns "
                                 f"{', '.join(processors.PAYPAL_REQUIRED)})")
     if fmt == "stripe":
-        return processors.read_stripe(path, text)
+        return processors.read_stripe(path.name, _text_lines(opener, newline=""))
     if fmt == "paypal":
-        return processors.read_paypal(path, text, date_format)
+        return processors.read_paypal(path.name, _text_lines(opener, newline=""), date_format)
     raise BankFileError(f"{path.name}: unknown processor format {fmt!r} (known: {', '.join(PROCESSOR_FORMATS)})")

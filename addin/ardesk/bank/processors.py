@@ -24,6 +24,10 @@ Completed rows are taken; others are counted in ``problems``.  PayPal does not
 link a withdrawal to the payments it pays out, so its payouts are listed
 unchecked; when the Balance column is there, each row is checked against the
 running balance instead.
+
+Both are read a row at a time (:func:`stream_stripe`, :func:`stream_paypal`):
+what the reader holds besides the transactions it hands on does not grow with
+the file.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
+from typing import Generator, Iterable, Iterator
 
 from ..core.money import MoneyError, exponent, fmt, parse_amount
 from .model import BankFileError
@@ -105,22 +109,31 @@ def _with_aliases(index: dict[str, int]) -> dict[str, int]:
 
 
 class _Csv:
-    def __init__(self, name: str, text: str, required: tuple[str, ...]):
+    """A report's header row, read on creation, and its other rows (:meth:`rows`), one at a time."""
+
+    def __init__(self, name: str, lines: Iterable[str], required: tuple[str, ...]):
         self.name = name
-        reader = csv.reader(io.StringIO(text))
-        try:
-            rows = [(reader.line_num, r) for r in reader]
-        except csv.Error as exc:
-            raise BankFileError(f"{name} line {reader.line_num}: {exc}") from None
-        if not rows:
+        self.reader = csv.reader(lines)
+        header = next(self._read(), None)
+        if header is None:
             raise BankFileError(f"{name}: the file is empty")
-        header = [h.strip() for h in rows[0][1]]
+        header = [h.strip() for h in header[1]]
         self.index = _with_aliases({h.lower(): i for i, h in enumerate(header)})
         missing = [c for c in required if c.lower() not in self.index]
         if missing:
             raise BankFileError(f"{name} line 1: missing column(s) {', '.join(missing)} (found: {', '.join(header)})")
-        self.rows = [(n, r) for n, r in rows[1:] if any(c.strip() for c in r)]
         self.width = len(header)
+
+    def _read(self) -> Iterator[tuple[int, list[str]]]:
+        try:
+            for r in self.reader:
+                yield self.reader.line_num, r
+        except csv.Error as exc:
+            raise BankFileError(f"{self.name} line {self.reader.line_num}: {exc}") from None
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line, fields) of each row after the header that is not blank."""
+        return ((n, r) for n, r in self._read() if any(c.strip() for c in r))
 
     def get(self, row: list[str], column: str) -> str:
         i = self.index.get(column.lower())
@@ -166,11 +179,18 @@ class _Csv:
 _STRIPE_DATES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d")
 
 
-def read_stripe(path: Path, text: str) -> ProcessorReport:
-    name = path.name
-    f = _Csv(name, text, STRIPE_REQUIRED)
-    txs: list[ProcessorTransaction] = []
-    for n, row in f.rows:
+def read_stripe(name: str, lines: Iterable[str]) -> ProcessorReport:
+    """A Stripe report of the file's lines (read as they come, :func:`stream_stripe`), its payouts checked."""
+    txs = list(stream_stripe(name, lines))
+    payouts = _stripe_payouts(name, txs)
+    return ProcessorReport(source=name, format="Stripe balance/payout reconciliation CSV",
+                           transactions=tuple(txs), payouts=payouts, problems=_not_receipts(name, txs))
+
+
+def stream_stripe(name: str, lines: Iterable[str]) -> Iterator[ProcessorTransaction]:
+    """The transactions of a Stripe report, each as soon as its row is read."""
+    f = _Csv(name, lines, STRIPE_REQUIRED)
+    for n, row in f.rows():
         f.check_width(n, row)
         ccy, gross, fee, net = f.amounts(n, row, "currency", ("gross", "fee", "net"))
         # Stripe reports fees as a positive cost: net = gross - fee.  Keep our sign rule (fee negative).
@@ -184,7 +204,7 @@ def read_stripe(path: Path, text: str) -> ProcessorReport:
         payout_id = f.get(row, "automatic_payout_id")
         if kind == "payout" and not payout_id:
             payout_id = f.get(row, "source_id")
-        txs.append(ProcessorTransaction(
+        yield ProcessorTransaction(
             kind=kind, gross=gross, fee=fee, net=net, currency=ccy,
             created=f.day(n, row, "created", _STRIPE_DATES, required=True),  # type: ignore[arg-type]
             available_on=f.day(n, row, "available_on", _STRIPE_DATES, required=False),
@@ -194,10 +214,7 @@ def read_stripe(path: Path, text: str) -> ProcessorReport:
             customer_name=clean_text(f.get(row, "customer_name")),
             customer_email=clean_text(f.get(row, "customer_email")),
             description=clean_text(f.get(row, "description") or f.get(row, "customer_description")),
-            payout_id=payout_id, category=category, line_no=n))
-    payouts = _stripe_payouts(name, txs)
-    return ProcessorReport(source=name, format="Stripe balance/payout reconciliation CSV",
-                           transactions=tuple(txs), payouts=payouts, problems=_not_receipts(name, txs))
+            payout_id=payout_id, category=category, line_no=n)
 
 
 def _not_receipts(name: str, txs: list[ProcessorTransaction]) -> tuple[str, ...]:
@@ -264,16 +281,33 @@ def _paypal_kind(type_: str, gross: int) -> str:
     return "adjustment"
 
 
-def read_paypal(path: Path, text: str, date_format: str | None = None) -> ProcessorReport:
-    name = path.name
-    f = _Csv(name, text, PAYPAL_REQUIRED)
-    formats = (date_format,) if date_format else ("%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y")
+def read_paypal(name: str, lines: Iterable[str], date_format: str | None = None) -> ProcessorReport:
+    """A PayPal report of the file's lines (read as they come, :func:`stream_paypal`)."""
     txs: list[ProcessorTransaction] = []
-    problems: list[str] = []
+    items = stream_paypal(name, lines, date_format)
+    while True:
+        try:
+            txs.append(next(items))
+        except StopIteration as end:
+            skipped: dict[str, int] = end.value
+            break
+    problems = [f"{name}: {count} row(s) with status {status} not imported" for status, count in skipped.items()]
+    payouts = tuple(ProcessorPayout(payout_id=t.transaction_id, amount=-t.net, currency=t.currency, date=t.created,
+                                    transaction_count=0, checked=False) for t in txs if t.kind == "payout")
+    return ProcessorReport(source=name, format="PayPal activity CSV", transactions=tuple(txs), payouts=payouts,
+                           problems=tuple(problems) + _not_receipts(name, txs), rows_skipped=sum(skipped.values()))
+
+
+def stream_paypal(name: str, lines: Iterable[str], date_format: str | None = None
+                  ) -> Generator[ProcessorTransaction, None, dict[str, int]]:
+    """The Completed transactions of a PayPal report, each as soon as its row is read (each row's
+    running balance checked as it comes); returns the count of rows not taken, by status."""
+    f = _Csv(name, lines, PAYPAL_REQUIRED)
+    formats = (date_format,) if date_format else ("%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y")
     skipped: dict[str, int] = {}
     balances: dict[str, tuple[int, int]] = {}      # currency -> (line, balance after that line)
     has_balance = "balance" in f.index
-    for n, row in f.rows:
+    for n, row in f.rows():
         f.check_width(n, row)
         ccy, gross, fee, net = f.amounts(n, row, "Currency", ("Gross", "Fee", "Net"))
         e = exponent(ccy)
@@ -293,7 +327,7 @@ def read_paypal(path: Path, text: str, date_format: str | None = None) -> Proces
         type_ = f.get(row, "Type")
         kind = _paypal_kind(type_, gross)
         tx_id = f.get(row, "Transaction ID")
-        txs.append(ProcessorTransaction(
+        yield ProcessorTransaction(
             kind=kind, gross=gross, fee=fee, net=net, currency=ccy,
             created=f.day(n, row, "Date", formats, required=True),  # type: ignore[arg-type]
             transaction_id=tx_id,
@@ -302,13 +336,8 @@ def read_paypal(path: Path, text: str, date_format: str | None = None) -> Proces
             customer_name=clean_text(f.get(row, "Name")),
             customer_email=clean_text(f.get(row, "From Email Address")),
             description=clean_text(f.get(row, "Item Title") or f.get(row, "Subject") or f.get(row, "Note")),
-            payout_id=tx_id if kind == "payout" else "", category=type_, line_no=n))
-    for status, count in skipped.items():
-        problems.append(f"{name}: {count} row(s) with status {status} not imported")
-    payouts = tuple(ProcessorPayout(payout_id=t.transaction_id, amount=-t.net, currency=t.currency, date=t.created,
-                                    transaction_count=0, checked=False) for t in txs if t.kind == "payout")
-    return ProcessorReport(source=name, format="PayPal activity CSV", transactions=tuple(txs), payouts=payouts,
-                           problems=tuple(problems) + _not_receipts(name, txs), rows_skipped=sum(skipped.values()))
+            payout_id=tx_id if kind == "payout" else "", category=type_, line_no=n)
+    return skipped
 
 
 def sniff(text: str) -> str | None:
