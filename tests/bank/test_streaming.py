@@ -112,3 +112,86 @@ def test_a_statement_under_another_container_is_no_statement(corpus, tmp_path):
     path.write_text(src.read_text(encoding="utf-8").replace("BkToCstmrStmt>", "Other>"), encoding="utf-8")
     with pytest.raises(BankFileError, match="element Document/BkToCstmrStmt: missing"):
         read_statement(path)
+
+
+def _bai2_repeated(text: str, k: int) -> str:
+    """The real one-account BAI2 file with its 16 records (and their 88 continuations) written k times, the
+    49, 98 and 99 trailers' control totals and record counts raised by what was added (BAI2 v2: a control
+    total is the sum of the amounts below it, a record count counts every physical record, 88s too)."""
+    lines = text.splitlines()
+    a = next(i for i, ln in enumerate(lines) if ln.startswith("16,"))
+    b = next(i for i, ln in enumerate(lines) if ln.startswith("49,"))
+    block = lines[a:b]
+    added = (k - 1) * sum(int(ln.split(",")[2]) for ln in block if ln.startswith("16,"))
+
+    def raised(ln: str) -> str:
+        code, total, *rest = ln.rstrip("/").split(",")
+        return ",".join([code, str(int(total) + added), *rest[:-1], str(int(rest[-1]) + (k - 1) * len(block))]) + "/"
+    return "\n".join(lines[:a] + block * k + [raised(ln) for ln in lines[b:]]) + "\n"
+
+
+def test_bai2_is_read_a_record_at_a_time_and_its_trailers_checked_as_they_close(corpus, tmp_path, opened):
+    src = corpus / "bai2" / "nwb.bai2"
+    original = read_statement(src).lines
+    k = 400
+    big = tmp_path / "nwb.bai2"
+    big.write_text(_bai2_repeated(src.read_text(encoding="latin-1"), k), encoding="latin-1")
+    size = big.stat().st_size
+    items = iter_statement(big)
+    first = next(items)
+    assert isinstance(first, BankLine) and _same(first, original[0]) and first.line_no == 5
+    assert opened[-1].tell() < size / 4, f"{opened[-1].tell()} of {size} bytes read before the first line"
+    st = read_statement(big)
+    assert len(st.lines) == k * len(original) and st.lines[-1].line_no == 5 + 11 * (k - 1) + 8
+    assert all(_same(ln, original[i % len(original)]) for i, ln in enumerate(st.lines))
+    good = big.read_text(encoding="latin-1")
+    trailers = good.splitlines()[-3:]
+    for at, field, what in ((0, 1, "account control total"), (1, 2, "number of accounts"),
+                            (2, 3, "number of records for Bai2File")):
+        fields = trailers[at].rstrip("/").split(",")
+        fields[field] = str(int(fields[field]) + 1)
+        big.write_text(good.replace(trailers[at], ",".join(fields) + "/"), encoding="latin-1")
+        with pytest.raises(BankFileError, match=rf"nwb\.bai2 line {5 + at + k * 11}: Invalid {what}"):
+            read_statement(big, strict_balances=False)
+    for tail, message in ((b"\x00\x01\xfe", "is not a number"), (b"\nga\n", "'ga' is not a BAI2 record code")):
+        big.write_bytes(good.encode("latin-1").rstrip(b"\n") + tail)
+        with pytest.raises(BankFileError, match=message):
+            read_statement(big, strict_balances=False)
+    big.write_text("\n".join(good.splitlines()[:-3]) + "\n", encoding="latin-1")
+    with pytest.raises(BankFileError, match="cut short"):
+        read_statement(big)
+
+
+_PROCESSORS = {"stripe": ("stripe_utc_columns.csv", "po_1A"), "paypal": ("paypal_outgoing.csv", None)}
+
+
+@pytest.mark.parametrize("fmt", ["stripe", "paypal"])
+def test_processor_reports_are_read_a_row_at_a_time(tmp_path, opened, fmt):
+    """The real report's rows written k times: each Stripe block with a payout of its own (so each payout
+    still adds up), the PayPal block as is (its completed rows net to nil, so the running balance holds)."""
+    from pathlib import Path
+    name, payout = _PROCESSORS[fmt]
+    src = Path(__file__).parent / "files" / name
+    header, *rows = src.read_text(encoding="utf-8").splitlines()
+    original = bank.read_processor(src)
+    k = 2000
+    blocks = ["\n".join(rows).replace(payout, f"{payout}{i or ''}") if payout else "\n".join(rows) for i in range(k)]
+    big = tmp_path / name
+    big.write_text(header + "\n" + "\n".join(blocks) + "\n", encoding="utf-8")
+    size = big.stat().st_size
+    items = bank.iter_processor(big)
+    first = next(items)
+    assert first == original.transactions[0]
+    assert opened[-1].tell() < size / 4, f"{opened[-1].tell()} of {size} bytes read before the first row"
+    rep = bank.read_processor(big)
+    assert len(rep.transactions) == k * len(original.transactions) and len(rep.payouts) == k * len(original.payouts)
+    assert rep.rows_skipped == k * original.rows_skipped
+    assert {p.amount for p in rep.payouts} == {p.amount for p in original.payouts}
+    # a refusal on the last row still refuses the file
+    bad = big.read_text(encoding="utf-8").rstrip("\n")
+    cut = bad.rindex("\n")
+    last = bad[cut + 1:].split(",")
+    last[9 if fmt == "paypal" else 6] = "-1.00"
+    big.write_text(bad[:cut + 1] + ",".join(last) + "\n", encoding="utf-8")
+    with pytest.raises(BankFileError, match=rf"{name} line {1 + k * len(rows)}"):
+        bank.read_processor(big)

@@ -31,7 +31,7 @@ from .processors import ProcessorPayout, ProcessorReport, ProcessorTransaction
 from .sanitize import is_formula_like, mask_card_numbers
 
 __all__ = ["BankFileError", "BankLine", "Statement", "read_statement", "read_statements", "iter_statement",
-           "read_processor", "check_balances",
+           "read_processor", "iter_processor", "check_balances",
            "fingerprint_lines", "detect_format", "FORMATS", "PROCESSOR_FORMATS", "CsvProfile", "ProfileError",
            "BUILTIN_PROFILES", "load_profiles", "ProcessorReport", "ProcessorTransaction", "ProcessorPayout",
            "mask_card_numbers", "is_formula_like"]
@@ -273,10 +273,9 @@ def _statement(name: str, opener: Opener, fmt: str | None, currency: str,
     return settle(st, strict_balances)
 
 
-def read_processor(path: str | Path, fmt: str | None = None, *, date_format: str | None = None) -> ProcessorReport:
-    """Read a Stripe or PayPal report (``fmt`` 'stripe' or 'paypal'; ``None`` detects it)."""
+def _processor(path: Path, fmt: str | None) -> tuple[str, Opener]:
+    """(format, opener) of a processor report, the format told from its header row where not given."""
     from . import processors
-    path = Path(path)
     opener = _file(path)
     if fmt is None:
         fmt = processors.sniff(_decode(_read_head(opener)))
@@ -284,8 +283,30 @@ def read_processor(path: str | Path, fmt: str | None = None, *, date_format: str
             raise BankFileError(f"{path.name} line 1: header is neither a Stripe report (columns "
                                 f"{', '.join(processors.STRIPE_REQUIRED)}) nor a PayPal activity CSV (columns "
                                 f"{', '.join(processors.PAYPAL_REQUIRED)})")
+    if fmt not in PROCESSOR_FORMATS:
+        raise BankFileError(f"{path.name}: unknown processor format {fmt!r} (known: {', '.join(PROCESSOR_FORMATS)})")
+    return fmt, opener
+
+
+def read_processor(path: str | Path, fmt: str | None = None, *, date_format: str | None = None) -> ProcessorReport:
+    """Read a Stripe or PayPal report (``fmt`` 'stripe' or 'paypal'; ``None`` detects it)."""
+    from . import processors
+    path = Path(path)
+    fmt, opener = _processor(path, fmt)
     if fmt == "stripe":
         return processors.read_stripe(path.name, _text_lines(opener, newline=""))
-    if fmt == "paypal":
-        return processors.read_paypal(path.name, _text_lines(opener, newline=""), date_format)
-    raise BankFileError(f"{path.name}: unknown processor format {fmt!r} (known: {', '.join(PROCESSOR_FORMATS)})")
+    return processors.read_paypal(path.name, _text_lines(opener, newline=""), date_format)
+
+
+def iter_processor(path: str | Path, fmt: str | None = None, *,
+                   date_format: str | None = None) -> Iterator[ProcessorTransaction]:
+    """A processor report's transactions as they are read, each as soon as its row is checked (what
+    :func:`read_processor` collects; its payouts and notes are made from all of them)."""
+    from . import processors
+    path = Path(path)
+    fmt, opener = _processor(path, fmt)
+    lines = _text_lines(opener, newline="")
+    if fmt == "stripe":
+        yield from processors.stream_stripe(path.name, lines)
+    else:
+        yield from processors.stream_paypal(path.name, lines, date_format)
