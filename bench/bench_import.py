@@ -2,7 +2,7 @@
 ``--bank-memory``, the memory bank statements are read with as they grow.
 
     python bench/bench_import.py [--customers 2000] [--items 20000]
-    python bench/bench_import.py --bank-memory [--factors 10,100,1000,5000]
+    python bench/bench_import.py --bank-memory [--factors 10,100,1000,5000] [--formats bai2,stripe,paypal]
 
 Writes a customer list and an A/R Aging Detail report in QuickBooks Online's CSV layout (title
 lines, section lines, "Total for" lines, the TOTAL line; dates month/day/year) with random open
@@ -10,8 +10,9 @@ items over a year, imports them into a new workbook, imports them again, and pri
 each with the targets: first import < 20 s, second import < 10 s for 20,000 items.
 
 ``--bank-memory`` builds statements from the real files of the shared corpus (camt.053, MT940, OFX,
-and a bank CSV of the MT940 file's bookings), their entries repeated 10x ... 5000x with the balances
-rewritten so each file still adds up, and reads each in a fresh process.  It prints the reader's
+BAI2, and a bank CSV of the MT940 file's bookings) and the Stripe and PayPal reports of the regression
+files, their entries repeated 10x ... 5000x with the balances, trailer totals and payouts rewritten so
+each file still adds up, and reads each in a fresh process.  It prints the reader's
 peak (the Python heap while the lines are read and dropped: what the reader itself holds) with the
 ratio largest/100x against 1.5 (and largest/10x: the 10x files are smaller than the readers' 16 KB
 buffers), and beside it what ``read_statement`` needs with every line kept and fingerprinted, and
@@ -170,7 +171,55 @@ def _csv(k: int, out: Path) -> int:
     return k * len(rows)
 
 
-BUILDERS = {"camt.053": _camt, "mt940": _mt940, "ofx": _ofx, "csv": _csv}
+def _bai2(k: int, out: Path) -> int:
+    """The real nwb.bai2 (one account) with its 16 detail records and their 88 continuations written k
+    times, and the 49, 98 and 99 trailers' control totals (sum of the amounts below) and record counts
+    (every physical record, 88s included; BAI2 v2) recomputed so the file still checks out."""
+    lines = (CORPUS / "bai2" / "nwb.bai2").read_text(encoding="latin-1").splitlines()
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("16,"))
+    trailer = next(i for i, ln in enumerate(lines) if ln.startswith("49,"))
+    head, body = lines[:first], lines[first:trailer]
+    summary = head[2].rstrip("/").split(",")[3:] + ",".join(head[3:]).replace("88,", "").rstrip("/").split(",")
+    total = sum(int(v) for v in summary[1::4] if v) + k * sum(int(ln.split(",")[2]) for ln in body
+                                                           if ln.startswith("16,"))
+    account_records = (len(head) - 2) + k * len(body) + 1       # the 03 and its 88, the details, the 49
+    with open(out, "w", encoding="latin-1") as fh:
+        fh.write("\n".join(head) + "\n")
+        for _ in range(k):
+            fh.write("\n".join(body) + "\n")
+        fh.write(f"49,{total},{account_records}/\n98,{total},1,{account_records + 2}/\n"
+                 f"99,{total},1,{account_records + 4}/\n")
+    return k * sum(ln.startswith("16,") for ln in body)
+
+
+FILES = ROOT / "tests" / "bank" / "files"
+
+
+def _stripe(k: int, out: Path) -> int:
+    """The Stripe Balance report of the regression files (two charges, a fee, their payout) k times, each
+    time with a payout id of its own so that every payout still equals its transactions."""
+    header, *rows = (FILES / "stripe_utc_columns.csv").read_text(encoding="utf-8").splitlines()
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write(header + "\n")
+        for i in range(k):
+            fh.write("\n".join(rows).replace("po_1A", f"po_{i}") + "\n")
+    return k * len(rows)
+
+
+def _paypal(k: int, out: Path) -> int:
+    """The PayPal activity CSV of the regression files k times: its completed rows net to nil, so the
+    Balance column still runs; its Pending row is counted, not taken."""
+    header, *rows = (FILES / "paypal_outgoing.csv").read_text(encoding="utf-8").splitlines()
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write(header + "\n")
+        for _ in range(k):
+            fh.write("\n".join(rows) + "\n")
+    return k * sum(",Completed," in r for r in rows)
+
+
+BUILDERS = {"camt.053": _camt, "mt940": _mt940, "ofx": _ofx, "csv": _csv, "bai2": _bai2, "stripe": _stripe,
+            "paypal": _paypal}
+PROCESSORS = ("stripe", "paypal")
 
 
 def measure(path: Path, mode: str, expected: int) -> dict:
@@ -180,19 +229,28 @@ def measure(path: Path, mode: str, expected: int) -> dict:
     with the Statement's own size (what is still allocated when it returns)."""
     import gc
     import tracemalloc
-    from ardesk.bank import BankLine, iter_statement, read_statement
-    small = path.with_name("warm-" + path.name)
-    read_statement(small, strict_balances=False)
+    from ardesk.bank import BankLine, ProcessorTransaction, iter_processor, iter_statement, read_processor, read_statement
+    if path.name.split("-")[0] in PROCESSORS:
+        items, kind = iter_processor, ProcessorTransaction
+
+        def read(p: Path) -> list:
+            return read_processor(p).transactions
+    else:
+        items, kind = iter_statement, BankLine
+
+        def read(p: Path) -> tuple:
+            return read_statement(p, strict_balances=False).lines
+    read(path.with_name("warm-" + path.name))
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     t = time.perf_counter()
     if mode == "stream":
-        count = sum(isinstance(item, BankLine) for item in iter_statement(path))
+        count = sum(isinstance(item, kind) for item in items(path))
         held = 0
     else:
-        st = read_statement(path, strict_balances=False)
-        count = len(st.lines)
+        got = read(path)
+        count = len(got)
         held = tracemalloc.get_traced_memory()[0] - base
     seconds = time.perf_counter() - t
     peak = tracemalloc.get_traced_memory()[1] - base
@@ -201,16 +259,18 @@ def measure(path: Path, mode: str, expected: int) -> dict:
     return {"peak": peak, "held": held, "seconds": seconds, "lines": count}
 
 
-def bank_memory(factors: tuple[int, ...]) -> bool:
+def bank_memory(factors: tuple[int, ...], formats: tuple[str, ...] = tuple(BUILDERS)) -> bool:
     print("bank files read with bounded memory (Python heap peak by tracemalloc, fresh process per file)")
     print(f"{'format':9} {'entries':>9} {'file MB':>8} {'reader peak KB':>15} {'read_statement peak MB':>23} "
           f"{'held MB':>8} {'s':>6}")
     ok = True
     with tempfile.TemporaryDirectory() as d:
-        for fmt, build in BUILDERS.items():
+        for fmt in formats:
+            build = BUILDERS[fmt]
             peaks = []
             for k in factors:
-                path = Path(d) / f"{fmt.replace('.', '')}-{k}.{'xml' if fmt.startswith('camt') else fmt}"
+                ext = "xml" if fmt.startswith("camt") else "csv" if fmt in PROCESSORS else fmt
+                path = Path(d) / f"{fmt.replace('.', '')}-{k}.{ext}"
                 n = build(k, path)
                 build(1, path.with_name("warm-" + path.name))
                 got = {}
@@ -236,13 +296,16 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=20000)
     ap.add_argument("--bank-memory", action="store_true", help="bank files of growing size: memory")
     ap.add_argument("--factors", default=",".join(map(str, FACTORS)))
+    ap.add_argument("--formats", default=",".join(BUILDERS), help="with --bank-memory: which of "
+                    + ", ".join(BUILDERS))
     ap.add_argument("--measure", nargs=3, metavar=("FILE", "MODE", "LINES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
         print(json.dumps(measure(Path(args.measure[0]), args.measure[1], int(args.measure[2]))))
         return
     if args.bank_memory:
-        sys.exit(0 if bank_memory(tuple(int(f) for f in args.factors.split(","))) else 1)
+        sys.exit(0 if bank_memory(tuple(int(f) for f in args.factors.split(",")),
+                                  tuple(args.formats.split(","))) else 1)
     from ardesk import app
     from ardesk.io.fileadapter import FileWorkbook
     from ardesk.io.port import Changes
