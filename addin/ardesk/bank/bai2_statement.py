@@ -23,8 +23,8 @@ file cut short before its trailers is refused as such.
 from __future__ import annotations
 
 import re
-from datetime import date
 from collections import deque
+from datetime import date
 from itertools import chain
 from typing import Iterable, Iterator
 
@@ -120,8 +120,7 @@ def _check(found: int, expected: int, what: str, model: str) -> None:
 
 
 def _parse(feed: _Numbered, helper: _Records) -> Iterator[tuple]:
-    """The file as the bai2 parser (strict) reads it, an event at a time: ("group", header),
-    ("file", header) first, ("group", header), ("detail", record, file line, account header), and
+    """The file as the bai2 parser (strict) reads it, an event at a time: ("file", header) first, ("group", header), ("detail", record, file line, account header), and
     ("account", header) once its trailer checked out.
     The bai2 package's record parsers read each record; the sections are walked here, so that only
     the open group and account are held, and each trailer's counts and totals are checked as it
