@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Sequence
 
 # A run of digit groups separated by single separators, not glued to a digit in front.
 _SEPARATORS = " -._/"
@@ -119,6 +119,33 @@ def mask_value(v: Any) -> Any:
     return v
 
 
+def may_hold_card_number(text: str) -> bool:
+    """False when ``text`` has no 13 digits in a row (single separators between them allowed), so no card
+    number can be in it: nor in any of several texts joined by a character that is neither a digit nor a
+    separator (``"\\n"``), which is how a whole row is tested at the cost of one search."""
+    return _ENOUGH_DIGITS.search(text) is not None
+
+
+def _row_may_hold_card_number(row: Sequence[Any]) -> bool:
+    """False when no cell of ``row`` is one :func:`mask_value` would change (one search over its texts)."""
+    texts = []
+    for v in row:
+        if isinstance(v, str):
+            if len(v) >= 13:
+                texts.append(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 10 ** 12:
+            return True
+    return bool(texts) and may_hold_card_number("\n".join(texts))
+
+
+def mask_row(row: Sequence[Any]) -> tuple:
+    """``tuple(mask_value(v) for v in row)``, at the cost of one search for a row that cannot hold a card
+    number (most rows)."""
+    if not _row_may_hold_card_number(row):
+        return row if type(row) is tuple else tuple(row)
+    return tuple(mask_value(v) for v in row)
+
+
 def typed_card_numbers(tables: dict, accounts: dict[str, tuple[str, ...]] | None = None
                        ) -> list[tuple[str, str, int, int, str, Any]]:
     """(table, sheet, row, column number, column, masked value) of every cell of ``tables`` (name ->
@@ -128,6 +155,8 @@ def typed_card_numbers(tables: dict, accounts: dict[str, tuple[str, ...]] | None
     for name, t in tables.items():
         skip = set((accounts or {}).get(name, ()))
         for i, row in enumerate(t.rows):
+            if not _row_may_hold_card_number(row):
+                continue
             for j, (column, v) in enumerate(zip(t.header, row)):
                 if column in skip:
                     continue
@@ -140,11 +169,11 @@ def typed_card_numbers(tables: dict, accounts: dict[str, tuple[str, ...]] | None
 def mask_changes(changes) -> None:
     """Mask card numbers in everything a run is about to write (rows, cells, report tables, settings)."""
     for rows in changes.appends.values():
-        rows[:] = [tuple(mask_value(v) for v in r) for r in rows]
+        rows[:] = [mask_row(r) for r in rows]
     for name, cells in changes.updates.items():
         changes.updates[name] = [(row, col, mask_value(v)) for row, col, v in cells]
     for name, (header, rows) in changes.replace.items():
-        changes.replace[name] = (header, [tuple(mask_value(v) for v in r) for r in rows])
+        changes.replace[name] = (header, [mask_row(r) for r in rows])
     for k, v in changes.names.items():
         changes.names[k] = mask_value(v)
 

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 from xml.etree import ElementTree
 
 from .. import schema
-from ..bank.sanitize import mask_card_numbers
+from ..bank.sanitize import mask_card_numbers, may_hold_card_number
 from ..core.ledger import chain
 from ..core.ledger.chain import LEDGERS, State
 from ..core.model import Problem
@@ -87,7 +87,13 @@ def decode(v: Any) -> Any:
 
 
 def canon(row: Sequence[Any]) -> tuple[str, ...]:
-    """The row as the chain sees it: canonical text, card numbers masked."""
+    """The row as the chain sees it: canonical text, card numbers masked.  A text cell's canonical text is
+    the text itself, so when the row's canonical texts of 13 characters or more together hold no 13-digit
+    run no cell needs masking (one search per row instead of one per cell)."""
+    c = chain.canonical_row(row)
+    long = [v for v in c if len(v) >= 13]
+    if not long or not may_hold_card_number("\n".join(long)):
+        return c
     return chain.canonical_row([_mask(v) for v in row])
 
 

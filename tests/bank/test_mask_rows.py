@@ -1,0 +1,75 @@
+"""The row-at-a-time card-number masking (one search per row) gives what cell-by-cell masking gives."""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+from decimal import Decimal
+
+from ardesk.bank.sanitize import mask_row, mask_value, typed_card_numbers
+from ardesk.core.ledger import chain
+from ardesk.io import runlog
+from ardesk.io.port import Table
+from tests.attack.attacks import CARD_SPELLINGS
+
+FULL_WIDTH = "".join(chr(0xFF10 + int(d)) for d in "4111111111111111")
+
+# Rows mixing texts that hold a card number (in every spelling), texts that only look close to one, numbers
+# and dates; some cells split a card number across separators, some split it across two cells.
+MIXED = [
+    ("INV-1", Decimal("12.50"), date(2026, 3, 1), "paid with 4111 1111 1111 1111"),
+    ("ref 1234567812345678", 1234567812345678, 4111111111111111, 4111111111111111.0),
+    ("4111 1111", "1111 1111", "card 4111-1111-", "1111-1111"),          # split across cells: never one number
+    (f"paid {FULL_WIDTH}", "\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11", None, True),
+    ("IBAN DE89370400440532013000", "0009:41111111111111", "receipts:3f09a1b2c3d4e5f6a7b8", 999999999999),
+    ("card 4111111111111111 exp 2027", datetime(2026, 3, 1, 9, 30), 12.5, "4111 1111 1111 1111 2027 12"),
+    ("Acme GmbH", "", None, 0, "order 123456789012", "2026-03-01 10:00"),
+    tuple(CARD_SPELLINGS),
+    tuple(f"x{s}y" for s in CARD_SPELLINGS),
+]
+
+
+def _random_rows(n: int) -> list[tuple]:
+    rnd = random.Random(7)
+    pieces = ["4111", "1111", "3782", "822463", "10005", " ", "-", ".", "/", "_", "\n", "a", "CARD",
+              "\uff14\uff11\uff11\uff11", "\u0664\u0661\u0661\u0661", "0", "12", "DE89", "2027"]
+    rows = []
+    for _ in range(n):
+        row = []
+        for _c in range(rnd.randint(1, 6)):
+            kind = rnd.random()
+            if kind < 0.7:
+                row.append("".join(rnd.choice(pieces) for _p in range(rnd.randint(1, 10))))
+            elif kind < 0.85:
+                row.append(rnd.choice([4111111111111111, 378282246310005, 10 ** 12 - 1, 7, 4111111111111111.0]))
+            else:
+                row.append(rnd.choice([None, date(2026, 1, 2), Decimal("1.10"), False]))
+        rows.append(tuple(row))
+    return rows
+
+
+def test_mask_row_is_mask_value_cell_by_cell():
+    rows = MIXED + _random_rows(3000)
+    masked = [mask_row(r) for r in rows]
+    assert masked == [tuple(mask_value(v) for v in r) for r in rows]
+    assert sum(m != r for m, r in zip(masked, rows)) > 100          # the random rows do hold card numbers
+    assert "************1111" in masked[0][3] and masked[2] == MIXED[2]       # split across cells: kept
+    assert all("*" in v for v in masked[MIXED.index(tuple(CARD_SPELLINGS))])  # every spelling masked
+
+
+def test_canon_is_masking_cell_by_cell():
+    rows = MIXED + _random_rows(3000)
+    slow = [chain.canonical_row([runlog._mask(v) for v in r]) for r in rows]
+    assert [runlog.canon(r) for r in rows] == slow
+    assert "paid " + "*" * 12 + "1111" in slow[3]
+
+
+def test_typed_card_numbers_row_filter():
+    rows = MIXED + _random_rows(500)
+    width = max(len(r) for r in rows)
+    header = [f"C{i}" for i in range(width)]
+    t = Table("tblReceipts", "Receipts", tuple(header), [tuple(r) + (None,) * (width - len(r)) for r in rows], 5, 2)
+    found = typed_card_numbers({"tblReceipts": t}, {"tblReceipts": ("C1",)})
+    expected = [("tblReceipts", "Receipts", 5 + i, 2 + j, header[j], mask_value(v))
+                for i, r in enumerate(t.rows) for j, v in enumerate(r)
+                if j != 1 and mask_value(v) is not v and mask_value(v) != v]
+    assert found == expected and len(found) > 50
