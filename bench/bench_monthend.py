@@ -194,12 +194,10 @@ def with_run_log(book: Path) -> None:
     from ardesk.io import runlog
     port = FileWorkbook(book)
     log = port.log()
-    if log.records():
+    if next(log.records_from_last(), None) is not None:
         return
     port.check_books()
-    base = runlog.baseline_record(port.last_check.actual, datetime.now().replace(microsecond=0))
-    log.append(base)
-    log.append({"kind": "commit", "run": base["id"]})
+    runlog.start(log, port.last_check.actual, datetime.now().replace(microsecond=0))
 
 
 def copy_book(src: Path, dst: Path) -> None:

@@ -246,7 +246,7 @@ class FileWorkbook:
             rec["archive"] = about
             log.append(rec)
             self._save_workbook(changes, True)
-            log.append({"kind": "commit", "run": rec["id"]})
+            log.append(runlog.commit_line(rec))
         self._stamp = file_stamp(self.path)
         self._book = None
         self._tables = {}

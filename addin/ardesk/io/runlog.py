@@ -139,6 +139,23 @@ class RunLog:
                 continue        # a line torn by a crash while it was appended: never completed, never counted
         return out
 
+    def records_from_last(self) -> Iterator[dict]:
+        """The records from the last one back, each parsed only when reached: the usual check stops at the
+        last run's commit line and never parses the baseline, the log's first and by far largest line."""
+        try:
+            data = self.file.read_bytes()
+        except FileNotFoundError:
+            return
+        end = len(data)
+        while end > 0:
+            start = data.rfind(b"\n", 0, end) + 1
+            line, end = data[start:end], start - 1
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    continue        # a torn line, as in records()
+
     def append(self, record: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -199,6 +216,21 @@ def fold(records: list[dict], actual: dict[str, State]) -> History | None:
     return h
 
 
+def _as_committed(after: dict, actual: dict[str, State]) -> bool:
+    after = {t: State.from_json(v) for t, v in after.items()}
+    return bool(after) and all(actual.get(t) == s for t, s in after.items()) and set(after) >= set(actual)
+
+
+def _as_last_commit_says(log: "RunLog", actual: dict[str, State]) -> bool:
+    """:func:`_as_last_committed` from the log's last line alone, when that is the commit line
+    :func:`write_logged` writes right after its record, carrying the record's states after the run."""
+    for rec in log.records_from_last():
+        if rec.get("kind") == "lost":
+            continue
+        return rec.get("kind") == "commit" and "after" in rec and _as_committed(rec["after"], actual)
+    return False
+
+
 def _as_last_committed(records: list[dict], actual: dict[str, State]) -> bool:
     """True when the ledgers are exactly as the last committed run left them, and no run is pending."""
     committed = {r["run"] for r in records if r.get("kind") == "commit"}
@@ -208,8 +240,7 @@ def _as_last_committed(records: list[dict], actual: dict[str, State]) -> bool:
             continue
         if rec["id"] not in committed:
             return False
-        after = {t: State.from_json(v) for t, v in rec.get("after", {}).items()}
-        return bool(after) and all(actual.get(t) == s for t, s in after.items()) and set(after) >= set(actual)
+        return _as_committed(rec.get("after", {}), actual)
     return False
 
 
@@ -269,8 +300,10 @@ def read_ledgers(read_tables: Callable[[list[str]], dict[str, Table]]) -> dict[s
 def check(log: RunLog, tables: dict[str, Table], workbook: Path) -> Check:
     """Compare the workbook's ledgers with the log: lost runs, and every edited, inserted or deleted row."""
     actual = ledger_rows(tables)
-    records = log.records()
     states = states_of(actual)
+    if _as_last_commit_says(log, states):
+        return Check([], History(), [], actual, states=states)   # the usual case, without reading the log whole
+    records = log.records()
     if records and _as_last_committed(records, states):
         return Check([], History(), [], actual, states=states)   # the usual case: nothing to fold
     history = fold(records, states)
@@ -392,20 +425,31 @@ def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, T
     before = chk.ledger_states()
     now = datetime.now().replace(microsecond=0)
     if chk.history is None:
-        base = baseline_record(chk.actual, now)
-        log.append(base)
-        log.append({"kind": "commit", "run": base["id"]})
+        start(log, chk.actual, now)
     else:
         for line in chk.history.resolved:
             log.append(line)
         if chk.adopt:
             adopted = adopt_record(chk, now)
             log.append(adopted)
-            log.append({"kind": "commit", "run": adopted["id"]})
+            log.append(commit_line(adopted))
     rec = run_record(kind, command, user, now, before, changes, stamped, reapplies)
     log.append(rec)
     save()
-    log.append({"kind": "commit", "run": rec["id"]})
+    log.append(commit_line(rec))
+
+
+def commit_line(rec: dict) -> dict:
+    """The line that marks ``rec`` committed, with its states after the run, so that the next check can
+    tell from this line alone that the workbook is as the log left it."""
+    return {"kind": "commit", "run": rec["id"], "after": rec["after"]}
+
+
+def start(log: RunLog, actual: dict[str, list], at: datetime) -> None:
+    """Start the log with a baseline of the ledgers ``actual`` (:func:`ledger_rows`), committed."""
+    base = baseline_record(actual, at)
+    log.append(base)
+    log.append(commit_line(base))
 
 
 def anchor(before: dict[str, State], changes: Changes) -> str:

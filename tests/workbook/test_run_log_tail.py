@@ -1,0 +1,70 @@
+"""The usual check reads only the run log's last line; anything else still reads the log whole."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+
+from ardesk.demo import build_demo
+from ardesk.io import runlog
+from ardesk.io.fileadapter import FileWorkbook
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tail")
+    assert build_demo(d / "books.xlsx", customers=30, period="2026-10").ok
+    return d / "books.xlsx"
+
+
+def _copy(demo, tmp_path):
+    shutil.copy2(demo, tmp_path / demo.name)
+    shutil.copytree(demo.with_name("books.ardesk"), tmp_path / "books.ardesk")
+    return tmp_path / demo.name
+
+
+def _no_whole_read(monkeypatch):
+    def refuse(self):
+        raise AssertionError("the whole log was read")
+    monkeypatch.setattr(runlog.RunLog, "records", refuse)
+
+
+def test_last_commit_line_carries_the_states_and_suffices(demo, tmp_path, monkeypatch):
+    book = _copy(demo, tmp_path)
+    port = FileWorkbook(book)
+    records = port.log().records()
+    last_run = [r for r in records if r["kind"] in ("run", "baseline")][-1]
+    assert records[-1] == {"kind": "commit", "run": last_run["id"], "after": last_run["after"]}
+    assert [r["kind"] for r in port.log().records_from_last()] == [r["kind"] for r in reversed(records)]
+    _no_whole_read(monkeypatch)
+    assert port.check_books() == []
+    assert port.ledger_states() == {t: runlog.State.from_json(s) for t, s in last_run["after"].items()}
+
+
+def test_an_edited_row_is_still_found(demo, tmp_path, monkeypatch):
+    book = _copy(demo, tmp_path)
+    wb = load_workbook(book)
+    ws = wb["Journal"]
+    header = [c.value for c in ws[1]]
+    cell = ws.cell(row=2, column=header.index("Debit") + 1 if "Debit" in header else 3)
+    cell.value = f"{cell.value}9"
+    wb.save(book)
+    problems = FileWorkbook(book).check_books()
+    assert any(p.sheet == "Journal" and p.row == 2 for p in problems), problems
+    _no_whole_read(monkeypatch)                 # the last line alone cannot clear an edited book
+    with pytest.raises(AssertionError, match="whole log"):
+        FileWorkbook(book).check_books()
+
+
+def test_a_log_written_before_commit_lines_had_states(demo, tmp_path, monkeypatch):
+    book = _copy(demo, tmp_path)
+    log = FileWorkbook(book).log()
+    lines = [json.loads(ln) for ln in log.lines()]
+    log.file.write_text("".join(json.dumps({k: v for k, v in r.items() if not (r["kind"] == "commit" and k == "after")})
+                                + "\n" for r in lines), encoding="utf-8")
+    assert FileWorkbook(book).check_books() == []
+    _no_whole_read(monkeypatch)
+    with pytest.raises(AssertionError, match="whole log"):
+        FileWorkbook(book).check_books()
