@@ -1,8 +1,10 @@
 """The usual check reads only the run log's last line; anything else still reads the log whole."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -68,3 +70,24 @@ def test_a_log_written_before_commit_lines_had_states(demo, tmp_path, monkeypatc
     _no_whole_read(monkeypatch)
     with pytest.raises(AssertionError, match="whole log"):
         FileWorkbook(book).check_books()
+
+
+def test_the_baseline_is_written_row_by_row_as_one_line(demo, tmp_path):
+    book = _copy(demo, tmp_path)
+    shutil.rmtree(book.with_name("books.ardesk"))
+    port = FileWorkbook(book)
+    assert port.check_books() == []
+    actual = port.last_check.actual
+    runlog.start(port.log(), actual, datetime(2026, 11, 1, 8, 0))
+    first, commit, end = port.log().file.read_bytes().split(b"\n")
+    rec = json.loads(first)
+    assert end == b"" and rec["kind"] == "baseline" and rec["at"] == "2026-11-01T08:00:00"
+    assert rec["appends"] == {t: [[runlog.encode(v) for v in raw] for _n, _c, raw in rows]
+                              for t, rows in actual.items()}
+    assert rec["id"] == hashlib.sha256(first[:first.rindex(b',"id":')]).hexdigest()[:24]
+    assert json.loads(commit) == {"kind": "commit", "run": rec["id"], "after": rec["after"]}
+    history = runlog.fold(port.log().records(), port.last_check.ledger_states())
+    assert {t: c for t, c in history.canon.items() if t in actual} == {
+        t: [c for _n, c, _r in rows] for t, rows in actual.items()}
+    assert history.states() == {t: runlog.State.from_json(s) for t, s in rec["after"].items()}
+    assert FileWorkbook(book).check_books() == []

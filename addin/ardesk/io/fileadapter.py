@@ -242,9 +242,8 @@ class FileWorkbook:
             if self.last_check.history is not None:
                 for line in self.last_check.history.resolved:
                     log.append(line)
-            rec = runlog.baseline_record(ledgers_after, datetime.now().replace(microsecond=0))
-            rec["archive"] = about
-            log.append(rec)
+            rec = runlog.append_baseline(log, ledgers_after, datetime.now().replace(microsecond=0),
+                                         extra={"archive": about})
             self._save_workbook(changes, True)
             log.append(runlog.commit_line(rec))
         self._stamp = file_stamp(self.path)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from xml.etree import ElementTree
 
 from .. import schema
@@ -157,15 +157,20 @@ class RunLog:
                     continue        # a torn line, as in records()
 
     def append(self, record: dict) -> None:
+        self.append_bytes([json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")])
+
+    def append_bytes(self, pieces: Iterable[bytes]) -> None:
+        """Append one line made of ``pieces`` (UTF-8 JSON without its newline), flushed to disk."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         with open(self.file, "a+b") as fh:
             fh.seek(0, os.SEEK_END)
             if fh.tell():
                 fh.seek(-1, os.SEEK_END)
                 if fh.read(1) != b"\n":
                     fh.write(b"\n")          # after a torn line, start a clean one
-            fh.write(line.encode("utf-8") + b"\n")
+            for piece in pieces:
+                fh.write(piece)
+            fh.write(b"\n")
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -385,13 +390,35 @@ def _id(record: dict) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def baseline_record(actual: dict[str, list], at: datetime) -> dict:
-    appends = {t: [[encode(v) for v in raw] for _n, _c, raw in rows] for t, rows in actual.items()}
-    after = {t: chain.state([chain.canonical_row([decode(v) for v in r]) for r in rs]).to_json()
-             for t, rs in appends.items()}
-    rec = {"kind": "baseline", "at": at.isoformat(), "appends": appends, "after": after}
-    rec["id"] = _id(rec)
-    return rec
+def append_baseline(log: RunLog, actual: dict[str, list], at: datetime, states: dict[str, State] | None = None,
+                    extra: dict | None = None) -> dict:
+    """Append the baseline record of the ledgers ``actual`` (:func:`ledger_rows`; ``states`` their
+    :func:`states_of` when known), with ``extra`` keys; returns the record without its rows.
+
+    The record is every ledger row, the log's largest line by far: it is written row by row, so no copy of
+    the ledgers is built as one object or one text, and its id is a hash of the line as written."""
+    after = {t: s.to_json() for t, s in (states if states is not None else states_of(actual)).items()}
+    head = {"kind": "baseline", "at": at.isoformat(), **(extra or {}), "after": after}
+    digest = hashlib.sha256()
+
+    def pieces():
+        yield json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"appends":{'
+        for k, (t, rows) in enumerate(actual.items()):
+            yield ("," if k else "") + json.dumps(t) + ":["
+            for i, (_n, _c, raw) in enumerate(rows):
+                yield ("," if i else "") + json.dumps([encode(v) for v in raw], ensure_ascii=False,
+                                                      separators=(",", ":"))
+            yield "]"
+        yield "}"
+
+    def hashed():
+        for piece in pieces():
+            data = piece.encode("utf-8")
+            digest.update(data)
+            yield data
+        yield f',"id":"{digest.hexdigest()[:24]}"}}'.encode()
+    log.append_bytes(hashed())
+    return {**head, "id": digest.hexdigest()[:24]}
 
 
 def run_record(kind: str, command: str, user: str, at: datetime, before: dict[str, State], changes: Changes,
@@ -425,7 +452,7 @@ def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, T
     before = chk.ledger_states()
     now = datetime.now().replace(microsecond=0)
     if chk.history is None:
-        start(log, chk.actual, now)
+        start(log, chk.actual, now, before)
     else:
         for line in chk.history.resolved:
             log.append(line)
@@ -445,11 +472,9 @@ def commit_line(rec: dict) -> dict:
     return {"kind": "commit", "run": rec["id"], "after": rec["after"]}
 
 
-def start(log: RunLog, actual: dict[str, list], at: datetime) -> None:
+def start(log: RunLog, actual: dict[str, list], at: datetime, states: dict[str, State] | None = None) -> None:
     """Start the log with a baseline of the ledgers ``actual`` (:func:`ledger_rows`), committed."""
-    base = baseline_record(actual, at)
-    log.append(base)
-    log.append(commit_line(base))
+    log.append(commit_line(append_baseline(log, actual, at, states)))
 
 
 def anchor(before: dict[str, State], changes: Changes) -> str:
