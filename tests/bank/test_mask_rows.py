@@ -5,6 +5,7 @@ import random
 from datetime import date, datetime
 from decimal import Decimal
 
+from ardesk.bank import sanitize
 from ardesk.bank.sanitize import mask_row, mask_value, typed_card_numbers
 from ardesk.core.ledger import chain
 from ardesk.io import runlog
@@ -73,3 +74,13 @@ def test_typed_card_numbers_row_filter():
                 for i, r in enumerate(t.rows) for j, v in enumerate(r)
                 if j != 1 and mask_value(v) is not v and mask_value(v) != v]
     assert found == expected and len(found) > 50
+
+
+def test_heads_are_searched_in_the_text_s_tail_only():
+    rnd = random.Random(3)
+    alphabet = "DE0009: \n\t-xa1"
+    for _ in range(20000):
+        text = "".join(rnd.choice(alphabet) for _c in range(rnd.randint(0, 12)))
+        end = rnd.randint(0, len(text))
+        for pattern in (sanitize._IBAN_HEAD, sanitize._SCHEME_HEAD):
+            assert sanitize._head(pattern, text, end) == bool(pattern.search(text[:end])), (pattern, text, end)

@@ -28,6 +28,8 @@ _IBAN_HEAD = re.compile(r"(?:^|[^0-9A-Za-z])[A-Za-z]{2}$")
 # an ISO 6523 scheme before an identifier (a Peppol endpoint: 0009:SIRET, 0088:GLN; SIRET uses Luhn too)
 _SCHEME_HEAD = re.compile(r"(?:^|\s)\d{4}:$")
 # a hex digest (ardesk's own fingerprints, ``receipts:3f09...``): lowercase hex with a letter, 16+ long
+# the most characters each head can span, with the newline before which ``$`` also matches
+_HEAD_SPAN = {_IBAN_HEAD: 4, _SCHEME_HEAD: 7}
 _HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])")
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -70,6 +72,12 @@ def _mask_run(run: str) -> str:
     return run
 
 
+def _head(pattern: re.Pattern, text: str, end: int) -> bool:
+    """``pattern.search(text[:end])`` for a head pattern that ends in ``$`` and spans at most
+    ``_HEAD_SPAN[pattern]`` characters: only that tail of the text is searched (a long text has many runs)."""
+    return pattern.search(text, max(0, end - _HEAD_SPAN[pattern]), end) is not None
+
+
 def mask_card_numbers(text: str) -> str:
     """Replace every Luhn-valid 13-19 digit number by asterisks and its last four digits.
 
@@ -89,7 +97,7 @@ def mask_card_numbers(text: str) -> str:
     out, last = [], 0
     digests = [h.span() for h in _HEX_TOKEN.finditer(ascii_digits)]
     for m in _DIGIT_RUN.finditer(ascii_digits):
-        if _IBAN_HEAD.search(ascii_digits[:m.start()]) or _SCHEME_HEAD.search(ascii_digits[:m.start()]):
+        if _head(_IBAN_HEAD, ascii_digits, m.start()) or _head(_SCHEME_HEAD, ascii_digits, m.start()):
             continue                      # DE89..., 0009:...: an IBAN (or another account code), a party id
         if any(a <= m.start() and m.end() <= b for a, b in digests):
             continue                      # digits inside a hex digest
