@@ -33,6 +33,15 @@ def _no_whole_read(monkeypatch):
     monkeypatch.setattr(runlog.RunLog, "records", refuse)
 
 
+def _watch_texts(monkeypatch) -> list:
+    """The ``as_text`` of each ledger_rows call (canonical rows masked or not)."""
+    texts = []
+    ledger_rows = runlog.ledger_rows
+    monkeypatch.setattr(runlog, "ledger_rows", lambda tables, as_text=runlog.canon: texts.append(as_text) or
+                        ledger_rows(tables, as_text))
+    return texts
+
+
 def test_last_commit_line_carries_the_states_and_suffices(demo, tmp_path, monkeypatch):
     book = _copy(demo, tmp_path)
     port = FileWorkbook(book)
@@ -41,7 +50,9 @@ def test_last_commit_line_carries_the_states_and_suffices(demo, tmp_path, monkey
     assert records[-1] == {"kind": "commit", "run": last_run["id"], "after": last_run["after"]}
     assert [r["kind"] for r in port.log().records_from_last()] == [r["kind"] for r in reversed(records)]
     _no_whole_read(monkeypatch)
+    texts = _watch_texts(monkeypatch)
     assert port.check_books() == []
+    assert texts == [runlog.chain.canonical_row]     # nor masks a cell: the rows were masked when written
     assert port.ledger_states() == {t: runlog.State.from_json(s) for t, s in last_run["after"].items()}
 
 
@@ -53,7 +64,9 @@ def test_an_edited_row_is_still_found(demo, tmp_path, monkeypatch):
     cell = ws.cell(row=2, column=header.index("Debit") + 1 if "Debit" in header else 3)
     cell.value = f"{cell.value}9"
     wb.save(book)
+    texts = _watch_texts(monkeypatch)
     problems = FileWorkbook(book).check_books()
+    assert texts == [runlog.chain.canonical_row, runlog.canon]       # masked once the quick look fails
     assert any(p.sheet == "Journal" and p.row == 2 for p in problems), problems
     _no_whole_read(monkeypatch)                 # the last line alone cannot clear an edited book
     with pytest.raises(AssertionError, match="whole log"):
