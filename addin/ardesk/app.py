@@ -884,7 +884,7 @@ def _anchor_audit(r: Run, port: WorkbookPort) -> None:
             tables.update(port.read_tables([t for t in LEDGERS if t not in tables]))
         except WorkbookError:           # a workbook without the newer tabs: anchor what there is
             pass
-        before = runlog.states_of(runlog.ledger_rows(tables))
+        before = runlog.ledger_states(tables)
     at, user, command, summary = r.changes.appends["tblAudit"][-1]
     r.changes.appends["tblAudit"][-1] = (at, user, command, f"{summary}; {runlog.anchor(before, r.changes)}")
 

@@ -84,3 +84,11 @@ def test_heads_are_searched_in_the_text_s_tail_only():
         end = rnd.randint(0, len(text))
         for pattern in (sanitize._IBAN_HEAD, sanitize._SCHEME_HEAD):
             assert sanitize._head(pattern, text, end) == bool(pattern.search(text[:end])), (pattern, text, end)
+
+
+def test_masked_ledger_rows_from_the_unmasked_ones():
+    rows = MIXED + _random_rows(2000)
+    t = Table("tblJournal", "Journal", tuple(f"C{i}" for i in range(30)), rows, 2, 1)
+    plain = runlog.ledger_rows({"tblJournal": t}, chain.canonical_row)
+    assert runlog.masked(plain) == runlog.ledger_rows({"tblJournal": t})
+    assert runlog.masked(plain) != plain
