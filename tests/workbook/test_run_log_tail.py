@@ -124,3 +124,22 @@ def test_states_as_the_last_audit_row_anchored_them(demo, monkeypatch):
     audit = tables["tblAudit"]
     later = dict(tables, tblAudit=replace(audit, rows=audit.rows + [("2026-11-01", "x", "y", "no anchor")]))
     assert runlog.ledger_states(later) == runlog.states_of(runlog.ledger_rows(later)) and len(again) == 3
+
+
+def test_rows_another_program_wrote_unmasked_are_masked_then_compared_with_the_last_line(demo, tmp_path,
+                                                                                          monkeypatch):
+    book = _copy(demo, tmp_path)
+    wb = load_workbook(book)
+    ws = wb["Journal"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=3, column=header.index("Memo") + 1).value = "paid with 4111 1111 1111 1111"
+    wb.save(book)
+    shutil.rmtree(book.with_name("books.ardesk"))       # the log starts from the book as it is now
+    port = FileWorkbook(book)
+    port.check_books()
+    runlog.start(port.log(), port.last_check.actual, datetime(2026, 11, 1, 8, 0))
+    texts = _watch_texts(monkeypatch)
+    _no_whole_read(monkeypatch)
+    again = FileWorkbook(book)
+    assert again.check_books() == [] and texts == [runlog.chain.canonical_row]
+    assert "paid with ************1111" in [c for _n, c, _r in again.last_check.actual["tblJournal"]][1]
