@@ -91,7 +91,9 @@ def canon(row: Sequence[Any]) -> tuple[str, ...]:
     the text itself, so when the row's canonical texts of 13 characters or more together hold no 13-digit
     run no cell needs masking (one search per row instead of one per cell)."""
     c = chain.canonical_row(row)
-    return chain.canonical_row([_mask(v) for v in row]) if _may_need_masking(c) else c
+    if not _may_need_masking(c):
+        return c
+    return tuple(_mask(v) if isinstance(row[i], str) else v for i, v in enumerate(c))
 
 
 def _may_need_masking(c: tuple[str, ...]) -> bool:
