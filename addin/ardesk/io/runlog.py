@@ -10,7 +10,9 @@ workbook is replaced and never rewritten:
   and the chain state of every ledger before and after (:mod:`..core.ledger.chain`);
 - ``recover``: a re-application of lost runs (it adds no rows of its own);
 - ``commit`` / ``abandon``: written once the workbook was replaced (or, for a
-  run killed before its save, found not to have landed);
+  run killed before its save, found not to have landed); a commit written by
+  the run itself carries the run's states after it, so the usual check reads
+  only the log's last line;
 - ``lost``: when runs were first found missing, who had saved the workbook last
   and when (later saves would overwrite that evidence).
 
