@@ -28,9 +28,9 @@ _IBAN_HEAD = re.compile(r"(?:^|[^0-9A-Za-z])[A-Za-z]{2}$")
 # an ISO 6523 scheme before an identifier (a Peppol endpoint: 0009:SIRET, 0088:GLN; SIRET uses Luhn too)
 _SCHEME_HEAD = re.compile(r"(?:^|\s)\d{4}:$")
 # a hex digest (ardesk's own fingerprints, ``receipts:3f09...``): lowercase hex with a letter, 16+ long
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])")
 # the most characters each head can span, with the newline before which ``$`` also matches
 _HEAD_SPAN = {_IBAN_HEAD: 4, _SCHEME_HEAD: 7}
-_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])")
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
