@@ -92,3 +92,16 @@ def test_masked_ledger_rows_from_the_unmasked_ones():
     plain = runlog.ledger_rows({"tblJournal": t}, chain.canonical_row)
     assert runlog.masked(plain) == runlog.ledger_rows({"tblJournal": t})
     assert runlog.masked(plain) != plain
+
+
+def test_document_numbers_and_months_are_not_card_numbers():
+    """A journal memo names an invoice and its month: its 16 digits pass Luhn for one number in ten, but in
+    groups of 4-6-4-2 they are no card number; card groupings inside other figures are still masked."""
+    numbers = [n for n in range(100000, 100200) if sanitize.luhn_ok(f"2026{n}202608")]
+    assert numbers                                   # the memos below would all have been masked before
+    for n in numbers:
+        memo = f"invoice INV-2026-{n} 2026-08"
+        assert sanitize.mask_card_numbers(memo) == memo
+    assert sanitize.mask_card_numbers("3782 822463 10005") == "***********0005"
+    assert sanitize.mask_card_numbers("4111 1111 1111 1111 12/27") == "************1111 12/27"
+    assert sanitize.mask_card_numbers("paid 4111-1111-1111-1111, month 2026-08") == "paid ************1111, month 2026-08"

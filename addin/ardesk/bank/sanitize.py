@@ -5,7 +5,9 @@ Card numbers (PANs) must not reach the workbook (PCI DSS requirement 3.4):
 grouped by spaces, dashes, dots, underscores or slashes, in any script's
 digits (full-width ``４１１１`` too) and glued to a prefix such as ``CARD``,
 that passes the Luhn check (ISO/IEC 7812-1, annex B), keeping the last four
-digits.  Runs that fail the check (account numbers, references) are kept, and
+digits.  Grouped digits count only in the groupings cards are written in
+(fours, or American Express's 4-6-5), so a document number and a month
+(``INV-2026-100994 2026-08``) stay as written.  Runs that fail the check (account numbers, references) are kept, and
 so are the digits of an IBAN (two letters, then the digits).
 :func:`mask_changes` applies it to every text ardesk writes, whatever the tab.
 
@@ -52,20 +54,30 @@ def _mask_digits(digits: str) -> str:
     return "*" * (len(digits) - 4) + digits[-4:]
 
 
+def _card_shaped(groups: list[str]) -> bool:
+    """Digit groups as card numbers are written: one run of digits, or groups of four (the last of one to
+    four) or the 4-6-5 / 4-6-4 of American Express and Diners.  Other groupings are references, dates and
+    document numbers (``INV-2026-100994 2026-08``), left alone."""
+    if len(groups) == 1:
+        return True
+    sizes = [len(g) for g in groups]
+    return (all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4) or sizes in ([4, 6, 5], [4, 6, 4])
+
+
 def _mask_run(run: str) -> str:
-    """Mask the run whole when it is a card number, else any span of whole
+    """Mask the run whole when it is a card number written as one, else any span of whole
     groups inside it that is one (a card number followed by an expiry year)."""
     digits = _SPLIT.sub("", run)
-    if 13 <= len(digits) <= 19 and luhn_ok(digits):
-        return _mask_digits(digits)
     if len(digits) < 13:
         return run
     parts = _SPLIT.split(run)          # groups at even, separators at odd indexes
     groups = parts[0::2]
+    if len(digits) <= 19 and luhn_ok(digits) and _card_shaped(groups):
+        return _mask_digits(digits)
     for i in range(len(groups)):
         for j in range(len(groups), i, -1):
             span = "".join(groups[i:j])
-            if 13 <= len(span) <= 19 and luhn_ok(span):
+            if 13 <= len(span) <= 19 and luhn_ok(span) and _card_shaped(groups[i:j]):
                 head = "".join(parts[:2 * i])
                 tail = "".join(parts[2 * j - 1:]) if j < len(groups) else ""
                 return head + _mask_digits(span) + (tail[:1] + _mask_run(tail[1:]) if tail else "")
