@@ -219,9 +219,20 @@ def test_missing_logo_is_a_settings_problem(tmp_path):
     assert "logo-that-is-not-there.png does not exist" in problems[0].message
 
 
+def _png(width: int, height: int) -> bytes:
+    """A greyscale PNG of stripes (PNG 1.2: signature, IHDR, one zlib IDAT, IEND)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(255 if (x // 4) % 2 else 0 for x in range(width)) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
 def test_logo_appears_in_the_pdf(books, tmp_path):
-    import segno
-    segno.make("logo").save(tmp_path / "logo.png", scale=4)
+    (tmp_path / "logo.png").write_bytes(_png(32, 16))
     issuer, b = issuer_for(books, {"CompanyLogo": "logo.png"}, tmp_path)
     doc = issuer.invoice(b.ledger.invoice_by_no["INV-2026-00003"])[0]
     reader = pypdf.PdfReader(io.BytesIO(doc.pdf))
