@@ -60,22 +60,23 @@ def test_statement_shows_credit_notes_unapplied_credit_and_open_disputes(tmp_pat
     assert "20.00" not in text
 
 
-def test_activity_statement_names_the_invoice_a_credit_note_corrects(tmp_path):
+def march_statement(tmp_path, statement_type: str) -> bytes:
+    """The worked example's March statement of C1, sent as ``statement_type``: its PDF."""
     wb = worked_example()
-    wb.settings["StatementType"] = "activity"
+    wb.settings["StatementType"] = statement_type
     res = send(wb, tmp_path, kind="statements", period="2026-03", now=datetime(2026, 4, 1, 9))
     assert res.problems == [], res.summary
-    text = " ".join(pdf_text((tmp_path / "documents" / "ST-C1-EUR-2026-03-31.pdf").read_bytes()).split())
+    return (tmp_path / "documents" / "ST-C1-EUR-2026-03-31.pdf").read_bytes()
+
+
+def test_activity_statement_names_the_invoice_a_credit_note_corrects(tmp_path):
+    text = " ".join(pdf_text(march_statement(tmp_path, "activity")).split())
     assert "CN-2026-00001 Credit note INV-2026-00001 -200.00" in text
     assert "CN-2026-00002 Credit note INV-2026-00003 -30.00" in text
 
 
 def test_balance_forward_counts_a_credit_note_that_became_credit_once(tmp_path):
-    wb = worked_example()
-    wb.settings["StatementType"] = "balance-forward"
-    res = send(wb, tmp_path, kind="statements", period="2026-03", now=datetime(2026, 4, 1, 9))
-    assert res.problems == [], res.summary
-    text = " ".join(pdf_text((tmp_path / "documents" / "ST-C1-EUR-2026-03-31.pdf").read_bytes()).split())
+    text = " ".join(pdf_text(march_statement(tmp_path, "balance-forward")).split())
     # end of February: 1,000.00 - 500.00 + 400.00; March: +100.00 -100.00 -200.00 -30.00 -> 670.00, the balance due
     assert "1 Mar 2026 Opening balance 900.00" in text
     assert "CN-2026-00002 Credit note INV-2026-00003 -30.00 670.00" in text
