@@ -8,11 +8,16 @@ it for that recipient.
 """
 from __future__ import annotations
 
+import base64
+import io
 import re
 import smtplib
 import ssl
 import string
+import uuid
 from dataclasses import dataclass
+from email.generator import BytesGenerator
+from functools import cached_property
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -46,18 +51,62 @@ def valid_address(address: str) -> bool:
 
 @dataclass(frozen=True)
 class Outgoing:
+    """One message: its headers, text body and attachments ((file name, bytes, MIME type))."""
     document: str
     kind: str
+    sender: str
     recipient: str
-    message: EmailMessage
+    headers: tuple[tuple[str, str], ...]
+    body: str
+    attachments: tuple[tuple[str, bytes, str], ...]
 
     @property
     def message_id(self) -> str:
-        return self.message["Message-ID"]
+        return dict(self.headers)["Message-ID"]
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        """The message as an :class:`~email.message.EmailMessage` (for drafts and SMTPUTF8)."""
+        return self._compose([data for _, data, _ in self.attachments])
+
+    @cached_property
+    def wire(self) -> bytes:
+        """The message as it goes to the server (CRLF line ends), serialized once: the size check
+        and the send use the same bytes.  The email package writes it with a short stand-in for
+        each attachment, which is then replaced by the attachment's base64 lines: the bytes the
+        package would write itself (76-character lines), without its loop over every line."""
+        tokens = [_base64_lines(f"ardesk-attachment-{i}-{uuid.uuid4().hex}".encode())
+                  for i in range(len(self.attachments))]
+        wire = _flatten(self._compose([base64.decodebytes(t) for t in tokens]))
+        if not all(wire.count(t) == 1 for t in tokens):     # not written as expected: write it all
+            return _flatten(self.message)
+        for token, (_, data, _) in zip(tokens, self.attachments):
+            wire = wire.replace(token, _base64_lines(data), 1)
+        return wire
 
     @property
     def size(self) -> int:
-        return len(self.message.as_bytes())
+        return len(self.wire)
+
+    def _compose(self, payloads: Sequence[bytes]) -> EmailMessage:
+        msg = EmailMessage()
+        for name, value in self.headers:
+            msg[name] = value
+        msg.set_content(self.body)
+        for (name, _, mime), data in zip(self.attachments, payloads):
+            maintype, _, subtype = mime.partition("/")
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        return msg
+
+
+def _flatten(msg: EmailMessage) -> bytes:
+    out = io.BytesIO()
+    BytesGenerator(out).flatten(msg, linesep="\r\n")
+    return out.getvalue()
+
+
+def _base64_lines(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
 
 
 def fill(template_text: str, values: dict) -> tuple[str, str]:
@@ -70,18 +119,12 @@ def fill(template_text: str, values: dict) -> tuple[str, str]:
 
 def build(document: str, kind: str, sender: str, sender_name: str, recipient: str, subject: str, body: str,
           attachments: Sequence[tuple[str, bytes, str]], when: datetime) -> Outgoing:
-    msg = EmailMessage()
-    msg["From"] = str(Address(sender_name, addr_spec=sender)) if sender_name else sender
-    msg["To"] = recipient
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
-    msg["Message-ID"] = make_msgid(idstring=re.sub(r"[^A-Za-z0-9.-]", "", document)[:40],
-                                   domain=sender.rpartition("@")[2] or None)
-    msg.set_content(body)
-    for name, data, mime in attachments:
-        maintype, _, subtype = mime.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return Outgoing(document, kind, recipient, msg)
+    headers = (("From", str(Address(sender_name, addr_spec=sender)) if sender_name else sender),
+               ("To", recipient), ("Subject", subject),
+               ("Date", format_datetime(when if when.tzinfo else when.replace(tzinfo=timezone.utc))),
+               ("Message-ID", make_msgid(idstring=re.sub(r"[^A-Za-z0-9.-]", "", document)[:40],
+                                         domain=sender.rpartition("@")[2] or None)))
+    return Outgoing(document, kind, sender, recipient, headers, body, tuple(attachments))
 
 
 def send_batch(smtp: Smtp, messages: Iterable[Outgoing], timeout: float = 30
@@ -100,7 +143,10 @@ def send_batch(smtp: Smtp, messages: Iterable[Outgoing], timeout: float = 30
                 yield m, f"not tried: the connection dropped ({dropped})"
                 continue
             try:
-                refused = conn.send_message(m.message)
+                if (m.sender + m.recipient).isascii():
+                    refused = conn.sendmail(m.sender, [m.recipient], m.wire)
+                else:                                       # SMTPUTF8: smtplib serializes it as it needs
+                    refused = conn.send_message(m.message)
                 yield m, (f"refused: {refused}" if refused else None)
             except smtplib.SMTPServerDisconnected as exc:
                 dropped = str(exc) or "server disconnected"
