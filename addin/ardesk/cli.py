@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", type=_period, help="YYYY-MM: documents of that month (statements: as of its end)")
     sp.add_argument("--resend", action="append", default=[], metavar="NUMBER",
                     help="send this document again even if it was delivered (repeatable)")
+    sp.add_argument("--workers", type=int, metavar="N",
+                    help="processes issuing invoices and credit notes while the others are mailed "
+                         "(default: one per core for 100 documents or more; 1: none)")
     sp.add_argument("--issue-date", type=_date, help="date the run's invoices YYYY-MM-DD (default: the period's first day)")
     sp = sub.add_parser("receive", help="post receipts from the Receipts tab and bank files")
     common(sp)
@@ -336,7 +339,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "send":
             from .delivery.send import send
             res = send(port, args.workbook.resolve().parent, kind=args.kind, period=args.period,
-                       dry_run=args.dry_run, resend=args.resend)
+                       dry_run=args.dry_run, resend=args.resend, workers=args.workers)
             return _finish_send(res, args)
         if args.command == "bill" and args.preview:
             args.command = "preview"

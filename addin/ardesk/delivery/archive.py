@@ -42,6 +42,13 @@ def write_once(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def write_document(folder: Path, doc) -> None:
+    """An issued document's NUMBER.pdf (and NUMBER.xml), each written once."""
+    write_once(folder, safe_name(doc.number) + ".pdf", doc.pdf)
+    if doc.xml:
+        write_once(folder, safe_name(doc.number) + ".xml", doc.xml)
+
+
 def read_checked(folder: Path, name: str, recorded: str) -> bytes:
     """The archived file, after checking it against the SHA-256 recorded when it was issued."""
     path = folder / name

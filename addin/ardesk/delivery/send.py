@@ -39,6 +39,7 @@ from ..documents.settings import DocumentSettings, read_document_settings
 from ..io import rows as out_rows
 from ..io.port import Changes, WorkbookError, WorkbookPort
 from . import archive, bounces, mail
+from .workers import Workers, WorkersStopped, count as worker_count
 from .journal import DeliveryJournal
 from ..io.clerk import clerk_name as _user
 
@@ -105,9 +106,12 @@ def _ledger_rows(port: WorkbookPort, name: str) -> list[dict]:
 
 def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: str | None = None,
          dry_run: bool = False, resend: Sequence[str] = (), now: datetime | None = None, user: str | None = None,
-         env: Mapping[str, str] | None = None, letters: Sequence[Letter] = ()) -> SendResult:
+         env: Mapping[str, str] | None = None, letters: Sequence[Letter] = (), workers: int | None = None
+         ) -> SendResult:
     """Deliver the documents of ``kind``.  Letters: the ones given, and the dunning letters on the
-    DunningHistory tab (each made only when it still has somewhere to go)."""
+    DunningHistory tab (each made only when it still has somewhere to go).  ``workers``: processes
+    issuing invoices and credit notes while this one mails (:mod:`.workers`; 0 or 1: none; default:
+    one per core for a large run)."""
     from ..app import load
     now = now or datetime.now().replace(microsecond=0)
     user = user or _user()
@@ -153,7 +157,8 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
     problems += p
     try:
         return _send(port, books, ds, issuer, kind, period, dry_run, set(resend), now, user, summary, problems,
-                     documents_log, delivered, printed, letters, dunned, changes, None if dry_run else journal)
+                     documents_log, delivered, printed, letters, dunned, changes, None if dry_run else journal,
+                     workers)
     finally:
         issuer.close()
         journal.close()
@@ -219,17 +224,17 @@ def _candidates(books, ds: DocumentSettings, kind: str, period: str | None, now:
 
 
 def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, user, summary, problems,
-          documents_log, delivered, printed, letters, dunned, changes: Changes, journal: DeliveryJournal | None
-          ) -> SendResult:
+          documents_log, delivered, printed, letters, dunned, changes: Changes, journal: DeliveryJournal | None,
+          asked_workers: int | None) -> SendResult:
     from .letters import Templates
     customers = books.customers
     templates = Templates(ds.templates)
     by_post: list[Issued] = []
     deliveries: list[tuple] = []
 
-    def for_mail() -> Iterator[tuple[Issued, list[str]]]:
-        """Each document issued and archived in turn; those for the post are kept for the print batch,
-        those for e-mail handed on one by one (a run holds no more than one of their PDFs at a time)."""
+    def planned() -> Iterator[tuple]:
+        """What is still to deliver, in document order: (customer, number, what, item, e-mail addresses,
+        by post?); a document that cannot go anywhere is a problem."""
         for cid, number, (what, item) in _candidates(books, ds, kind, period, now, letters, dunned):
             cust = customers.get(cid)
             if cust is None:
@@ -245,42 +250,74 @@ def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, u
             if stop:
                 problems.extend(stop)
                 continue
-            doc, probs = _issue(issuer, what, item, cust, number, ds, books, templates)
-            if doc is None:
-                problems.extend(probs)
-                continue
-            summary["documents_rendered"] += 1
-            if number in documents_log:
-                try:
-                    rec = documents_log[number]
-                    data = archive.read_checked(ds.documents, as_text(rec["File"]), as_text(rec["SHA256"]))
-                    xml = (archive.read_checked(ds.documents, as_text(rec["XmlFile"]), as_text(rec["XmlSHA256"]))
-                           if as_text(rec["XmlFile"]) else b"")
-                except archive.ArchiveError as exc:
-                    problems.append(problem(cust, number, str(exc), "File", as_text(documents_log[number]["File"])))
+            yield cust, number, what, item, todo_mail, todo_post
+
+    jobs = list(planned())
+    n_workers = worker_count(asked_workers, len(jobs)) if kind in ("invoices", "credit-notes") else 0
+    pool = Workers(ds, issuer.full_rules, n_workers) if n_workers else None
+
+    def issued() -> Iterator[tuple[tuple, Issued | None, list[Problem], bool]]:
+        """(job, document or None, problems, archived?) in document order: issued in the worker
+        processes (which archive it) or here."""
+        if pool is None:
+            for job in jobs:
+                cust, number, what, item = job[:4]
+                yield job, *_issue(issuer, what, item, cust, number, ds, books, templates), False
+            return
+        folder = None if dry_run else ds.documents
+        tasks = ((job, (issuer.with_lines(job[3]), job[0], issuer.preceding(job[3]),
+                        None if job[1] in documents_log else folder)) for job in jobs)
+        for job, doc, probs in pool.issue(tasks):
+            yield job, doc, probs, True
+
+    def for_mail() -> Iterator[tuple[Issued, list[str]]]:
+        """Each document issued and archived in turn; those for the post are kept for the print batch,
+        those for e-mail handed on one by one (a run holds no more than a few of their PDFs at a time)."""
+        try:
+            for (cust, number, _what, _item, todo_mail, todo_post), doc, probs, archived in issued():
+                if doc is None:
+                    problems.extend(probs)
                     continue
-                doc = replace(doc, pdf=data, xml=xml)
-            elif not dry_run:
-                try:
-                    _archive(ds.documents, doc)
-                except archive.ArchiveError as exc:
-                    problems.append(problem(cust, number, str(exc)))
-                    continue
-                row = _document_row(doc, now)
-                changes.append("tblDocuments", [row])
-                if journal:
-                    journal.record("tblDocuments", row)
-            if todo_post:
-                by_post.append(doc)
-            if todo_mail:
-                yield doc, todo_mail
+                summary["documents_rendered"] += 1
+                if number in documents_log:
+                    try:
+                        rec = documents_log[number]
+                        data = archive.read_checked(ds.documents, as_text(rec["File"]), as_text(rec["SHA256"]))
+                        xml = (archive.read_checked(ds.documents, as_text(rec["XmlFile"]),
+                                                    as_text(rec["XmlSHA256"])) if as_text(rec["XmlFile"]) else b"")
+                    except archive.ArchiveError as exc:
+                        problems.append(problem(cust, number, str(exc), "File", as_text(documents_log[number]["File"])))
+                        continue
+                    doc = replace(doc, pdf=data, xml=xml)
+                elif not dry_run:
+                    try:
+                        if not archived:
+                            archive.write_document(ds.documents, doc)
+                    except archive.ArchiveError as exc:
+                        problems.append(problem(cust, number, str(exc)))
+                        continue
+                    row = _document_row(doc, now)
+                    changes.append("tblDocuments", [row])
+                    if journal:
+                        journal.record("tblDocuments", row)
+                if todo_post:
+                    by_post.append(doc)
+                if todo_mail:
+                    yield doc, todo_mail
+        except WorkersStopped as exc:
+            problems.append(Problem(f"{exc}: the documents after the last one issued wait for the next send",
+                                    step="send"))
 
     def log(row: tuple) -> None:
         deliveries.append(row)
         if journal and row[5] in DELIVERED:
             journal.record("tblDeliveries", row)
 
-    _deliver_mail(ds, for_mail(), customers, dry_run, now, user, summary, problems, log)
+    try:
+        _deliver_mail(ds, for_mail(), customers, dry_run, now, user, summary, problems, log)
+    finally:
+        if pool is not None:
+            pool.close()
     batch = _print_batch(issuer, ds, by_post, customers, kind, dry_run, now, user, summary, problems, log)
     changes.append("tblDeliveries", deliveries)
     if journal:
@@ -335,12 +372,6 @@ def _issue(issuer: Issuer, what: str, item, cust: Customer, number: str, ds, boo
             return None, problems
     return issuer.letter(cust, item.number, item.date, item.subject, list(item.paragraphs), extra=item.extra,
                          info=item.info, currency=item.currency, total=item.total)
-
-
-def _archive(folder: Path, doc: Issued) -> None:
-    archive.write_once(folder, archive.safe_name(doc.number) + ".pdf", doc.pdf)
-    if doc.xml:
-        archive.write_once(folder, archive.safe_name(doc.number) + ".xml", doc.xml)
 
 
 def _document_row(doc: Issued, now: datetime) -> tuple:

@@ -12,15 +12,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from ..core.ledger.ledger import Ledger
 from ..core.model import Customer, Invoice, InvoiceLine, Problem
 from .einvoice import EInvoiceError, cius_problems, make_einvoice
 from .model import DocumentError, invoice_document, letter_document, statement_document
 from .render import Renderer, TemplateError, pages
 from .settings import DocumentSettings
 from .xmp import XmpError, add_facturx
+
+if TYPE_CHECKING:
+    from ..core.ledger.ledger import Ledger
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,11 @@ class Issuer:
     rule set (setting *EInvoiceRules* = ``full``, or ``full_rules=True`` as a proof does) or the
     EN 16931 rules on values (:mod:`.rules`)."""
 
-    def __init__(self, ds: DocumentSettings, ledger: Ledger, customers: dict[str, Customer],
+    def __init__(self, ds: DocumentSettings, ledger: Ledger | None, customers: dict[str, Customer],
                  renderer: Renderer | None = None, lines: dict[str, tuple[InvoiceLine, ...]] | None = None,
                  disputes: Sequence = (), full_rules: bool | None = None):
-        """``disputes``: the Disputes rows; statements list the open ones on their customer's invoices."""
+        """``disputes``: the Disputes rows; statements list the open ones on their customer's invoices.
+        ``ledger`` None: invoices only, each given the invoice a credit note corrects (a worker process)."""
         self.ds, self.ledger, self.customers = ds, ledger, customers
         self.lines = lines or {}
         self.disputes = disputes
@@ -90,10 +93,19 @@ class Issuer:
         if self._renderer is not None:
             self._renderer.close()
 
-    def invoice_data(self, inv: Invoice) -> tuple[dict | None, bytes, str, list[Problem]]:
-        """The template data and validated e-invoice XML of an invoice or credit note, or its problems."""
-        if not inv.lines and inv.number in self.lines:
-            inv = replace(inv, lines=self.lines[inv.number])
+    def with_lines(self, inv: Invoice) -> Invoice:
+        """The invoice with its lines (the ledger as read holds headers only)."""
+        return replace(inv, lines=self.lines[inv.number]) if not inv.lines and inv.number in self.lines else inv
+
+    def preceding(self, inv: Invoice) -> Invoice | None:
+        """The invoice a credit note corrects (BT-25), when the ledger has it."""
+        return self.ledger.invoice_by_no.get(inv.relates_to) if inv.relates_to and self.ledger is not None else None
+
+    def invoice_data(self, inv: Invoice, preceding: Invoice | None = None
+                     ) -> tuple[dict | None, bytes, str, list[Problem]]:
+        """The template data and validated e-invoice XML of an invoice or credit note, or its problems;
+        ``preceding``: the invoice a credit note corrects (default: from the ledger)."""
+        inv = self.with_lines(inv)
         cust = self.customers.get(inv.customer_id)
         if cust is None:
             return None, b"", "", [problem(None, inv.number, f"customer {inv.customer_id!r} is not on the "
@@ -109,7 +121,7 @@ class Issuer:
             if missing:
                 return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}), e-invoice "
                                                                  f"{fmt}: {m}") for m in missing]
-            preceding = self.ledger.invoice_by_no.get(inv.relates_to) if inv.relates_to else None
+            preceding = preceding or self.preceding(inv)
             try:
                 xml = make_einvoice(inv, cust, self.ds.letterhead, fmt, preceding.issue_date if preceding else None,
                                     self.full_rules)
@@ -117,8 +129,8 @@ class Issuer:
                 return None, b"", "", [problem(cust, inv.number, f"customer {cust.id} ({cust.name}): {exc}")]
         return data, xml, fmt, []
 
-    def invoice(self, inv: Invoice) -> tuple[Issued | None, list[Problem]]:
-        data, xml, fmt, probs = self.invoice_data(inv)
+    def invoice(self, inv: Invoice, preceding: Invoice | None = None) -> tuple[Issued | None, list[Problem]]:
+        data, xml, fmt, probs = self.invoice_data(inv, preceding)
         if data is None:
             return None, probs
         attachments = ([{"name": "factur-x.xml", "data": xml.decode("utf-8"), "relationship": "alternative",

@@ -13,19 +13,20 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from decimal import Decimal
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import parse_pattern
 
 from ..core.collections.model import Dispute
-from ..core.ledger.ledger import Ledger
 from ..core.model import Customer, Invoice
 from ..core.money import exponent, to_decimal
-from ..core.reports.aging import bucket_index, bucket_labels
 from .payment import PaymentError, check_bic, check_iban, check_rf, epc_qr, swiss_qr
 from .settings import DocumentSettings, Letterhead
+
+if TYPE_CHECKING:        # the ledger and aging (with pandas) only for statements: an invoice needs neither
+    from ..core.ledger.ledger import Ledger
 
 DEFAULT_LOCALE = "en_GB"
 FORMULA_START = ("=", "+", "-", "@")
@@ -225,6 +226,7 @@ def statement_document(customer: Customer, currency: str, ledger: Ledger, as_of:
     review, raised by ``as_of``) on the customer's invoices are listed after the totals: invoice, disputed
     amount, reason, status.
     """
+    from ..core.reports.aging import bucket_index, bucket_labels
     kind = kind or ds.statement_type
     loc = locality(customer)
     number = f"ST-{customer.id}-{currency}-{as_of.isoformat()}"
