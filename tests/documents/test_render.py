@@ -260,6 +260,21 @@ def test_statement_open_items_with_aging_and_unapplied_credit(books):
     assert doc.total == -17215
 
 
+def test_the_aging_strip_speaks_the_customers_language(books):
+    b = app.load(books)
+    ds, _ = read_document_settings(books.read_settings())
+    issuer = Issuer(ds, b.ledger, b.customers)
+    strips = {}
+    for cid in ("C001", "C003"):                  # de_DE, fr_FR
+        doc, problems = issuer.statement(b.customers[cid], "EUR", date(2027, 1, 31), date(2027, 1, 1), (30, 60, 90))
+        assert problems == []
+        text = " ".join(pdf_text(doc.pdf).split())
+        strips[cid] = text[text.index("Fälligkeit" if cid == "C001" else "Échéancier"):]
+    assert strips["C001"].startswith("Fälligkeit Nicht fällig 1-30 31-60 61-90 Über 90")
+    assert strips["C003"].startswith("Échéancier Non échu 1-30 31-60 61-90 Plus de 90")
+    assert "Current" not in strips["C001"] + strips["C003"] and "Over" not in strips["C001"] + strips["C003"]
+
+
 def test_letter_renders_subject_and_paragraphs_in_the_window_layout(books):
     issuer, b = issuer_for(books, {"EnvelopeLayout": "us10"})
     doc, problems = issuer.letter(b.customers["C003"], "L-2026-00001", date(2026, 11, 15), "Rappel : facture impayée",

@@ -210,6 +210,13 @@ def payment_data(inv: Invoice, customer: Customer, ds: DocumentSettings, loc: Lo
     return out
 
 
+def aging_labels(buckets: tuple[int, ...]) -> list:
+    """The aging strip's column labels as the template shows them in the customer's language: the first
+    and last bucket are texts (``aging current``, ``aging over`` in texts.json), the day ranges numbers."""
+    from ..core.reports.aging import bucket_labels
+    return [{"t": "aging current"}, *bucket_labels(buckets)[1:-1], {"t": "aging over", "after": f" {buckets[-1]}"}]
+
+
 def statement_document(customer: Customer, currency: str, ledger: Ledger, as_of: date, start: date,
                        ds: DocumentSettings, buckets: tuple[int, ...], kind: str | None = None,
                        disputes: Sequence[Dispute] = ()) -> dict | None:
@@ -226,7 +233,7 @@ def statement_document(customer: Customer, currency: str, ledger: Ledger, as_of:
     review, raised by ``as_of``) on the customer's invoices are listed after the totals: invoice, disputed
     amount, reason, status.
     """
-    from ..core.reports.aging import bucket_index, bucket_labels
+    from ..core.reports.aging import bucket_index
     kind = kind or ds.statement_type
     loc = locality(customer)
     number = f"ST-{customer.id}-{currency}-{as_of.isoformat()}"
@@ -290,7 +297,7 @@ def statement_document(customer: Customer, currency: str, ledger: Ledger, as_of:
     d["table"] = {"columns": [{"title": c, "align": "right" if c in ("days", "total", "amount") else "left",
                                "width": "fill" if c in ("number", "description") else "auto"} for c in columns],
                   "rows": rows}
-    labels = bucket_labels(buckets)
+    labels = aging_labels(buckets)
     strip = [0] * len(labels)
     for inv, left in open_items:
         strip[bucket_index((as_of - inv.due_date).days, buckets)] += left
