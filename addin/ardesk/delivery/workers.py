@@ -38,9 +38,6 @@ from . import archive
 AHEAD = 4                  # documents issued ahead of the one being mailed, per worker
 AUTO_FROM = 100            # with no number of workers asked for, a run of fewer documents issues in process
 MAX_AUTO = 4
-# the workers run at a lower priority: the sending process waits on the server for every message and
-# must get the CPU at once when the reply comes; rendering takes what is left
-NICE = 5
 
 K = TypeVar("K")
 # one invoice to issue: the invoice with its lines, its customer, the invoice a credit note corrects
@@ -99,8 +96,6 @@ _worker: dict = {}
 
 
 def _start(ds: DocumentSettings, full_rules: bool) -> None:
-    if hasattr(os, "nice"):
-        os.nice(NICE)
     renderer = Renderer(ds)
     Finalize(renderer, renderer.close, exitpriority=10)     # its template folder goes when the worker ends
     _worker.update(ds=ds, full_rules=full_rules, renderer=renderer)
