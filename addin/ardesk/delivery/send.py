@@ -12,7 +12,9 @@ letters) and each of its recipients (every billing e-mail address; the post):
    that looks like a formula, or its e-invoice breaks a rule;
 3. issue it once: render, archive as NUMBER.pdf (and NUMBER.xml) in the
    documents folder with its SHA-256 on the Documents tab; later runs read the
-   archived file and refuse one that was altered;
+   archived file and refuse one that was altered (the invoices and credit
+   notes of a large run are issued and archived by worker processes while
+   this one mails, :mod:`.workers`);
 4. e-mail over one SMTP connection (or write .eml / Outlook drafts), and put
    the documents for the post into one print batch PDF, sorted by country,
    postcode and name, with a cover sheet for the mail room and blank back pages
@@ -290,12 +292,12 @@ def _send(port, books, ds, issuer: Issuer, kind, period, dry_run, resend, now, u
                         continue
                     doc = replace(doc, pdf=data, xml=xml)
                 elif not dry_run:
-                    try:
-                        if not archived:
+                    if not archived:
+                        try:
                             archive.write_document(ds.documents, doc)
-                    except archive.ArchiveError as exc:
-                        problems.append(problem(cust, number, str(exc)))
-                        continue
+                        except archive.ArchiveError as exc:
+                            problems.append(problem(cust, number, str(exc)))
+                            continue
                     row = _document_row(doc, now)
                     changes.append("tblDocuments", [row])
                     if journal:

@@ -52,8 +52,10 @@ class WorkersStopped(RuntimeError):
 def count(asked: int | None, documents: int) -> int:
     """How many worker processes issue ``documents`` documents: as asked (0 or 1: none), else one per
     core (at most :data:`MAX_AUTO`) when there are :data:`AUTO_FROM` or more, else none."""
-    if asked is not None or not documents:
-        return asked if asked and asked > 1 and documents else 0
+    if not documents:
+        return 0
+    if asked is not None:
+        return asked if asked > 1 else 0
     cores = os.cpu_count() or 1
     return min(cores, MAX_AUTO) if cores > 1 and documents >= AUTO_FROM else 0
 
@@ -84,12 +86,6 @@ class Workers:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> "Workers":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 _worker: dict = {}
