@@ -38,6 +38,10 @@ from . import archive
 AHEAD = 4                  # documents issued ahead of the one being mailed, per worker
 AUTO_FROM = 100            # with no number of workers asked for, a run of fewer documents issues in process
 MAX_AUTO = 4
+# the workers run at a lower priority: every message waits on the SMTP conversation, in which the
+# sending process (and a server on the same machine) must get the CPU the moment a reply comes,
+# while the renderers can take whatever is left
+NICE = 10
 
 K = TypeVar("K")
 # one invoice to issue: the invoice with its lines, its customer, the invoice a credit note corrects
@@ -92,6 +96,8 @@ _worker: dict = {}
 
 
 def _start(ds: DocumentSettings, full_rules: bool) -> None:
+    if hasattr(os, "nice"):
+        os.nice(NICE)
     renderer = Renderer(ds)
     Finalize(renderer, renderer.close, exitpriority=10)     # its template folder goes when the worker ends
     _worker.update(ds=ds, full_rules=full_rules, renderer=renderer)
