@@ -197,7 +197,8 @@ def with_run_log(book: Path) -> None:
     if next(log.records_from_last(), None) is not None:
         return
     port.check_books()
-    runlog.start(log, port.last_check.actual, datetime.now().replace(microsecond=0))
+    chk = port.last_check
+    runlog.start(log, chk.actual, datetime.now().replace(microsecond=0), chk.ledger_states(), chk.parts)
 
 
 def copy_book(src: Path, dst: Path) -> None:

@@ -44,7 +44,7 @@ from xml.etree import ElementTree
 
 from .. import schema
 from ..schema import number_formats, row_number_formats
-from .package import Package, write_package
+from .package import Package, PackageError, value_parts, write_package
 from . import runlog
 from .lock import workbook_lock
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
@@ -186,10 +186,30 @@ class FileWorkbook:
         """Every ledger table; the archive's two tabs only where the workbook has them (older ones lack them)."""
         return runlog.read_ledgers(self.read_tables)
 
-    def check_books(self) -> list:
-        """Problems that stop any posting: posts lost to a stale save, edited, inserted or deleted ledger rows."""
-        self.last_check = runlog.check(self.log(), self.ledger_tables(), self.path)
-        return self.last_check.problems
+    def check_books(self, full: bool = False) -> list:
+        """Problems that stop any posting: posts lost to a stale save, edited, inserted or deleted ledger rows.
+
+        A workbook that still holds the very ledger parts the last run wrote is cleared by their digests
+        (:func:`.runlog.unchanged`), unless ``full``: then every row is hashed and compared."""
+        log = self.log()
+        parts = self.ledger_parts()
+        chk = None if full else runlog.unchanged(log, parts, self.ledger_tables)
+        if chk is None:
+            chk = runlog.check(log, self.ledger_tables(), self.path)
+            chk.parts = parts
+        self.last_check = chk
+        return chk.problems
+
+    def ledger_parts(self) -> dict[str, str] | None:
+        """The digests of the parts the ledgers are read from (:func:`.package.value_parts`), when the file
+        is still the one this run began with (else None)."""
+        try:
+            with Package(self.path) as pkg:
+                if file_stamp(pkg.fileno()) != self._stamp:
+                    return None
+                return value_parts(pkg, runlog.LEDGERS)
+        except (PackageError, OSError, KeyError, ElementTree.ParseError, zipfile.BadZipFile):
+            return None
 
     def ledger_states(self):
         """The chain state of every ledger as the run's check read it (None before a check)."""
@@ -244,24 +264,32 @@ class FileWorkbook:
                     log.append(line)
             rec = runlog.append_baseline(log, ledgers_after, datetime.now().replace(microsecond=0),
                                          extra={"archive": about})
-            self._save_workbook(changes, True)
-            log.append(runlog.commit_line(rec))
+            parts = self._save_workbook(changes, True)
+            log.append(runlog.commit_line(rec, parts))
         self._stamp = file_stamp(self.path)
         self._book = None
         self._tables = {}
         self.last_check = None
 
-    def _save_workbook(self, changes: Changes, backup: bool) -> None:
+    def _save_workbook(self, changes: Changes, backup: bool) -> dict[str, str]:
+        """Save ``changes``; returns the digests of the saved file's ledger parts (for the run log)."""
+        parts: dict[str, str] = {}
+
+        def verify(new: Path) -> None:
+            refuse_rewritten_inputs(self.path, new, changes)
+            with Package(new) as saved:
+                parts.update(value_parts(saved, runlog.LEDGERS))
         with Package(self.path) as pkg:
             write_package(pkg, changes, self._names)
-            save_atomic(pkg, self.path, backup=backup, original_stamp=self._stamp,
-                        verify=lambda new: refuse_rewritten_inputs(self.path, new, changes))
+            save_atomic(pkg, self.path, backup=backup, original_stamp=self._stamp, verify=verify)
+        return parts
 
 
 
-def file_stamp(path: Path) -> tuple[int, int, int]:
-    """What identifies the file a run read: inode, modification time, size."""
-    st = path.stat()
+def file_stamp(path: Path | int) -> tuple[int, int, int]:
+    """What identifies the file a run read (a path, or a descriptor open on it): inode, modification time,
+    size."""
+    st = os.stat(path)
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 

@@ -12,7 +12,10 @@ workbook is replaced and never rewritten:
 - ``commit`` / ``abandon``: written once the workbook was replaced (or, for a
   run killed before its save, found not to have landed); a commit written by
   the run itself carries the run's states after it, so the usual check reads
-  only the log's last line;
+  only the log's last line, and, where the file adapter wrote the workbook,
+  the digest of every part the ledgers' values are read from
+  (:func:`.package.value_parts`): when the workbook still holds those very
+  parts, it holds the ledgers the states name, and no row is hashed;
 - ``lost``: when runs were first found missing, who had saved the workbook last
   and when (later saves would overwrite that evidence).
 
@@ -261,14 +264,26 @@ def _as_committed(after: dict, actual: dict[str, State]) -> bool:
     return bool(after) and all(actual.get(t) == s for t, s in after.items()) and set(after) >= set(actual)
 
 
-def _last_commit_states(log: "RunLog") -> dict | None:
-    """The states after the last run, from the log's last line alone when that is the commit line
-    :func:`write_logged` writes right after its record (it carries them); else None."""
+def _last_commit(log: "RunLog") -> dict | None:
+    """The log's last line when it is a commit line (a ``lost`` note after it aside), else None: the one
+    :func:`write_logged` writes right after its record carries the states after the run."""
     for rec in log.records_from_last():
         if rec.get("kind") == "lost":
             continue
-        return rec.get("after") if rec.get("kind") == "commit" else None
+        return rec if rec.get("kind") == "commit" else None
     return None
+
+
+def unchanged(log: RunLog, parts: dict[str, str] | None, read: Callable[[], dict[str, Table]]) -> Check | None:
+    """The check of a workbook that holds, byte for byte, the ledger parts the last commit line names
+    (``parts``: their digests now, :func:`.package.value_parts`): its ledgers are the ones that run wrote,
+    with the states the line gives, and none of their rows is read or hashed (``read`` gives the ledger
+    tables should the rows be wanted after all).  None when it is not so: the full :func:`check` then."""
+    last = _last_commit(log) if parts else None
+    if last is None or last.get("parts") != parts or "after" not in last:
+        return None
+    states = {t: State.from_json(v) for t, v in last["after"].items()}
+    return Check([], History(), [], None, states=states, parts=parts, read=lambda: ledger_rows(read()))
 
 
 def _as_last_committed(records: list[dict], actual: dict[str, State]) -> bool:
@@ -310,9 +325,18 @@ class Check:
     problems: list[Problem]
     history: History | None
     lost: list[dict]                          # run records whose rows are missing at the end of the ledgers
-    actual: dict[str, list]
+    rows: dict[str, list] | None              # ledger_rows of the workbook; None: made by ``read`` when first asked
     adopt: dict[str, list] = field(default_factory=dict)   # rows posted from Excel's ribbon, for the log
     states: dict[str, State] | None = None                 # states_of(actual), hashed once
+    parts: dict[str, str] | None = None       # the digests of the workbook's ledger parts, where the port has them
+    read: Callable[[], dict[str, list]] | None = None
+
+    @property
+    def actual(self) -> dict[str, list]:
+        """(worksheet row, canonical row, raw row) of every ledger row (:func:`ledger_rows`)."""
+        if self.rows is None:
+            self.rows = self.read()
+        return self.rows
 
     def ledger_states(self) -> dict[str, State]:
         """The chain state of every ledger as the check read it (hashed on first use)."""
@@ -342,7 +366,8 @@ def check(log: RunLog, tables: dict[str, Table], workbook: Path) -> Check:
     # The usual case: the ledgers are as the last run left them.  Rows were masked before they were written,
     # so they chain, unmasked, to the states the log's last line names (equal heads, equal texts); masking
     # every cell of every row is only needed when they do not.
-    last = _last_commit_states(log)
+    commit = _last_commit(log)
+    last = commit.get("after") if commit else None
     if last is None:
         actual = ledger_rows(tables)
         states = states_of(actual)
@@ -492,14 +517,15 @@ def run_record(kind: str, command: str, user: str, at: datetime, before: dict[st
 
 
 def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, Table], user: str, command: str,
-                 save: Callable[[], None], kind: str = "run", reapplies: Sequence[str] = ()) -> None:
+                 save: Callable[[], dict[str, str] | None], kind: str = "run", reapplies: Sequence[str] = ()) -> None:
     """Write a posting run through ``save``, logged: the log's baseline (first run) or the lines the check
     resolved and the ribbon runs it adopted, then the run's own record, all before ``save``; ``commit``
-    after it.  ``chk`` is the check the run started with; ``stamped`` the tables the run stamps cells in."""
+    after it, with the digests of the ledger parts ``save`` returns (None where it cannot tell).  ``chk``
+    is the check the run started with; ``stamped`` the tables the run stamps cells in."""
     before = chk.ledger_states()
     now = datetime.now().replace(microsecond=0)
     if chk.history is None:
-        start(log, chk.actual, now, before)
+        start(log, chk.actual, now, before, chk.parts)
     else:
         for line in chk.history.resolved:
             log.append(line)
@@ -509,19 +535,25 @@ def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, T
             log.append(commit_line(adopted))
     rec = run_record(kind, command, user, now, before, changes, stamped, reapplies)
     log.append(rec)
-    save()
-    log.append(commit_line(rec))
+    parts = save()
+    log.append(commit_line(rec, parts))
 
 
-def commit_line(rec: dict) -> dict:
+def commit_line(rec: dict, parts: dict[str, str] | None = None) -> dict:
     """The line that marks ``rec`` committed, with its states after the run, so that the next check can
-    tell from this line alone that the workbook is as the log left it."""
-    return {"kind": "commit", "run": rec["id"], "after": rec["after"]}
+    tell from this line alone that the workbook is as the log left it; and with ``parts``, the digests of
+    the ledger parts of the workbook that holds them, so that it can tell without reading a row."""
+    line = {"kind": "commit", "run": rec["id"], "after": rec["after"]}
+    if parts:
+        line["parts"] = parts
+    return line
 
 
-def start(log: RunLog, actual: dict[str, list], at: datetime, states: dict[str, State] | None = None) -> None:
-    """Start the log with a baseline of the ledgers ``actual`` (:func:`ledger_rows`), committed."""
-    log.append(commit_line(append_baseline(log, actual, at, states)))
+def start(log: RunLog, actual: dict[str, list], at: datetime, states: dict[str, State] | None = None,
+          parts: dict[str, str] | None = None) -> None:
+    """Start the log with a baseline of the ledgers ``actual`` (:func:`ledger_rows`), committed (``parts``:
+    the digests of the ledger parts of the workbook they were read from, :func:`commit_line`)."""
+    log.append(commit_line(append_baseline(log, actual, at, states), parts))
 
 
 def anchor(before: dict[str, State], changes: Changes) -> str:

@@ -5,6 +5,6 @@ cells, :mod:`.styles` the cell formats and :mod:`.writer` turns a run's
 Changes into replaced parts.
 """
 from .opc import Package, PackageError
-from .writer import write_package
+from .writer import value_parts, write_package
 
-__all__ = ["Package", "PackageError", "write_package"]
+__all__ = ["Package", "PackageError", "value_parts", "write_package"]

@@ -12,6 +12,7 @@ part is removed.
 """
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 import zipfile
@@ -59,6 +60,10 @@ class Package:
     def close(self) -> None:
         self._zip.close()
 
+    def fileno(self) -> int:
+        """The descriptor of the file the package is read from."""
+        return self._zip.fp.fileno()
+
     def __enter__(self) -> "Package":
         return self
 
@@ -96,6 +101,12 @@ class Package:
     def remove(self, part: str) -> None:
         self._new.pop(part, None)
         self._removed.add(part)
+
+    def digest(self, part: str) -> str:
+        """:func:`entry_digest` of a part as this package's file stores it."""
+        if part not in self._infos:
+            raise PackageError(f"{self.path.name}: the part {part} is missing")
+        return entry_digest(self._zip, self._infos[part])
 
     def changed(self) -> set[str]:
         return set(self._new) | self._removed
@@ -141,13 +152,7 @@ class Package:
 
 def _copy_raw(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Copy one zip entry without decompressing it (APPNOTE 4.3.7: local header, then the data)."""
-    fp = src.fp
-    fp.seek(info.header_offset)
-    header = fp.read(zipfile.sizeFileHeader)
-    if header[:4] != zipfile.stringFileHeader:
-        raise PackageError(f"{Path(src.filename).name}: the zip entry {info.filename} is damaged")
-    name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
-    fp.seek(name_len + extra_len, 1)
+    data = stored_bytes(src, info)
     new = zipfile.ZipInfo(info.filename, info.date_time)
     new.compress_type = info.compress_type
     new.CRC, new.compress_size, new.file_size = info.CRC, info.compress_size, info.file_size
@@ -156,17 +161,42 @@ def _copy_raw(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.ZipInfo)
     zip64 = info.file_size > zipfile.ZIP64_LIMIT or info.compress_size > zipfile.ZIP64_LIMIT
     new.header_offset = dst.fp.tell()
     dst.fp.write(new.FileHeader(zip64))
-    remaining = info.compress_size
-    while remaining:
-        chunk = fp.read(min(remaining, 1 << 20))
-        if not chunk:
-            raise PackageError(f"{Path(src.filename).name}: the zip entry {info.filename} is cut short")
+    for chunk in data:
         dst.fp.write(chunk)
-        remaining -= len(chunk)
     dst.filelist.append(new)
     dst.NameToInfo[new.filename] = new
     dst.start_dir = dst.fp.tell()
     dst._didModify = True
+
+
+def stored_bytes(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The data of one zip entry as stored (still compressed), in chunks, after checking its local header."""
+    fp = src.fp
+    fp.seek(info.header_offset)
+    header = fp.read(zipfile.sizeFileHeader)
+    if header[:4] != zipfile.stringFileHeader:
+        raise PackageError(f"{Path(src.filename).name}: the zip entry {info.filename} is damaged")
+    name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+    offset = info.header_offset + zipfile.sizeFileHeader + name_len + extra_len
+    remaining = info.compress_size
+    while remaining:
+        fp.seek(offset)                 # the caller may use the file between two chunks
+        chunk = fp.read(min(remaining, 1 << 20))
+        if not chunk:
+            raise PackageError(f"{Path(src.filename).name}: the zip entry {info.filename} is cut short")
+        offset += len(chunk)
+        remaining -= len(chunk)
+        yield chunk
+
+
+def entry_digest(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    """What identifies one zip entry's content: the SHA-256 of its stored bytes, with the compression
+    method, CRC-32 and sizes the central directory gives (two entries alike in all of these hold the
+    same part)."""
+    h = hashlib.sha256()
+    for chunk in stored_bytes(src, info):
+        h.update(chunk)
+    return f"{h.hexdigest()}:{info.compress_type}:{info.CRC:08x}:{info.compress_size}:{info.file_size}"
 
 
 _ATTR = re.compile(rb'\s([\w:]+)="([^"]*)"')

@@ -104,6 +104,26 @@ def table_parts(pkg: Package) -> dict[str, TablePart]:
     return out
 
 
+# Workbook-level parts every cell value is read through: shared strings (§18.4) and the number formats
+# that make a number a date (§18.8).
+READ_THROUGH = (R + "/sharedStrings", R + "/styles")
+
+
+def value_parts(pkg: Package, tables: Sequence[str]) -> dict[str, str]:
+    """The digest (:meth:`.opc.Package.digest`) of every part the values of ``tables`` are read from: the
+    workbook part and its relationships, the shared strings and styles, and each table's worksheet, its
+    relationships and its table part.  Equal digests, equal values, whatever the reader; tables the
+    workbook lacks are left out."""
+    wb = workbook_part(pkg)
+    parts = [wb, rels_name(wb)] + [r["Target"] for r in pkg.relationships(wb) if r["Type"] in READ_THROUGH]
+    found = table_parts(pkg)
+    for name in tables:
+        if name in found:
+            t = found[name]
+            parts += [t.sheet_part, rels_name(t.sheet_part), t.part]
+    return {part: pkg.digest(part) for part in dict.fromkeys(parts) if pkg.has(part)}
+
+
 class PackageWriter:
     def __init__(self, pkg: Package):
         self.pkg = pkg
