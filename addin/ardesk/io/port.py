@@ -107,7 +107,11 @@ class Changes:
       row number and column name (e.g. the PaymentID stamped on a posted
       Receipts row);
     - ``formats``: number formats of single cells of existing rows, keyed the
-      same way (a posted receipt's amount shown with its currency's decimals).
+      same way (a posted receipt's amount shown with its currency's decimals);
+    - ``anchored``: what was hashed to anchor the run's Audit row (the chain
+      states before and after, the canonical rows; set by
+      :func:`ardesk.io.runlog.anchor`), so that the run log does not hash the
+      same rows again.
     """
     appends: dict[str, list[tuple]] = field(default_factory=dict)
     replace: dict[str, tuple[tuple[str, ...], list[tuple]]] = field(default_factory=dict)
@@ -115,6 +119,7 @@ class Changes:
     names: dict[str, Any] = field(default_factory=dict)
     updates: dict[str, list[tuple[int, str, Any]]] = field(default_factory=dict)
     formats: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    anchored: Any = None              # an ardesk.io.runlog.Anchored
 
     def number_format(self, table: str, row: int, column: str, fmt: str) -> None:
         self.formats.setdefault(table, []).append((row, column, fmt))

@@ -62,15 +62,15 @@ def _mask(v: Any) -> Any:
     return v
 
 
-def encode(v: Any) -> Any:
-    """A cell value as JSON that decodes to an equal, equally typed value (card numbers masked); a blank
-    cell is None, whether the reader gave None (xlwings) or '' (calamine)."""
+def encode(v: Any, mask: bool = True) -> Any:
+    """A cell value as JSON that decodes to an equal, equally typed value (card numbers masked, texts only
+    if ``mask``); a blank cell is None, whether the reader gave None (xlwings) or '' (calamine)."""
     if v is None or isinstance(v, (bool, int)):
         return v
     if v == "":
         return None
     if isinstance(v, str):
-        return _mask(v)
+        return _mask(v) if mask else v
     if isinstance(v, (float, Decimal)):
         return {"n": chain.canonical(v)}
     if isinstance(v, datetime):
@@ -78,6 +78,17 @@ def encode(v: Any) -> Any:
     if isinstance(v, date):
         return {"d": v.isoformat()}
     return _mask(str(v))
+
+
+def encode_row(row: Sequence[Any], texts: Sequence[str] | None = None) -> list:
+    """``[encode(v) for v in row]``, with one search for the row's texts that may hold a card number
+    instead of one per text (as in :func:`canon`); ``texts``, when given, is ``canon(row)``, whose texts
+    are already masked."""
+    if texts is not None:
+        return [(texts[i] if v else None) if type(v) is str else encode(v) for i, v in enumerate(row)]
+    long = [v for v in row if type(v) is str and len(v) >= 13]
+    mask = bool(long) and may_hold_card_number("\n".join(long))
+    return [encode(v, mask) for v in row]
 
 
 def decode(v: Any) -> Any:
@@ -448,7 +459,7 @@ def ribbon_posts(audit: Table | None, history: History, actual: dict[str, list])
 def adopt_record(chk: Check, at: datetime) -> dict:
     """The log's record of the ribbon's runs found in the workbook, so the log stays complete."""
     before = chk.history.states() if chk.history and chk.history.canon else {}
-    appends = {t: [[encode(v) for v in raw] for raw in rows] for t, rows in chk.adopt.items()}
+    appends = {t: [encode_row(raw) for raw in rows] for t, rows in chk.adopt.items()}
     rec = {"kind": "run", "at": at.isoformat(), "user": "", "host": "", "command": "runs from the Excel ribbon",
            "before": {t: s.to_json() for t, s in before.items()},
            "after": {t: s.to_json() for t, s in states_of(chk.actual).items()}, "appends": appends,
@@ -478,8 +489,7 @@ def append_baseline(log: RunLog, actual: dict[str, list], at: datetime, states: 
         for k, (t, rows) in enumerate(actual.items()):
             yield ("," if k else "") + json.dumps(t) + ":["
             for i, (_n, _c, raw) in enumerate(rows):
-                yield ("," if i else "") + json.dumps([encode(v) for v in raw], ensure_ascii=False,
-                                                      separators=(",", ":"))
+                yield ("," if i else "") + json.dumps(encode_row(raw), ensure_ascii=False, separators=(",", ":"))
             yield "]"
         yield "}"
 
@@ -495,11 +505,22 @@ def append_baseline(log: RunLog, actual: dict[str, list], at: datetime, states: 
 
 def run_record(kind: str, command: str, user: str, at: datetime, before: dict[str, State], changes: Changes,
                tables: dict[str, Table], reapplies: Sequence[str] = ()) -> dict:
-    appends = {t: [[encode(v) for v in r] for r in rows] for t, rows in changes.appends.items() if t in LEDGERS}
-    after = {}
+    """The log's record of a run that writes ``changes`` on ledgers in the states ``before``.  Where the
+    run's Audit row was anchored from the same states (:func:`anchor`), the rows are not made canonical,
+    masked or hashed again: only the anchoring row itself is."""
+    anchored = changes.anchored
+    if anchored is not None and not anchored.covers(before, changes):
+        anchored = None
+    appends, after = {}, {}
+    for t, rows in changes.appends.items():
+        if t in LEDGERS:
+            texts = anchored.rows.get(t, ()) if anchored is not None else ()
+            appends[t] = [encode_row(r, texts[i] if i < len(texts) else None) for i, r in enumerate(rows)]
     for t, s in before.items():
-        added = [chain.canonical_row([decode(v) for v in r]) for r in appends.get(t, ())]
-        after[t] = chain.state(added, s).to_json()
+        rows = appends.get(t, ())
+        if anchored is not None:        # the rows anchored, then the Audit row that names them
+            s, rows = anchored.after[t], rows[len(anchored.rows[t]):]
+        after[t] = chain.state([chain.canonical_row([decode(v) for v in r]) for r in rows], s).to_json()
     if kind == "recover":
         appends = {}            # the rows are the lost runs' own, already in the log
     updates = []
@@ -556,14 +577,31 @@ def start(log: RunLog, actual: dict[str, list], at: datetime, states: dict[str, 
     log.append(commit_line(append_baseline(log, actual, at, states), parts))
 
 
+@dataclass
+class Anchored:
+    """What :func:`anchor` hashed: the ledgers' states ``before`` a run and ``after`` its appends but the
+    Audit row that names them, and the canonical rows (masked) of those appends."""
+    before: dict[str, State]
+    after: dict[str, State]
+    rows: dict[str, list[tuple[str, ...]]]
+
+    def covers(self, before: dict[str, State], changes: Changes) -> bool:
+        """True when anchored from ``before`` and no row was appended to ``changes`` since."""
+        return self.before == before and all(
+            len(self.rows.get(t, ())) == len(changes.appends.get(t, ())) - (t == "tblAudit") for t in before)
+
+
 def anchor(before: dict[str, State], changes: Changes) -> str:
-    """The chain heads of every ledger once ``changes`` are written, for the run's Audit row (its last append)."""
-    after = {}
+    """The chain heads of every ledger once ``changes`` are written, for the run's Audit row (its last
+    append); what was hashed is kept on ``changes`` (``anchored``) for the run's record (:func:`run_record`)."""
+    rows, after = {}, {}
     for t, s in before.items():
         added = list(changes.appends.get(t, ()))
         if t == "tblAudit":
             added = added[:-1]
-        after[t] = chain.state([canon(r) for r in added], s)
+        rows[t] = [canon(r) for r in added]
+        after[t] = chain.state(rows[t], s)
+    changes.anchored = Anchored(before, after, rows)
     return chain.anchor_text(after)
 
 
