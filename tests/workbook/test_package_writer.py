@@ -215,3 +215,20 @@ def test_appended_rows_keep_other_cells_of_the_sheet(tmp_path):
     assert [c.value for c in ws[2]][:4] == [datetime(2026, 11, 1, 9, 0, 30), "ann", "bill", "one & <two>"]
     assert ws["C3"].value == " bill " and ws["D3"].value == "=1+1" and ws["D3"].data_type == "s"
     assert ws.tables["tblAudit"].ref == "A1:D3"
+
+
+def test_a_big_append_is_written_in_pieces_that_read_as_one(tmp_path, monkeypatch):
+    from ardesk.io.package import sheet
+    monkeypatch.setattr(sheet, "FRESH_ROWS", 7)          # many pieces, and rows merged with a clerk's note
+    path = create_workbook(tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Audit"]["G10"] = "note beside the table"
+    wb.save(path)
+    rows = [(datetime(2026, 11, 1, 9, i % 60), f"clerk {i}", "bill", f"run {i} & more") for i in range(30)]
+    ch = Changes()
+    ch.append("tblAudit", rows)
+    FileWorkbook(path).write(ch)
+    read = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name("tblAudit").to_python()
+    assert [tuple(r) for r in read] == rows
+    ws = openpyxl.load_workbook(path)["Audit"]
+    assert ws["G10"].value == "note beside the table" and ws["B10"].value == "clerk 8"

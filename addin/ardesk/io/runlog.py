@@ -556,6 +556,7 @@ def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, T
             log.append(commit_line(adopted))
     rec = run_record(kind, command, user, now, before, changes, stamped, reapplies)
     log.append(rec)
+    rec = {"id": rec["id"], "after": rec["after"]}      # the rows, logged, need not stay in memory for the save
     parts = save()
     log.append(commit_line(rec, parts))
 

@@ -31,6 +31,7 @@ _CELL_REF = re.compile(rb'\sr="\$?([A-Z]+)\$?(\d+)"')
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 STREAM_CHUNK = 4 << 20     # bytes of a streamed sheet held at a time
 BACKWARD_BUDGET = 200_000   # rows scanned backwards before the sheet is read from its start instead
+FRESH_ROWS = 4096           # appended rows written as one piece: the text of a big append is never held whole
 
 
 def col_number(letters: bytes | str) -> int:
@@ -355,28 +356,31 @@ class SheetEdit:
         for first, c0, rows, styles in sorted(self.blocks, key=lambda b: b[0]):
             for r in sorted(k for k in rest if k < first):
                 out.append(rest.pop(r))
-            out.append(self._fresh_rows(first, c0, rows, styles, rest, set(pending[:i])))
+            out += self._fresh_rows(first, c0, rows, styles, rest, set(pending[:i]))
         out += [rest[r] for r in sorted(rest)]
-        segment = b"".join(out)
         head_end, after = pos, self.body_end
         if self.self_closed is not None:       # <sheetData/> opens to hold the rows
             m = self.self_closed
             head_end, after = m.start(), m.end()
-            segment = m.group()[:-2].rstrip() + b">" + segment + self.closing
+            out = [m.group()[:-2].rstrip() + b">", *out, self.closing]
         dim = None if self.dimension_done else _DIMENSION.search(self.data, 0, self.body_start)
         if dim is None:
-            return [data[:head_end], segment, data[after:]]
-        return [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end], segment, data[after:]]
+            return [data[:head_end], *out, data[after:]]
+        return [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end], *out, data[after:]]
 
     def _fresh_rows(self, first: int, c0: int, rows: Sequence[tuple], styles: Sequence[Sequence[int | None]],
-                    merged: dict[int, bytes], done: set[int]) -> bytes:
-        """Rows where the sheet has none: written straight from the values (the appended ledger rows);
-        a row merged with other edits is taken from ``merged``, one already written (``done``) left out."""
+                    merged: dict[int, bytes], done: set[int]) -> list[bytes]:
+        """Rows where the sheet has none, in pieces of FRESH_ROWS rows: written straight from the values (the
+        appended ledger rows); a row merged with other edits is taken from ``merged``, one already written
+        (``done``) left out."""
         p = self.prefix.decode()
         letters = [column_letter(c0 + j) for j in range(max((len(r) for r in rows), default=0))]
-        out = []
+        pieces, out = [], []
         add = out.append
         for i, row in enumerate(rows):
+            if i and not i % FRESH_ROWS:
+                pieces.append("".join(out).encode("utf-8"))
+                out.clear()
             r = first + i
             if r in done:
                 continue
@@ -401,7 +405,8 @@ class SheetEdit:
                 else:
                     add(cell_xml(f"{letters[j]}{r}", v, st[j], self.prefix).decode())
             add(f"</{p}row>")
-        return "".join(out).encode("utf-8")
+        pieces.append("".join(out).encode("utf-8"))
+        return pieces
 
     def _dimension(self, tag: bytes) -> bytes:
         """§18.3.1.35 dimension: widened to cover every cell written."""
