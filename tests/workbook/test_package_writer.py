@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from ardesk.cli import main
 from ardesk.io.fileadapter import FileWorkbook, defined_names
-from ardesk.io.package import Package, write_package
+from ardesk.io.package import Package, PackageError, write_package
 from ardesk.io.package.writer import table_parts
 from ardesk.io.port import Changes, WorkbookError
 from ardesk.io.rows import canonical
@@ -232,3 +232,34 @@ def test_a_big_append_is_written_in_pieces_that_read_as_one(tmp_path, monkeypatc
     assert [tuple(r) for r in read] == rows
     ws = openpyxl.load_workbook(path)["Audit"]
     assert ws["G10"].value == "note beside the table" and ws["B10"].value == "clerk 8"
+
+
+@pytest.mark.parametrize("library", ["zlib-ng", "zlib"])
+def test_parts_are_deflated_and_inflated_alike_by_zlib_ng_and_zlib(tmp_path, monkeypatch, library):
+    import zlib
+    from ardesk.io.package import opc
+    if library == "zlib":
+        monkeypatch.setattr(opc, "deflate", zlib)
+    else:
+        assert opc.deflate is not zlib          # installed with ardesk[fast] and the tests
+    path = create_workbook(tmp_path / "t.xlsx")
+    ch = Changes()
+    ch.append("tblAudit", [(datetime(2026, 11, 1, 9, 0), "ann", "bill", f"run {i}") for i in range(5000)])
+    FileWorkbook(path).write(ch)
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None              # every CRC-32 as the standard library computes it
+        sheet = table_parts_of(path)["tblAudit"].sheet_part
+        xml = z.read(sheet)
+    with Package(path) as pkg:
+        with pkg.open(sheet) as fh:
+            assert fh.read(1000) + fh.read() == xml
+        pkg._infos[sheet].CRC ^= 1               # as a damaged file would give
+        with pytest.raises(PackageError, match="damaged"), pkg.open(sheet) as fh:
+            fh.read()
+    read = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name("tblAudit").to_python()
+    assert len(read) == 5000 and read[-1][3] == "run 4999"
+
+
+def table_parts_of(path):
+    with Package(path) as pkg:
+        return table_parts(pkg)

@@ -15,17 +15,24 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 from xml.etree import ElementTree
 
+try:        # zlib-ng (``ardesk[fast]``): the same deflate streams, made and read two to three times as fast
+    from zlib_ng import zlib_ng as deflate
+except ImportError:
+    deflate = zlib
+
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 # how a replaced part is written: its whole bytes, or pieces streamed in order
 Content = bytes | Callable[[], Iterator[bytes]]
-# deflate level of rewritten parts: a big ledger sheet compresses 4x faster than at zlib's default (6)
-# for about a tenth more bytes
-COMPRESS_LEVEL = 3
+# deflate level of rewritten parts: zlib-ng's level 2 makes a big ledger sheet about 2.4 times as fast as
+# zlib's level 3 (which was already 4 times as fast as its default, 6), for about 5 % more bytes
+COMPRESS_LEVEL = 2 if deflate is not zlib else 3
 
 
 class PackageError(Exception):
@@ -89,10 +96,13 @@ class Package:
         return self._read[part]
 
     def open(self, part: str) -> BinaryIO:
-        """A part as a stream of its stored bytes, for parts too big to hold whole."""
+        """A part as a stream of its bytes, for parts too big to hold whole."""
         if part not in self._infos or part in self._removed:
             raise PackageError(f"{self.path.name}: the part {part} is missing")
-        return self._zip.open(part)
+        info = self._infos[part]
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            return self._zip.open(part)
+        return _Inflating(self._zip, info)
 
     def replace(self, part: str, content: Content) -> None:
         self._new[part] = content
@@ -141,13 +151,32 @@ class Package:
                     self._write(out, name)
 
     def _write(self, out: zipfile.ZipFile, name: str) -> None:
+        """One part deflated into ``out`` (APPNOTE 4.3.7): the local header (Zip64, as the sizes are not known
+        yet), the data, then the header again with CRC-32 and sizes."""
         content = self._new[name]
-        with out.open(name, "w", force_zip64=True) as dst:
-            if isinstance(content, bytes):
-                dst.write(content)
-            else:
-                for piece in content():
-                    dst.write(piece)
+        info = zipfile.ZipInfo(name, time.localtime()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o600 << 16
+        info.CRC = info.file_size = info.compress_size = 0
+        fp = out.fp
+        info.header_offset = fp.tell()
+        fp.write(info.FileHeader(True))
+        packer = deflate.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        crc = size = packed = 0
+        for piece in [content] if isinstance(content, bytes) else content():
+            crc = deflate.crc32(piece, crc)
+            size += len(piece)
+            data = packer.compress(piece)
+            packed += len(data)
+            fp.write(data)
+        data = packer.flush()
+        fp.write(data)
+        info.CRC, info.file_size, info.compress_size = crc, size, packed + len(data)
+        end = fp.tell()
+        fp.seek(info.header_offset)
+        fp.write(info.FileHeader(True))
+        fp.seek(end)
+        _entered(out, info)
 
 
 def _copy_raw(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -163,10 +192,55 @@ def _copy_raw(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.ZipInfo)
     dst.fp.write(new.FileHeader(zip64))
     for chunk in data:
         dst.fp.write(chunk)
-    dst.filelist.append(new)
-    dst.NameToInfo[new.filename] = new
+    _entered(dst, new)
+
+
+def _entered(dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Enter an entry written to ``dst`` by hand in its central directory."""
+    dst.filelist.append(info)
+    dst.NameToInfo[info.filename] = info
     dst.start_dir = dst.fp.tell()
     dst._didModify = True
+
+
+class _Inflating:
+    """A deflated zip entry read as a stream: inflated a chunk at a time from its stored bytes, its CRC-32
+    and size checked once it is all read (as zipfile does)."""
+
+    def __init__(self, src: zipfile.ZipFile, info: zipfile.ZipInfo):
+        self._name, self._info = Path(src.filename).name, info
+        self._chunks = stored_bytes(src, info)
+        self._inflate = deflate.decompressobj(-15)
+        self._held: list[bytes] = []
+        self._size = self._crc = self._count = 0
+        self._done = False
+
+    def __enter__(self) -> "_Inflating":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._chunks.close()
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._done and (n < 0 or self._size < n):
+            chunk = next(self._chunks, None)
+            data = self._inflate.decompress(chunk) if chunk is not None else self._inflate.flush()
+            self._crc = deflate.crc32(data, self._crc)
+            self._count += len(data)
+            self._held.append(data)
+            self._size += len(data)
+            if chunk is None:
+                self._done = True
+                if self._crc != self._info.CRC or self._count != self._info.file_size:
+                    raise PackageError(f"{self._name}: the zip entry {self._info.filename} is damaged (its CRC-32 "
+                                       "or size does not match its data)")
+        data = b"".join(self._held)
+        if 0 <= n < len(data):
+            data, rest = data[:n], data[n:]
+            self._held, self._size = [rest], len(rest)
+        else:
+            self._held, self._size = [], 0
+        return data
 
 
 def stored_bytes(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
