@@ -263,3 +263,22 @@ def test_parts_are_deflated_and_inflated_alike_by_zlib_ng_and_zlib(tmp_path, mon
 def table_parts_of(path):
     with Package(path) as pkg:
         return table_parts(pkg)
+
+
+def test_a_report_growing_past_the_last_row_of_its_sheet_keeps_a_note_beside_it(tmp_path):
+    path = create_workbook(tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Exceptions"]
+    first = openpyxl.utils.cell.range_boundaries(ws.tables["tblExceptions"].ref)[1]
+    ws.cell(row=first + 40, column=12, value="a clerk's note")
+    wb.save(path)
+    header = ("Step", "Sheet", "Row", "Column", "Value", "Message")
+    rows = [("bill", "Invoices", i, "Amount", f"{i}.50", f"row {i} & <more>") for i in range(100)]
+    ch = Changes()
+    ch.replace["tblExceptions"] = (header, rows)
+    FileWorkbook(path).write(ch)
+    read = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name("tblExceptions").to_python()
+    assert [tuple(r) for r in read] == [tuple(float(v) if isinstance(v, int) else v for v in r) for r in rows]
+    ws = openpyxl.load_workbook(path)["Exceptions"]
+    assert ws.cell(row=first + 40, column=12).value == "a clerk's note"
+    assert ws.cell(row=first + 100, column=6).value == "row 99 & <more>"

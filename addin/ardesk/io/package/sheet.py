@@ -197,6 +197,18 @@ class SheetEdit:
                 return start
         return self.body_end
 
+    def last_row(self) -> int | None:
+        """The number of the sheet's last row element (0 when it has none, None when it carries no number)."""
+        data, pos = self.data, self.body_end
+        row_tag = b"<" + self.prefix + b"row"
+        while (start := data.rfind(row_tag, self.body_start, pos)) >= 0:
+            m = _ROW_START.match(data, start)
+            if m is not None:
+                r = attributes(m.group()).get(b"r")
+                return int(r) if r else None
+            pos = start
+        return 0
+
     def row_cells(self, rownum: int) -> dict[int, bytes]:
         """The cells of one existing row, by column number (empty when the row is not there)."""
         pos = self._first_row_at_or_after(rownum)

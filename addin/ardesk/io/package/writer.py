@@ -261,10 +261,18 @@ class PackageWriter:
             edit.set(r0, c, None)
         for j, h in enumerate(header):
             edit.set(r0, c0 + j, Cell(h, header_style))
+        last = edit.last_row()
+        fresh = max(last, r1) + 1 if last is not None else float("inf")     # rows from here on: none in the sheet
+        block, styles = [], []
         for i, row in enumerate(rows, start=1):
             fmts = schema_formats(name, header, row)
+            if r0 + i >= fresh:             # written straight from the values, as appended rows are
+                block.append(row)
+                styles.append([self._style(f, v) for f, v in zip(fmts, row)])
+                continue
             for j, v in enumerate(row):
                 edit.set(r0 + i, c0 + j, Cell(v, self._style(fmts[j], v)))
+        edit.append(r0 + len(rows) - len(block) + 1, c0, block, styles)
         self._set_ref(t, f"{column_letter(c0)}{r0}:{column_letter(c0 + len(header) - 1)}{end_row}", header)
 
     def _set_ref(self, t: TablePart, ref: str, header: tuple[str, ...] | None = None) -> None:
