@@ -1,6 +1,7 @@
 """A run's record hashes its new rows once: the states its Audit row was anchored with are taken on."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -73,3 +74,12 @@ def test_anchored_rows_are_not_masked_again(monkeypatch):
     rec = runlog.run_record("run", "receive", "clerk", AT, _before(), ch, {})
     assert masked == []                            # the Audit row holds no text that may hold a card number
     assert "paid with ************1111" in rec["appends"]["tblJournal"][0]
+
+
+def test_a_record_dumped_in_pieces_is_the_record_dumped_whole(monkeypatch):
+    monkeypatch.setattr(runlog, "DUMP_ROWS", 7)
+    rec = runlog.run_record("run", "receive", "clerk ü", AT, _before(), _changes(), {})
+    assert len(rec["appends"]["tblJournal"]) > 7
+    for options in ({"sort_keys": True, "default": str}, {"ensure_ascii": False, "separators": (",", ":")}):
+        assert "".join(runlog.dump_pieces(rec, **options)) == json.dumps(rec, **options)
+    assert "".join(runlog.dump_pieces({"appends": {}, "x": 1})) == json.dumps({"appends": {}, "x": 1})

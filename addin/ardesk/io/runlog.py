@@ -206,7 +206,7 @@ class RunLog:
                     continue        # a torn line, as in records()
 
     def append(self, record: dict) -> None:
-        self.append_bytes([json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")])
+        self.append_bytes(p.encode("utf-8") for p in dump_pieces(record, ensure_ascii=False, separators=(",", ":")))
 
     def append_bytes(self, pieces: Iterable[bytes]) -> None:
         """Append one line made of ``pieces`` (UTF-8 JSON without its newline), flushed to disk."""
@@ -470,7 +470,36 @@ def adopt_record(chk: Check, at: datetime) -> dict:
 
 # -- records ---------------------------------------------------------------------
 def _id(record: dict) -> str:
-    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    digest = hashlib.sha256()
+    for piece in dump_pieces(record, sort_keys=True, default=str):
+        digest.update(piece.encode())
+    return digest.hexdigest()[:24]
+
+
+DUMP_ROWS = 4096        # appended rows dumped to JSON at a time
+
+
+def dump_pieces(record: dict, **options: Any) -> Iterator[str]:
+    """``json.dumps(record, **options)`` in pieces: a run's appended rows (``appends``, table -> rows) are
+    dumped DUMP_ROWS at a time, so the text of a big run is never held whole."""
+    comma, colon = options.get("separators") or (", ", ": ")
+    keys = sorted(record) if options.get("sort_keys") else list(record)
+    yield "{"
+    for k, key in enumerate(keys):
+        value = record[key]
+        yield (comma if k else "") + json.dumps(key) + colon
+        if key != "appends" or not isinstance(value, dict):
+            yield json.dumps(value, **options)
+            continue
+        yield "{"
+        for i, t in enumerate(sorted(value) if options.get("sort_keys") else value):
+            rows = value[t]
+            yield (comma if i else "") + json.dumps(t, **options) + colon + "["
+            for j in range(0, len(rows), DUMP_ROWS):
+                yield (comma if j else "") + json.dumps(rows[j:j + DUMP_ROWS], **options)[1:-1]
+            yield "]"
+        yield "}"
+    yield "}"
 
 
 def append_baseline(log: RunLog, actual: dict[str, list], at: datetime, states: dict[str, State] | None = None,
