@@ -43,7 +43,7 @@ class TableDef:
     name: str            # the Excel table (ListObject) name
     sheet: str
     columns: tuple[Column, ...]
-    role: str            # "input", "ledger" (append-only), "report" (rewritten), "work"
+    role: str            # "input", "ledger" (append-only), "report" (rewritten), "state" (ardesk's own, hidden)
     key: str | None = None  # the column that identifies a row
     anchor: str = "A1"   # top-left cell of the header row
     note: str = ""
@@ -640,13 +640,23 @@ COLLECTIONS = TableDef("tblCollections", "Collections", (
     C("Signals", TEXT, width=50, note="promises, instalments and follow-ups"),
 ), "report", anchor="A4", note="The collector's worklist: what to do today, ranked.")
 
+CHAIN_STATE = TableDef("tblChainState", "ChainState", (
+    C("Ledger", ID, True, width=20),
+    C("Rows", INT, width=8, note="table rows the last posting click read"),
+    C("Count", INT, width=8),
+    C("Head", TEXT, width=66),
+    C("Fingerprint", TEXT, width=66, note="SHA-256 of those rows as the engine read them"),
+    C("AfterCount", INT, width=10),
+    C("AfterHead", TEXT, width=66),
+), "state", key="Ledger", note="Each ledger's chain state as the last click from Lite or Server left it (io/quickstate.py).")
+
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,
     JOURNAL, AUDIT, EXCEPTIONS, AGING, SUMMARY, RECONCILIATION, REVIEW, DEPOSITS, SETTLEMENTS, PAID_INVOICES,
     AGING_TOTALS, TRENDS,
     CREDIT_NOTES, DISPUTES, DUNNING_LEVELS, DUNNING_CUSTOMERS, REFERENCE_RATES, DUNNING, DUNNING_HISTORY, COLLECTIONS,
     PAYMENT_PLANS, INSTALMENTS, CUSTOMER_NOTES, CUSTOMER_CARD, CUSTOMER_HISTORY, CREDIT_HOLDS,
-    PROOF, DOCUMENTS, DELIVERIES, ARCHIVE, ARCHIVE_TOTALS)}
+    PROOF, DOCUMENTS, DELIVERIES, ARCHIVE, ARCHIVE_TOTALS, CHAIN_STATE)}
 
 SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "InvoiceLines",
                "Payments", "Allocations", "Journal", "Exceptions", "Aging", "Summary",
@@ -654,7 +664,8 @@ SHEET_ORDER = ("Settings", "Customers", "Charges", "Receipts", "Invoices", "Invo
                "Trends",
                "CreditNotes", "Disputes", "DunningLevels", "DunningCustomers", "ReferenceRates", "Dunning", "DunningHistory",
                "Collections", "PaymentPlans", "Instalments", "CustomerNotes", "Customer",
-               "CustomerHistory", "CreditHolds", "Proof", "Documents", "Deliveries", "Archive", "ArchiveTotals")
+               "CustomerHistory", "CreditHolds", "Proof", "Documents", "Deliveries", "Archive", "ArchiveTotals",
+               "ChainState")
 
 
 @dataclass(frozen=True)

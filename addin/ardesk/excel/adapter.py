@@ -54,7 +54,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .. import schema
-from ..io import runlog
+from ..core.ledger.chain import LEDGERS
+from ..io import quickstate, runlog
 from ..io.clerk import clerk_name
 from ..io.port import Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
 
@@ -188,6 +189,10 @@ class _Plan:
     formats: list[tuple[Any, int, int, int, int, str]] = field(default_factory=list)
     resizes: list[tuple[Any, Any, int, int, int, int]] = field(default_factory=list)
 
+    def extend(self, other: "_Plan") -> None:
+        for name in ("clears", "blocks", "formats", "resizes"):
+            getattr(self, name).extend(getattr(other, name))
+
 
 class XlwingsWorkbook:
     """The workbook port over an ``xlwings.Book`` (any engine)."""
@@ -198,6 +203,8 @@ class XlwingsWorkbook:
         self._tables: dict[str, tuple[Any, Any]] = {}
         self.file, self.log_note = book_file(book)
         self.last_check: runlog.Check | None = None
+        self._read: dict[str, Table] = {}           # every table as read this click
+        self._states: dict | None = None            # the ledgers' states ledger_states gave this click
         self.user = clerk_name()
         self.command = ""           # named in the run log; set by the caller
 
@@ -225,8 +232,19 @@ class XlwingsWorkbook:
         return self.last_check.problems
 
     def ledger_states(self):
-        """The chain state of every ledger as the run's check read it (None before a check)."""
-        return self.last_check.ledger_states() if self.last_check is not None else None
+        """The chain state of every ledger: as the run's check read it where the workbook has a run log
+        (None before a check); else from the ledgers as read this click and the ChainState tab, which the
+        click's write then brings up to date (:mod:`ardesk.io.quickstate`)."""
+        if self.file is not None:
+            return self.last_check.ledger_states() if self.last_check is not None else None
+        tables = {t: self._read[t] for t in LEDGERS if t in self._read}
+        for name in [t for t in LEDGERS if t not in tables] + [quickstate.TABLE]:
+            try:
+                tables.update(self.read_tables([name]))
+            except WorkbookError:           # a workbook from before that tab
+                continue
+        self._states = runlog.ledger_states(tables)
+        return self._states
 
     # -- finding things --------------------------------------------------------
     def _table(self, name: str) -> tuple[Any, Any]:
@@ -272,6 +290,7 @@ class XlwingsWorkbook:
                 t = table_from_values(name, values, first_row=r0 + 1, first_col=c0)
             t.sheet = sheet.name
             out[name] = t
+            self._read[name] = t
         return out
 
     def _name_ranges(self) -> dict[str, Any]:
@@ -386,6 +405,9 @@ class XlwingsWorkbook:
         if changes.is_empty():
             return
         p = self.plan(changes)
+        if self.file is None and "tblAudit" in changes.appends and quickstate.TABLE in self._read \
+                and self._states is not None:
+            p.extend(self.plan(self._chain_state(changes)))
         if self.file is not None and (changes.appends or changes.updates or changes.names):
             if self.last_check is None:
                 self.check_books()
@@ -395,6 +417,13 @@ class XlwingsWorkbook:
         else:
             self._apply(p)
         self.last_check = None
+
+    def _chain_state(self, changes: Changes) -> Changes:
+        """The ChainState tab once ``changes`` (a click's posts, anchored on Audit) are written."""
+        ch = Changes()
+        ch.replace[quickstate.TABLE] = (schema.CHAIN_STATE.header,
+                                        quickstate.record(self._read, self._states, changes, runlog.canon))
+        return ch
 
     def _apply(self, p: _Plan) -> None:
         remote = _engine_name(self.book) == "remote"

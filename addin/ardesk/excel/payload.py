@@ -44,14 +44,20 @@ def _cell_payload(v: Any, dates: str) -> Any:
         return ""
     if isinstance(v, (dt.datetime, dt.date)):
         if dates == "serial":
-            return _serial(v)
+            return _number(_serial(v))
         if not isinstance(v, dt.datetime):
             v = dt.datetime.combine(v, dt.time())
         # what the Office.js client sends for a cell Excel classifies as a date
         return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
     if isinstance(v, dt.time):
-        return (v.hour * 3600 + v.minute * 60 + v.second) / 86400
-    return v
+        return _number((v.hour * 3600 + v.minute * 60 + v.second) / 86400)
+    return _number(v) if type(v) is float else v
+
+
+def _number(v: float) -> int | float:
+    """A number as the client's JSON carries it: JavaScript has one number type and JSON.stringify writes
+    49.0 as 49, which Python reads back as an int."""
+    return int(v) if v.is_integer() else v
 
 
 def book_payload(path: str | Path, *, dates: str = "iso", client: str = "Office.js",

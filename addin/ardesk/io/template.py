@@ -210,6 +210,21 @@ def _charts(wb: Workbook, buckets: int) -> None:
     ws.add_chart(dso, "H23")
 
 
+def _chain_state(ws, tdef: TableDef) -> None:
+    """The ChainState tab: very hidden (no clerk unhides it by accident), seeded with the empty ledgers' chain
+    states so the first click from Lite or Server already hashes only the rows posted since."""
+    from .quickstate import seed
+    rows = seed()
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            ws.cell(row=2 + i, column=1 + j, value=v)
+    table = ws.tables[tdef.name]
+    table.ref = f"A1:{column_letter(len(tdef.header))}{1 + len(rows)}"
+    if table.autoFilter is not None:
+        table.autoFilter.ref = table.ref
+    ws.sheet_state = "veryHidden"
+
+
 def build_template() -> Workbook:
     from ..core.reports.aging import bucket_labels, parse_buckets
     wb = Workbook()
@@ -234,6 +249,9 @@ def build_template() -> Workbook:
             _guard_ledger(ws, tdef)
         if tdef is schema.REVIEW:
             ws.freeze_panes = ws.cell(row=2, column=schema.REVIEW_FROZEN_COLUMNS + 1)
+        if tdef.role == "state":
+            _chain_state(ws, tdef)
+            continue
         ws.sheet_properties.tabColor = {"input": "2E75B6", "ledger": "7F7F7F", "report": "70AD47"}[tdef.role]
     _charts(wb, len(buckets))
     wb.properties.creator = "ardesk"

@@ -1,0 +1,145 @@
+"""The chain states a ribbon click stores in the workbook, so that the next click hashes only the new rows.
+
+Where there is no run log beside the workbook (xlwings Lite, xlwings Server, a
+workbook on OneDrive), a click that posts names the chain head of every ledger
+in its Audit row, and without help it would canonicalise and hash every ledger
+row to do so.  So the click also keeps, on the very hidden ChainState tab
+(:data:`TABLE`), one row per ledger:
+
+- ``Rows``: how many table rows the click read (up to the last non-blank one);
+- ``Count`` / ``Head``: the chain state of those rows (:mod:`..core.ledger.chain`);
+- ``Fingerprint``: a SHA-256 of those rows *as the engine handed them over*
+  (:func:`fingerprint`: one C-speed JSON dump of the values, no per-cell
+  Python), which is only ever compared with the same engine's next read;
+- ``AfterCount`` / ``AfterHead``: the chain state once the click's own rows
+  were appended (they are read back only by the next click).
+
+The next click (:func:`states`): when the fingerprint of the ledger's first
+``Rows`` rows is unchanged, the rows after them are canonicalised and chained
+from ``Count``/``Head`` and must pass through ``AfterCount``/``AfterHead``
+(the click's own rows, read back as written); rows after those (a command-line
+run in between) are chained too.  Those are the states.  Any difference at all
+(an edited, deleted or inserted row, a stale save, a workbook copied without
+the tab, another engine's reading) returns None and the caller hashes every
+row as before.  A stored state is never proof: ``ardesk verify`` still
+recomputes every chain from the rows, so a forged ChainState row only names a
+head the rows do not reach.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Sequence
+
+from .. import schema
+from ..core.ledger import chain
+from ..core.ledger.chain import LEDGERS, State
+from .port import Changes, Table
+
+TABLE = schema.CHAIN_STATE.name
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One ledger's row of the ChainState tab."""
+    rows: int
+    state: State
+    fingerprint: str
+    after: State
+
+    def as_row(self, ledger: str) -> tuple:
+        return (ledger, self.rows, self.state.count, self.state.head, self.fingerprint, self.after.count,
+                self.after.head)
+
+
+def _tagged(v: Any) -> Any:
+    """A value JSON has no type for, tagged so it never equals a text: dates and anything else by type."""
+    if isinstance(v, date):
+        return {"d": v.isoformat()}
+    return {type(v).__name__: str(v)}
+
+
+def fingerprint(rows: Sequence[Sequence[Any]]) -> str:
+    """SHA-256 of the rows' values as read: JSON keeps 1, 1.0, "1" and True apart, and dates are tagged,
+    so equal fingerprints mean equal values (and so equal canonical rows and equal chain states)."""
+    text = json.dumps(rows, default=_tagged, check_circular=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def read_extent(t: Table) -> int:
+    """The table rows up to the last non-blank one: a blank row an empty table keeps is not counted, as the
+    next append writes over it."""
+    n = len(t.rows)
+    while n and t.is_blank(t.rows[n - 1]):
+        n -= 1
+    return n
+
+
+def _whole(v: Any) -> int | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < 0:
+        return None
+    return int(v)
+
+
+def _head(v: Any) -> str | None:
+    return v if isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v) else None
+
+
+def stored(table: Table | None) -> dict[str, Stored]:
+    """The ChainState rows that are whole and well formed, by ledger (a row that is not is simply no state)."""
+    if table is None or tuple(table.header[:len(schema.CHAIN_STATE.header)]) != schema.CHAIN_STATE.header:
+        return {}
+    out = {}
+    for row in table.rows:
+        ledger, rows, count, head, fp, after_count, after_head = (tuple(row) + (None,) * 7)[:7]
+        nums = [_whole(v) for v in (rows, count, after_count)]
+        heads = [_head(v) for v in (head, fp, after_head)]
+        if ledger in LEDGERS and None not in nums and None not in heads and nums[2] >= nums[1]:
+            out[ledger] = Stored(nums[0], State(nums[1], heads[0]), heads[1], State(nums[2], heads[2]))
+    return out
+
+
+def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str, ...]]) -> dict[str, State] | None:
+    """The chain state of every ledger of ``tables`` from the ChainState tab and the rows after the stored
+    ones (``canon`` makes a canonical row); None unless every ledger chains as stored."""
+    kept = stored(tables.get(TABLE))
+    out = {}
+    for name in LEDGERS:
+        t = tables.get(name)
+        if t is None:
+            continue
+        s = kept.get(name)
+        if s is None or len(t.rows) < s.rows or fingerprint(t.rows[:s.rows]) != s.fingerprint:
+            return None
+        new = [c for c in map(canon, t.rows[s.rows:]) if not chain.is_blank(c)]
+        own = s.after.count - s.state.count          # the rows the storing click appended
+        if len(new) < own:
+            return None
+        after = chain.state(new[:own], s.state)
+        if after != s.after:
+            return None
+        out[name] = chain.state(new[own:], after)
+    return out
+
+
+def record(tables: dict[str, Table], before: dict[str, State], changes: Changes,
+           canon: Callable[[Sequence[Any]], tuple[str, ...]]) -> list[tuple]:
+    """The ChainState rows of a click: for each ledger of ``tables`` it read, its rows as read, their state
+    ``before`` and the state once ``changes`` (the click's final appends, Audit row included) are written."""
+    out = []
+    for name in LEDGERS:
+        t = tables.get(name)
+        if t is None or name not in before:
+            continue
+        n = read_extent(t)
+        after = chain.state([canon(r) for r in changes.appends.get(name, ())], before[name])
+        out.append(Stored(n, before[name], fingerprint(t.rows[:n]), after).as_row(name))
+    return out
+
+
+def seed() -> list[tuple]:
+    """The ChainState rows of a workbook whose ledgers are all empty (the template's)."""
+    empty = chain.state([])
+    return [Stored(0, empty, fingerprint([]), empty).as_row(name) for name in LEDGERS]

@@ -1,0 +1,166 @@
+"""The ChainState tab: a click from Lite or Server hashes only the ledger rows posted since the last click.
+
+Every test runs clicks through xlwings' remote engine on a demo workbook (no run log: the remote engine is
+given no file) and compares the chain states the stored state gives with the ones hashing every row gives.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ardesk import schema
+from ardesk.cli import main as cli
+from ardesk.core.ledger import chain
+from ardesk.core.ledger.chain import LEDGERS
+from ardesk.io import quickstate, runlog
+
+from .xlremote_helpers import click, inbox_files
+
+
+def remote_tables(path):
+    """Every ledger and the ChainState tab, as the remote engine reads them from the file."""
+    import xlwings as xw
+    from ardesk.excel.adapter import XlwingsWorkbook
+    from ardesk.excel.payload import book_payload
+    port = XlwingsWorkbook(xw.Book(json=book_payload(path)))
+    return port.read_tables([*LEDGERS, quickstate.TABLE])
+
+
+def full_states(tables):
+    """The states as a click without the ChainState tab hashes them: every row of every ledger."""
+    return runlog.ledger_states({t: v for t, v in tables.items() if t != quickstate.TABLE})
+
+
+def full_path_refused(monkeypatch):
+    def refuse(*_a, **_k):
+        raise AssertionError("every ledger row was hashed")
+    monkeypatch.setattr(runlog, "ledger_rows", refuse)
+
+
+@pytest.fixture
+def clicked(pair):
+    """The remote copy after a Bill period click, which stores the ChainState."""
+    remote, _local = pair
+    result, _actions, _alerts = click(remote, "ardeskBill")
+    assert result is not None and result.summary["invoices_issued"] > 0
+    return remote
+
+
+def test_the_template_starts_every_ledger_from_the_empty_chain(tmp_path):
+    from ardesk.io.template import create_workbook
+    from openpyxl import load_workbook
+    path = create_workbook(tmp_path / "new.xlsx")
+    assert load_workbook(path)["ChainState"].sheet_state == "veryHidden"
+    tables = remote_tables(path)
+    assert set(quickstate.stored(tables[quickstate.TABLE])) == set(LEDGERS)
+    assert quickstate.states(tables, runlog.canon) == full_states(tables) == {t: chain.state([]) for t in LEDGERS}
+
+
+def test_a_click_stores_the_states_it_read_and_the_ones_after_its_posts(clicked):
+    tables = remote_tables(clicked)
+    kept = quickstate.stored(tables[quickstate.TABLE])
+    states = full_states(tables)
+    assert set(kept) == set(LEDGERS)
+    for t in LEDGERS:
+        assert kept[t].after == states[t], t                  # what the click left is what is there now
+    invoices = kept["tblInvoices"]
+    assert invoices.after.count > invoices.state.count > 0      # it read the history and posted invoices
+    assert kept["tblAudit"].after.count == kept["tblAudit"].state.count + 1
+
+
+def test_the_next_click_hashes_only_the_new_rows(clicked, demo_dir, monkeypatch):
+    """Two more posting clicks with the every-row path refused: both post, anchor every ledger as hashing
+    every row would, and `ardesk verify` finds every posted row as anchored."""
+    before = full_states(remote_tables(clicked))
+    with monkeypatch.context() as m:
+        full_path_refused(m)
+        result, _a, _al = click(clicked, "ardeskImportBank", bank_files=inbox_files(demo_dir))
+        assert result is not None and result.summary["receipts_posted"] > 0
+        result, _a, _al = click(clicked, "ardeskBill")          # November has not begun: nothing to bill,
+        assert result is not None                               # and nothing posted, nothing anchored
+    tables = remote_tables(clicked)
+    after = full_states(tables)
+    assert after["tblPayments"].count > before["tblPayments"].count
+    assert quickstate.states(tables, runlog.canon) == after
+    anchored = chain.last_anchor(tables["tblAudit"])
+    audit_rows = after["tblAudit"].count - 1                    # the anchoring row counts the rows before it
+    assert anchored["tblPayments"] == (after["tblPayments"].count, after["tblPayments"].head[:chain.ANCHOR])
+    assert anchored["tblAudit"][0] == audit_rows
+    assert cli(["verify", str(clicked)]) == 0
+
+
+def _edit(rows, i, j, value):
+    rows[i] = rows[i][:j] + (value,) + rows[i][j + 1:]
+
+
+def _stored_rows(tables, name):
+    return quickstate.stored(tables[quickstate.TABLE])[name].rows
+
+
+CHANGES = {
+    "edited cell": lambda t: _edit(t["tblJournal"].rows, 3, t["tblJournal"].header.index("Memo"), "edited"),
+    "amount retyped as text": lambda t: _edit(t["tblPayments"].rows, 0, t["tblPayments"].header.index("Amount"),
+                                              str(t["tblPayments"].rows[0][t["tblPayments"].header.index("Amount")])),
+    "deleted row": lambda t: t["tblAllocations"].rows.pop(2),
+    "inserted row": lambda t: t["tblInvoices"].rows.insert(1, t["tblInvoices"].rows[5]),
+    "edited row of the last click": lambda t: _edit(t["tblInvoices"].rows, -1, 1, "C9999"),
+    "deleted row of the last click": lambda t: t["tblInvoiceLines"].rows.pop(),
+    "row inserted among the last click's": lambda t: t["tblInvoiceLines"].rows.insert(
+        _stored_rows(t, "tblInvoiceLines") + 1, t["tblInvoiceLines"].rows[0]),
+    "forged stored head": lambda t: t[quickstate.TABLE].rows.__setitem__(
+        0, t[quickstate.TABLE].rows[0][:3] + ("f" * 64,) + t[quickstate.TABLE].rows[0][4:]),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_any_difference_falls_back_to_hashing_every_row(clicked, change):
+    tables = remote_tables(clicked)
+    CHANGES[change](tables)
+    assert quickstate.states(tables, runlog.canon) is None
+    assert runlog.ledger_states(tables) == full_states(tables)
+
+
+def test_a_stale_copy_or_one_without_the_tab_falls_back(clicked, pair):
+    """Rows from before the click under the ChainState after it (a tab copied from another workbook), and a
+    workbook without the tab: every row is hashed, as before."""
+    _remote, local = pair
+    stale = remote_tables(local)
+    stale[quickstate.TABLE] = remote_tables(clicked)[quickstate.TABLE]
+    assert quickstate.states(stale, runlog.canon) is None
+    assert runlog.ledger_states(stale) == full_states(stale)
+    assert quickstate.states({t: v for t, v in stale.items() if t != quickstate.TABLE}, runlog.canon) is None
+
+
+def test_rows_posted_by_the_command_line_in_between_are_chained_on(clicked, demo_dir):
+    """A command-line run after the click appends rows the ChainState never saw: they are hashed from the
+    click's states, and give what hashing every row gives."""
+    from .xlremote_helpers import file_run
+    assert file_run(clicked, "receive", bank_files=inbox_files(demo_dir)).summary["receipts_posted"] > 0
+    tables = remote_tables(clicked)
+    kept = quickstate.stored(tables[quickstate.TABLE])
+    states = full_states(tables)
+    assert states["tblPayments"].count > kept["tblPayments"].after.count
+    assert quickstate.states(tables, runlog.canon) == states
+
+
+def test_the_fingerprint_tells_apart_what_the_chain_tells_apart():
+    """Values the chain hashes differently never share a fingerprint (1 and "1.0", True and "TRUE", a date and
+    its text), and values read back alike share one."""
+    rows = [[(1,)], [(1.0,)], [("1",)], [("1.0",)], [(True,)], [("TRUE",)], [(None,)], [("",)],
+            [(date(2026, 10, 1),)], [("2026-10-01",)], [(1, None)], [(1,), (None,)]]
+    prints = [quickstate.fingerprint(r) for r in rows]
+    assert len(set(prints)) == len(rows)
+    assert quickstate.fingerprint([("a", 1.5, date(2026, 1, 2))]) == quickstate.fingerprint([("a", 1.5, date(2026, 1, 2))])
+
+
+def test_a_malformed_chain_state_row_is_no_state():
+    header = schema.CHAIN_STATE.header
+    good = ("tblJournal", 3, 3, "a" * 64, "b" * 64, 4, "c" * 64)
+    bad = [("tblJournal", 3, 3, "A" * 64, "b" * 64, 4, "c" * 64), ("tblJournal", 3.5, 3, "a" * 64, "b" * 64, 4,
+           "c" * 64), ("tblJournal", 3, 3, "a" * 64, "b" * 64, 2, "c" * 64), ("Journal", 3, 3, "a" * 64, "b" * 64,
+           4, "c" * 64), ("tblJournal", 3, 3, "a" * 63, "b" * 64, 4, "c" * 64)]
+    from ardesk.io.port import Table
+    assert set(quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [good]))) == {"tblJournal"}
+    for row in bad:
+        assert quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [row])) == {}, row
