@@ -164,3 +164,24 @@ def test_a_malformed_chain_state_row_is_no_state():
     assert set(quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [good]))) == {"tblJournal"}
     for row in bad:
         assert quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [row])) == {}, row
+
+
+def test_actions_applied_to_the_payload_read_as_the_file_they_were_applied_to(pair):
+    """The benchmark times a click that follows another without a file in between: the payload with the
+    first click's actions applied reads, table by table, as the file with them applied, ChainState included."""
+    import xlwings as xw
+    from ardesk.excel import buttons
+    from ardesk.excel.adapter import XlwingsWorkbook
+    from ardesk.excel.payload import apply_to_file, apply_to_payload, book_payload
+    from .xlremote_helpers import NOW, USER
+    remote, _local = pair
+    payload = book_payload(remote)
+    book = xw.Book(json=payload)
+    assert buttons.run_button(book, "ardeskBill", now=NOW, user=USER).summary["invoices_issued"] > 0
+    actions = [dict(a) for a in book.json()["actions"]]
+    apply_to_file(remote, actions)
+    names = [*schema.TABLES]
+    by_payload = XlwingsWorkbook(xw.Book(json=apply_to_payload(payload, actions))).read_tables(names)
+    by_file = remote_tables(remote) | XlwingsWorkbook(xw.Book(json=book_payload(remote))).read_tables(names)
+    for name in names:
+        assert (by_payload[name].header, by_payload[name].rows) == (by_file[name].header, by_file[name].rows), name

@@ -422,7 +422,7 @@ class XlwingsWorkbook:
         """The ChainState tab once ``changes`` (a click's posts, anchored on Audit) are written."""
         ch = Changes()
         ch.replace[quickstate.TABLE] = (schema.CHAIN_STATE.header,
-                                        quickstate.record(self._read, self._states, changes, runlog.canon))
+                                        quickstate.record(self._read, self._states, changes))
         return ch
 
     def _apply(self, p: _Plan) -> None:

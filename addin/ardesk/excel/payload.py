@@ -221,6 +221,42 @@ def apply_actions(wb, actions: Iterable[dict]) -> list[dict]:
     return alerts
 
 
+def apply_to_payload(payload: dict, actions: Iterable[dict], *, dates: str = "iso") -> dict:
+    """The payload the client sends for the next click once Excel applied ``actions``: cell values as Excel
+    stores what was written (:func:`excel_input`) and sends it back, tables resized.  For timing a click
+    that follows another on a book too big to go through a file in between; formats are not kept."""
+    import copy
+    out = copy.deepcopy(payload)
+    for action in actions:
+        func = action["func"]
+        sheet = out["sheets"][action["sheet_position"]] if action.get("sheet_position") is not None else None
+        if func in ("setValues", "rangeClearContents"):
+            r0, c0 = action["start_row"], action["start_column"]
+            rows, cols = action["row_count"], action["column_count"]
+            values = sheet["values"]
+            width = max(len(values[0]) if values else 0, c0 + cols)
+            values.extend([] for _ in range(r0 + rows - len(values)))
+            for row in values:
+                row.extend([""] * (width - len(row)))
+            for i in range(rows):
+                for j in range(cols):
+                    v = action["values"][i][j] if func == "setValues" else ""
+                    if isinstance(v, str):
+                        v = None if v == "" else excel_input(v)
+                    values[r0 + i][c0 + j] = _cell_payload(v, dates)
+        elif func == "resizeTable":
+            index, address = action["args"]
+            a, b = address.split("!")[-1].replace("$", "").split(":")
+            col_a, row_a = re.match(r"([A-Z]+)(\d+)", a).groups()
+            col_b = re.match(r"[A-Z]+", b).group()
+            table = sheet["tables"][int(index)]
+            table.update(range_address=f"{a}:{b}", header_row_range_address=f"{a}:{col_b}{row_a}",
+                         data_body_range_address=f"{col_a}{int(row_a) + 1}:{b}")
+        elif func not in ("setNumberFormat", "alert"):
+            raise UnknownActionError(f"action {func!r} is not known to apply_to_payload: {action}")
+    return out
+
+
 def apply_to_file(path: str | Path, actions: list[dict]) -> list[dict]:
     """Apply actions to the workbook file at ``path`` (saved atomically); returns the alerts."""
     from openpyxl import load_workbook

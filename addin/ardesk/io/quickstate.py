@@ -124,17 +124,18 @@ def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str,
     return out
 
 
-def record(tables: dict[str, Table], before: dict[str, State], changes: Changes,
-           canon: Callable[[Sequence[Any]], tuple[str, ...]]) -> list[tuple]:
+def record(tables: dict[str, Table], before: dict[str, State], changes: Changes) -> list[tuple]:
     """The ChainState rows of a click: for each ledger of ``tables`` it read, its rows as read, their state
-    ``before`` and the state once ``changes`` (the click's final appends, Audit row included) are written."""
+    ``before`` and the state once ``changes`` (the click's final appends, Audit row included) are written.
+    The appends were masked before they are written, so they are chained as they are (were a cell still to
+    mask, the next click would not reach this state from the rows and would hash every row)."""
     out = []
     for name in LEDGERS:
         t = tables.get(name)
         if t is None or name not in before:
             continue
         n = read_extent(t)
-        after = chain.state([canon(r) for r in changes.appends.get(name, ())], before[name])
+        after = chain.state([chain.canonical_row(r) for r in changes.appends.get(name, ())], before[name])
         out.append(Stored(n, before[name], fingerprint(t.rows[:n]), after).as_row(name))
     return out
 
