@@ -18,13 +18,23 @@ from ardesk.io import quickstate, runlog
 from .xlremote_helpers import click, inbox_files
 
 
-def remote_tables(path):
-    """Every ledger and the ChainState tab, as the remote engine reads them from the file."""
+def remote_read(path):
+    """Every ledger and the ChainState tab as the remote engine reads them from the file, and the engine's
+    values of their rows (what a click fingerprints)."""
     import xlwings as xw
     from ardesk.excel.adapter import XlwingsWorkbook
     from ardesk.excel.payload import book_payload
     port = XlwingsWorkbook(xw.Book(json=book_payload(path)))
-    return port.read_tables([*LEDGERS, quickstate.TABLE])
+    return port.read_tables([*LEDGERS, quickstate.TABLE]), port.as_read
+
+
+def remote_tables(path):
+    return remote_read(path)[0]
+
+
+def quick(read):
+    tables, as_read = read
+    return quickstate.states(tables, runlog.canon, as_read)
 
 
 def full_states(tables):
@@ -52,9 +62,9 @@ def test_the_template_starts_every_ledger_from_the_empty_chain(tmp_path):
     from openpyxl import load_workbook
     path = create_workbook(tmp_path / "new.xlsx")
     assert load_workbook(path)["ChainState"].sheet_state == "veryHidden"
-    tables = remote_tables(path)
-    assert set(quickstate.stored(tables[quickstate.TABLE])) == set(LEDGERS)
-    assert quickstate.states(tables, runlog.canon) == full_states(tables) == {t: chain.state([]) for t in LEDGERS}
+    read = remote_read(path)
+    assert set(quickstate.stored(read[0][quickstate.TABLE])) == set(LEDGERS)
+    assert quick(read) == full_states(read[0]) == {t: chain.state([]) for t in LEDGERS}
 
 
 def test_a_click_stores_the_states_it_read_and_the_ones_after_its_posts(clicked):
@@ -79,10 +89,11 @@ def test_the_next_click_hashes_only_the_new_rows(clicked, demo_dir, monkeypatch)
         assert result is not None and result.summary["receipts_posted"] > 0
         result, _a, _al = click(clicked, "ardeskBill")          # November has not begun: nothing to bill,
         assert result is not None                               # and nothing posted, nothing anchored
-    tables = remote_tables(clicked)
+    read = remote_read(clicked)
+    tables = read[0]
     after = full_states(tables)
     assert after["tblPayments"].count > before["tblPayments"].count
-    assert quickstate.states(tables, runlog.canon) == after
+    assert quick(read) == after
     anchored = chain.last_anchor(tables["tblAudit"])
     audit_rows = after["tblAudit"].count - 1                    # the anchoring row counts the rows before it
     assert anchored["tblPayments"] == (after["tblPayments"].count, after["tblPayments"].head[:chain.ANCHOR])
@@ -91,45 +102,56 @@ def test_the_next_click_hashes_only_the_new_rows(clicked, demo_dir, monkeypatch)
 
 
 def _edit(rows, i, j, value):
-    rows[i] = rows[i][:j] + (value,) + rows[i][j + 1:]
+    row = list(rows[i])
+    row[j] = value
+    rows[i] = type(rows[i])(row)
 
 
-def _stored_rows(tables, name):
-    return quickstate.stored(tables[quickstate.TABLE])[name].rows
+def _retype(rows, i, j):
+    _edit(rows, i, j, str(rows[i][j]))
 
 
+def _forge(rows):
+    _edit(rows, 0, schema.CHAIN_STATE.header.index("Head"), "f" * 64)
+
+
+# (table, what a clerk did to its rows): done alike to the rows as read and to the engine's values of them
 CHANGES = {
-    "edited cell": lambda t: _edit(t["tblJournal"].rows, 3, t["tblJournal"].header.index("Memo"), "edited"),
-    "amount retyped as text": lambda t: _edit(t["tblPayments"].rows, 0, t["tblPayments"].header.index("Amount"),
-                                              str(t["tblPayments"].rows[0][t["tblPayments"].header.index("Amount")])),
-    "deleted row": lambda t: t["tblAllocations"].rows.pop(2),
-    "inserted row": lambda t: t["tblInvoices"].rows.insert(1, t["tblInvoices"].rows[5]),
-    "edited row of the last click": lambda t: _edit(t["tblInvoices"].rows, -1, 1, "C9999"),
-    "deleted row of the last click": lambda t: t["tblInvoiceLines"].rows.pop(),
-    "row inserted among the last click's": lambda t: t["tblInvoiceLines"].rows.insert(
-        _stored_rows(t, "tblInvoiceLines") + 1, t["tblInvoiceLines"].rows[0]),
-    "forged stored head": lambda t: t[quickstate.TABLE].rows.__setitem__(
-        0, t[quickstate.TABLE].rows[0][:3] + ("f" * 64,) + t[quickstate.TABLE].rows[0][4:]),
+    "edited cell": ("tblJournal", lambda rows, t: _edit(rows, 3, t.header.index("Memo"), "edited")),
+    "amount retyped as text": ("tblPayments", lambda rows, t: _retype(rows, 0, t.header.index("Amount"))),
+    "deleted row": ("tblAllocations", lambda rows, t: rows.pop(2)),
+    "inserted row": ("tblInvoices", lambda rows, t: rows.insert(1, rows[5])),
+    "edited row of the last click": ("tblInvoices", lambda rows, t: _edit(rows, -1, 2, "C9999")),
+    "deleted row of the last click": ("tblInvoiceLines", lambda rows, t: rows.pop()),
+    "row inserted among the last click's": ("tblInvoiceLines", lambda rows, t: rows.insert(
+        rows_stored["tblInvoiceLines"] + 1, rows[0])),
+    "forged stored head": (quickstate.TABLE, lambda rows, t: _forge(rows)),
 }
+rows_stored: dict[str, int] = {}
 
 
 @pytest.mark.parametrize("change", CHANGES)
 def test_any_difference_falls_back_to_hashing_every_row(clicked, change):
-    tables = remote_tables(clicked)
-    CHANGES[change](tables)
-    assert quickstate.states(tables, runlog.canon) is None
-    assert runlog.ledger_states(tables) == full_states(tables)
+    tables, as_read = remote_read(clicked)
+    assert quick((tables, as_read)) is not None
+    rows_stored.update({t: s.rows for t, s in quickstate.stored(tables[quickstate.TABLE]).items()})
+    name, do = CHANGES[change]
+    do(tables[name].rows, tables[name])
+    if name in as_read and name != quickstate.TABLE:
+        do(as_read[name], tables[name])
+    assert quick((tables, as_read)) is None
+    assert runlog.ledger_states(tables, as_read) == full_states(tables)
 
 
 def test_a_stale_copy_or_one_without_the_tab_falls_back(clicked, pair):
     """Rows from before the click under the ChainState after it (a tab copied from another workbook), and a
     workbook without the tab: every row is hashed, as before."""
     _remote, local = pair
-    stale = remote_tables(local)
+    stale, as_read = remote_read(local)
     stale[quickstate.TABLE] = remote_tables(clicked)[quickstate.TABLE]
-    assert quickstate.states(stale, runlog.canon) is None
-    assert runlog.ledger_states(stale) == full_states(stale)
-    assert quickstate.states({t: v for t, v in stale.items() if t != quickstate.TABLE}, runlog.canon) is None
+    assert quick((stale, as_read)) is None
+    assert runlog.ledger_states(stale, as_read) == full_states(stale)
+    assert quick(({t: v for t, v in stale.items() if t != quickstate.TABLE}, as_read)) is None
 
 
 def test_rows_posted_by_the_command_line_in_between_are_chained_on(clicked, demo_dir):
@@ -137,11 +159,11 @@ def test_rows_posted_by_the_command_line_in_between_are_chained_on(clicked, demo
     click's states, and give what hashing every row gives."""
     from .xlremote_helpers import file_run
     assert file_run(clicked, "receive", bank_files=inbox_files(demo_dir)).summary["receipts_posted"] > 0
-    tables = remote_tables(clicked)
-    kept = quickstate.stored(tables[quickstate.TABLE])
-    states = full_states(tables)
+    read = remote_read(clicked)
+    kept = quickstate.stored(read[0][quickstate.TABLE])
+    states = full_states(read[0])
     assert states["tblPayments"].count > kept["tblPayments"].after.count
-    assert quickstate.states(tables, runlog.canon) == states
+    assert quick(read) == states
 
 
 def test_the_fingerprint_tells_apart_what_the_chain_tells_apart():
@@ -149,9 +171,11 @@ def test_the_fingerprint_tells_apart_what_the_chain_tells_apart():
     its text), and values read back alike share one."""
     rows = [[(1,)], [(1.0,)], [("1",)], [("1.0",)], [(True,)], [("TRUE",)], [(None,)], [("",)],
             [(date(2026, 10, 1),)], [("2026-10-01",)], [(1, None)], [(1,), (None,)]]
-    prints = [quickstate.fingerprint(r) for r in rows]
+    prints = [quickstate.fingerprint(("A",), r) for r in rows]
     assert len(set(prints)) == len(rows)
-    assert quickstate.fingerprint([("a", 1.5, date(2026, 1, 2))]) == quickstate.fingerprint([("a", 1.5, date(2026, 1, 2))])
+    same = [("a", 1.5, date(2026, 1, 2))]
+    assert quickstate.fingerprint(("A", "B", "C"), same) == quickstate.fingerprint(("A", "B", "C"), list(same))
+    assert quickstate.fingerprint(("A", "B", "C"), same) != quickstate.fingerprint(("A", "C", "B"), same)
 
 
 def test_a_malformed_chain_state_row_is_no_state():
@@ -185,3 +209,22 @@ def test_actions_applied_to_the_payload_read_as_the_file_they_were_applied_to(pa
     by_file = remote_tables(remote) | XlwingsWorkbook(xw.Book(json=book_payload(remote))).read_tables(names)
     for name in names:
         assert (by_payload[name].header, by_payload[name].rows) == (by_file[name].header, by_file[name].rows), name
+
+
+def test_a_click_after_an_edit_in_the_workbook_hashes_every_row(clicked, demo_dir, monkeypatch):
+    """The edit made in the file (as a clerk types over a posted cell) changes what the engine sends: the click
+    fingerprints the values as sent, finds them changed and hashes every row, as a click did before."""
+    from openpyxl import load_workbook
+    wb = load_workbook(clicked)
+    ws = wb["Journal"]
+    memo = [c.value for c in ws[1]].index("Memo") + 1
+    ws.cell(row=5, column=memo).value = "typed over"
+    wb.save(clicked)
+    hashed = []
+    every_row = runlog.ledger_rows
+    monkeypatch.setattr(runlog, "ledger_rows", lambda *a, **k: hashed.append(1) or every_row(*a, **k))
+    result, _a, _al = click(clicked, "ardeskImportBank", bank_files=inbox_files(demo_dir))
+    assert result is not None and result.summary["receipts_posted"] > 0 and hashed
+    read = remote_read(clicked)
+    assert quick(read) == full_states(read[0])                    # stored afresh after the edit
+    assert cli(["verify", str(clicked)]) == 0       # the edit came before this click's anchor, which names it

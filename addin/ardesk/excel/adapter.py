@@ -204,6 +204,7 @@ class XlwingsWorkbook:
         self.file, self.log_note = book_file(book)
         self.last_check: runlog.Check | None = None
         self._read: dict[str, Table] = {}           # every table as read this click
+        self.as_read: dict[str, list] = {}          # the remote engine's values of their rows, as sent
         self._states: dict | None = None            # the ledgers' states ledger_states gave this click
         self.user = clerk_name()
         self.command = ""           # named in the run log; set by the caller
@@ -243,7 +244,7 @@ class XlwingsWorkbook:
                 tables.update(self.read_tables([name]))
             except WorkbookError:           # a workbook from before that tab
                 continue
-        self._states = runlog.ledger_states(tables)
+        self._states = runlog.ledger_states(tables, self.as_read)
         return self._states
 
     # -- finding things --------------------------------------------------------
@@ -284,7 +285,9 @@ class XlwingsWorkbook:
             sheet, table = self._table(name)
             r0, c0, _r1, _c1 = self._extent(table)
             if _engine_name(self.book) == "remote":
-                t = _remote_table(name, table.range.raw_value, first_row=r0 + 1, first_col=c0)
+                raw = table.range.raw_value
+                t = _remote_table(name, raw, first_row=r0 + 1, first_col=c0)
+                self.as_read[name] = raw[1:]
             else:
                 values = table.range.options(**READ_OPTIONS).value
                 t = table_from_values(name, values, first_row=r0 + 1, first_col=c0)
@@ -422,7 +425,7 @@ class XlwingsWorkbook:
         """The ChainState tab once ``changes`` (a click's posts, anchored on Audit) are written."""
         ch = Changes()
         ch.replace[quickstate.TABLE] = (schema.CHAIN_STATE.header,
-                                        quickstate.record(self._read, self._states, changes))
+                                        quickstate.record(self._read, self._states, changes, self.as_read))
         return ch
 
     def _apply(self, p: _Plan) -> None:

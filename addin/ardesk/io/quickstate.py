@@ -8,9 +8,9 @@ row to do so.  So the click also keeps, on the very hidden ChainState tab
 
 - ``Rows``: how many table rows the click read (up to the last non-blank one);
 - ``Count`` / ``Head``: the chain state of those rows (:mod:`..core.ledger.chain`);
-- ``Fingerprint``: a SHA-256 of those rows *as the engine handed them over*
-  (:func:`fingerprint`: one C-speed JSON dump of the values, no per-cell
-  Python), which is only ever compared with the same engine's next read;
+- ``Fingerprint``: a SHA-256 of the header and those rows *as the engine
+  handed them over* (:func:`fingerprint`: one C-speed JSON dump of the values,
+  no per-cell Python), only ever compared with the same engine's next read;
 - ``AfterCount`` / ``AfterHead``: the chain state once the click's own rows
   were appended (they are read back only by the next click).
 
@@ -61,10 +61,13 @@ def _tagged(v: Any) -> Any:
     return {type(v).__name__: str(v)}
 
 
-def fingerprint(rows: Sequence[Sequence[Any]]) -> str:
-    """SHA-256 of the rows' values as read: JSON keeps 1, 1.0, "1" and True apart, and dates are tagged,
-    so equal fingerprints mean equal values (and so equal canonical rows and equal chain states)."""
-    text = json.dumps(rows, default=_tagged, check_circular=False, separators=(",", ":"))
+def fingerprint(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """SHA-256 of a table's header and rows as read: JSON keeps 1, 1.0, "1" and True apart, and dates are
+    tagged, so equal fingerprints mean equal values (and so equal canonical rows and equal chain states).
+    ``rows`` may be the engine's own values before the adapter turns them into a table's (the remote
+    engine's payload: plain JSON, dumped without a Python call per cell), as long as a click compares
+    them with the same engine's."""
+    text = json.dumps([list(header), rows], default=_tagged, check_circular=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -101,9 +104,12 @@ def stored(table: Table | None) -> dict[str, Stored]:
     return out
 
 
-def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str, ...]]) -> dict[str, State] | None:
+def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str, ...]],
+           as_read: dict[str, Sequence] | None = None) -> dict[str, State] | None:
     """The chain state of every ledger of ``tables`` from the ChainState tab and the rows after the stored
-    ones (``canon`` makes a canonical row); None unless every ledger chains as stored."""
+    ones (``canon`` makes a canonical row); None unless every ledger chains as stored.  ``as_read``: the
+    engine's values of a table's rows, where the adapter has them, to fingerprint (else its rows)."""
+    as_read = as_read or {}
     kept = stored(tables.get(TABLE))
     out = {}
     for name in LEDGERS:
@@ -111,7 +117,8 @@ def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str,
         if t is None:
             continue
         s = kept.get(name)
-        if s is None or len(t.rows) < s.rows or fingerprint(t.rows[:s.rows]) != s.fingerprint:
+        if s is None or len(t.rows) < s.rows or \
+                fingerprint(t.header, as_read.get(name, t.rows)[:s.rows]) != s.fingerprint:
             return None
         new = [c for c in map(canon, t.rows[s.rows:]) if not chain.is_blank(c)]
         own = s.after.count - s.state.count          # the rows the storing click appended
@@ -124,11 +131,13 @@ def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str,
     return out
 
 
-def record(tables: dict[str, Table], before: dict[str, State], changes: Changes) -> list[tuple]:
+def record(tables: dict[str, Table], before: dict[str, State], changes: Changes,
+           as_read: dict[str, Sequence] | None = None) -> list[tuple]:
     """The ChainState rows of a click: for each ledger of ``tables`` it read, its rows as read, their state
     ``before`` and the state once ``changes`` (the click's final appends, Audit row included) are written.
     The appends were masked before they are written, so they are chained as they are (were a cell still to
     mask, the next click would not reach this state from the rows and would hash every row)."""
+    as_read = as_read or {}
     out = []
     for name in LEDGERS:
         t = tables.get(name)
@@ -136,11 +145,11 @@ def record(tables: dict[str, Table], before: dict[str, State], changes: Changes)
             continue
         n = read_extent(t)
         after = chain.state([chain.canonical_row(r) for r in changes.appends.get(name, ())], before[name])
-        out.append(Stored(n, before[name], fingerprint(t.rows[:n]), after).as_row(name))
+        out.append(Stored(n, before[name], fingerprint(t.header, as_read.get(name, t.rows)[:n]), after).as_row(name))
     return out
 
 
 def seed() -> list[tuple]:
     """The ChainState rows of a workbook whose ledgers are all empty (the template's)."""
     empty = chain.state([])
-    return [Stored(0, empty, fingerprint([]), empty).as_row(name) for name in LEDGERS]
+    return [Stored(0, empty, fingerprint(schema.TABLES[name].header, []), empty).as_row(name) for name in LEDGERS]
