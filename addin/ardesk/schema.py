@@ -646,9 +646,7 @@ CHAIN_STATE = TableDef("tblChainState", "ChainState", (
     C("Count", INT, width=8),
     C("Head", TEXT, width=66),
     C("Fingerprint", TEXT, width=66, note="SHA-256 of those rows as the engine read them"),
-    C("AfterCount", INT, width=10),
-    C("AfterHead", TEXT, width=66),
-), "state", key="Ledger", note="Each ledger's chain state as the last click from Lite or Server left it (io/quickstate.py).")
+), "state", key="Ledger", note="Each ledger's chain state as the last posting click from Lite or Server read it (io/quickstate.py).")
 
 TABLES: dict[str, TableDef] = {t.name: t for t in (
     CUSTOMERS, CHARGES, RECEIPTS, INVOICES, INVOICE_LINES, PAYMENTS, ALLOCATIONS,

@@ -67,16 +67,15 @@ def test_the_template_starts_every_ledger_from_the_empty_chain(tmp_path):
     assert quick(read) == full_states(read[0]) == {t: chain.state([]) for t in LEDGERS}
 
 
-def test_a_click_stores_the_states_it_read_and_the_ones_after_its_posts(clicked):
-    tables = remote_tables(clicked)
-    kept = quickstate.stored(tables[quickstate.TABLE])
-    states = full_states(tables)
+def test_a_click_stores_the_states_of_the_rows_it_read(clicked, pair):
+    _remote, local = pair                                       # the workbook as the click read it
+    read = remote_tables(local)
+    states = full_states(read)
+    kept = quickstate.stored(remote_tables(clicked)[quickstate.TABLE])
     assert set(kept) == set(LEDGERS)
     for t in LEDGERS:
-        assert kept[t].after == states[t], t                  # what the click left is what is there now
-    invoices = kept["tblInvoices"]
-    assert invoices.after.count > invoices.state.count > 0      # it read the history and posted invoices
-    assert kept["tblAudit"].after.count == kept["tblAudit"].state.count + 1
+        assert kept[t].state == states[t] and kept[t].rows == quickstate.read_extent(read[t]), t
+    assert kept["tblInvoices"].state.count > 0                  # the two months of history
 
 
 def test_the_next_click_hashes_only_the_new_rows(clicked, demo_dir, monkeypatch):
@@ -111,46 +110,74 @@ def _retype(rows, i, j):
     _edit(rows, i, j, str(rows[i][j]))
 
 
-def _forge(rows):
-    _edit(rows, 0, schema.CHAIN_STATE.header.index("Head"), "f" * 64)
-
-
 # (table, what a clerk did to its rows): done alike to the rows as read and to the engine's values of them
-CHANGES = {
+STORED_ROWS_CHANGED = {
     "edited cell": ("tblJournal", lambda rows, t: _edit(rows, 3, t.header.index("Memo"), "edited")),
     "amount retyped as text": ("tblPayments", lambda rows, t: _retype(rows, 0, t.header.index("Amount"))),
     "deleted row": ("tblAllocations", lambda rows, t: rows.pop(2)),
     "inserted row": ("tblInvoices", lambda rows, t: rows.insert(1, rows[5])),
+    "header renamed": ("tblJournal", lambda rows, t: None),
+}
+LATER_ROWS_CHANGED = {
     "edited row of the last click": ("tblInvoices", lambda rows, t: _edit(rows, -1, 2, "C9999")),
     "deleted row of the last click": ("tblInvoiceLines", lambda rows, t: rows.pop()),
-    "row inserted among the last click's": ("tblInvoiceLines", lambda rows, t: rows.insert(
-        rows_stored["tblInvoiceLines"] + 1, rows[0])),
-    "forged stored head": (quickstate.TABLE, lambda rows, t: _forge(rows)),
+    "row inserted among the last click's": ("tblInvoiceLines", lambda rows, t: rows.insert(-3, rows[0])),
 }
-rows_stored: dict[str, int] = {}
 
 
-@pytest.mark.parametrize("change", CHANGES)
-def test_any_difference_falls_back_to_hashing_every_row(clicked, change):
-    tables, as_read = remote_read(clicked)
-    assert quick((tables, as_read)) is not None
-    rows_stored.update({t: s.rows for t, s in quickstate.stored(tables[quickstate.TABLE]).items()})
-    name, do = CHANGES[change]
-    do(tables[name].rows, tables[name])
-    if name in as_read and name != quickstate.TABLE:
-        do(as_read[name], tables[name])
-    assert quick((tables, as_read)) is None
-    assert runlog.ledger_states(tables, as_read) == full_states(tables)
+def _change(read, table, do):
+    tables, as_read = read
+    do(tables[table].rows, tables[table])
+    do(as_read[table], tables[table])
 
 
-def test_a_stale_copy_or_one_without_the_tab_falls_back(clicked, pair):
-    """Rows from before the click under the ChainState after it (a tab copied from another workbook), and a
-    workbook without the tab: every row is hashed, as before."""
+@pytest.mark.parametrize("change", STORED_ROWS_CHANGED)
+def test_a_change_in_the_stored_rows_falls_back_to_hashing_every_row(clicked, change):
+    read = remote_read(clicked)
+    assert quick(read) is not None
+    _change(read, *STORED_ROWS_CHANGED[change])
+    if change == "header renamed":
+        t = read[0]["tblJournal"]
+        t.header = tuple("Note" if h == "Memo" else h for h in t.header)
+    assert quick(read) is None
+    assert runlog.ledger_states(*read) == full_states(read[0])
+
+
+@pytest.mark.parametrize("change", LATER_ROWS_CHANGED)
+def test_a_change_after_the_stored_rows_is_hashed_as_it_is(clicked, change):
+    """The rows after the stored ones are chained as read, changed or not: the states hashing every row gives
+    (which then differ from what the last click anchored, as `ardesk verify` reports)."""
+    read = remote_read(clicked)
+    before = quick(read)
+    _change(read, *LATER_ROWS_CHANGED[change])
+    assert quick(read) == full_states(read[0]) != before
+
+
+def test_a_forged_chain_state_is_anchored_and_verify_reports_it(clicked, demo_dir):
+    """Anyone can edit the tab: a forged head is taken (the fingerprint still matches the rows), so the next
+    click anchors a head the rows do not reach; `ardesk verify`, which recomputes every chain from the rows and
+    never reads the tab, reports it."""
+    from openpyxl import load_workbook
+    assert cli(["verify", str(clicked)]) == 0
+    wb = load_workbook(clicked)
+    ws = wb["ChainState"]
+    head = list(schema.CHAIN_STATE.header).index("Head") + 1
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == "tblPayments")
+    ws.cell(row=row, column=head).value = "f" * 64
+    wb.save(clicked)
+    result, _a, _al = click(clicked, "ardeskImportBank", bank_files=inbox_files(demo_dir))
+    assert result is not None and result.summary["receipts_posted"] > 0
+    assert cli(["verify", str(clicked)]) == 1
+
+
+def test_a_stale_copy_gives_its_own_states_and_one_without_the_tab_falls_back(clicked, pair):
+    """Rows saved from a copy opened before the click, under the ChainState the click wrote: the states are the
+    stale rows' own (the ones the click read), as hashing every row gives; a workbook without the tab hashes
+    every row."""
     _remote, local = pair
     stale, as_read = remote_read(local)
     stale[quickstate.TABLE] = remote_tables(clicked)[quickstate.TABLE]
-    assert quick((stale, as_read)) is None
-    assert runlog.ledger_states(stale, as_read) == full_states(stale)
+    assert quick((stale, as_read)) == full_states(stale)
     assert quick(({t: v for t, v in stale.items() if t != quickstate.TABLE}, as_read)) is None
 
 
@@ -162,7 +189,7 @@ def test_rows_posted_by_the_command_line_in_between_are_chained_on(clicked, demo
     read = remote_read(clicked)
     kept = quickstate.stored(read[0][quickstate.TABLE])
     states = full_states(read[0])
-    assert states["tblPayments"].count > kept["tblPayments"].after.count
+    assert states["tblPayments"].count > kept["tblPayments"].state.count
     assert quick(read) == states
 
 
@@ -179,12 +206,12 @@ def test_the_fingerprint_tells_apart_what_the_chain_tells_apart():
 
 
 def test_a_malformed_chain_state_row_is_no_state():
-    header = schema.CHAIN_STATE.header
-    good = ("tblJournal", 3, 3, "a" * 64, "b" * 64, 4, "c" * 64)
-    bad = [("tblJournal", 3, 3, "A" * 64, "b" * 64, 4, "c" * 64), ("tblJournal", 3.5, 3, "a" * 64, "b" * 64, 4,
-           "c" * 64), ("tblJournal", 3, 3, "a" * 64, "b" * 64, 2, "c" * 64), ("Journal", 3, 3, "a" * 64, "b" * 64,
-           4, "c" * 64), ("tblJournal", 3, 3, "a" * 63, "b" * 64, 4, "c" * 64)]
     from ardesk.io.port import Table
+    header = schema.CHAIN_STATE.header
+    good = ("tblJournal", 3, 3, "a" * 64, "b" * 64)
+    bad = [("tblJournal", 3, 3, "A" * 64, "b" * 64), ("tblJournal", 3.5, 3, "a" * 64, "b" * 64),
+           ("tblJournal", 3, 4, "a" * 64, "b" * 64), ("Journal", 3, 3, "a" * 64, "b" * 64),
+           ("tblJournal", 3, 3, "a" * 63, "b" * 64), ("tblJournal", -1, 0, "a" * 64, "b" * 64)]
     assert set(quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [good]))) == {"tblJournal"}
     for row in bad:
         assert quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [row])) == {}, row

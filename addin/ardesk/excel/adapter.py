@@ -410,7 +410,7 @@ class XlwingsWorkbook:
         p = self.plan(changes)
         if self.file is None and "tblAudit" in changes.appends and quickstate.TABLE in self._read \
                 and self._states is not None:
-            p.extend(self.plan(self._chain_state(changes)))
+            p.extend(self.plan(self._chain_state()))
         if self.file is not None and (changes.appends or changes.updates or changes.names):
             if self.last_check is None:
                 self.check_books()
@@ -421,11 +421,11 @@ class XlwingsWorkbook:
             self._apply(p)
         self.last_check = None
 
-    def _chain_state(self, changes: Changes) -> Changes:
-        """The ChainState tab once ``changes`` (a click's posts, anchored on Audit) are written."""
+    def _chain_state(self) -> Changes:
+        """The ChainState tab of a click that posts (anchored on Audit): the ledgers as it read them."""
         ch = Changes()
         ch.replace[quickstate.TABLE] = (schema.CHAIN_STATE.header,
-                                        quickstate.record(self._read, self._states, changes, self.as_read))
+                                        quickstate.record(self._read, self._states, self.as_read))
         return ch
 
     def _apply(self, p: _Plan) -> None:

@@ -4,26 +4,30 @@ Where there is no run log beside the workbook (xlwings Lite, xlwings Server, a
 workbook on OneDrive), a click that posts names the chain head of every ledger
 in its Audit row, and without help it would canonicalise and hash every ledger
 row to do so.  So the click also keeps, on the very hidden ChainState tab
-(:data:`TABLE`), one row per ledger:
+(:data:`TABLE`), one row per ledger it read:
 
 - ``Rows``: how many table rows the click read (up to the last non-blank one);
 - ``Count`` / ``Head``: the chain state of those rows (:mod:`..core.ledger.chain`);
 - ``Fingerprint``: a SHA-256 of the header and those rows *as the engine
   handed them over* (:func:`fingerprint`: one C-speed JSON dump of the values,
-  no per-cell Python), only ever compared with the same engine's next read;
-- ``AfterCount`` / ``AfterHead``: the chain state once the click's own rows
-  were appended (they are read back only by the next click).
+  no per-cell Python), only ever compared with the same engine's next read.
 
-The next click (:func:`states`): when the fingerprint of the ledger's first
-``Rows`` rows is unchanged, the rows after them are canonicalised and chained
-from ``Count``/``Head`` and must pass through ``AfterCount``/``AfterHead``
-(the click's own rows, read back as written); rows after those (a command-line
-run in between) are chained too.  Those are the states.  Any difference at all
-(an edited, deleted or inserted row, a stale save, a workbook copied without
-the tab, another engine's reading) returns None and the caller hashes every
-row as before.  A stored state is never proof: ``ardesk verify`` still
-recomputes every chain from the rows, so a forged ChainState row only names a
-head the rows do not reach.
+The next click (:func:`states`): when the fingerprint of a ledger's first
+``Rows`` rows is unchanged, only the rows after them (the last click's own
+posts, and any a command-line run added since) are canonicalised and chained
+on from ``Count``/``Head``.  Those are the states hashing every row gives.  Any
+difference in the stored rows (an edited, deleted or inserted row, a stale
+save, a tab copied from another workbook, a workbook without the tab, another
+engine's reading) returns None and the caller hashes every row as before.
+
+The state after the click's own posts is not stored: the next click chains
+those rows anyway, as it reads them back, so a stored "after" head could only
+turn an equal result into a fallback, and computing it would hash every
+appended row a second time in the storing click (the Audit anchor already
+hashes them once).  A stored state is never proof: ``ardesk verify`` never
+reads the tab and recomputes every chain from the rows, so a forged ChainState
+row only makes a click anchor a head the rows do not reach, which verify
+reports against that Audit row.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ from typing import Any, Callable, Sequence
 from .. import schema
 from ..core.ledger import chain
 from ..core.ledger.chain import LEDGERS, State
-from .port import Changes, Table
+from .port import Table
 
 TABLE = schema.CHAIN_STATE.name
 
@@ -47,11 +51,9 @@ class Stored:
     rows: int
     state: State
     fingerprint: str
-    after: State
 
     def as_row(self, ledger: str) -> tuple:
-        return (ledger, self.rows, self.state.count, self.state.head, self.fingerprint, self.after.count,
-                self.after.head)
+        return ledger, self.rows, self.state.count, self.state.head, self.fingerprint
 
 
 def _tagged(v: Any) -> Any:
@@ -96,11 +98,11 @@ def stored(table: Table | None) -> dict[str, Stored]:
         return {}
     out = {}
     for row in table.rows:
-        ledger, rows, count, head, fp, after_count, after_head = (tuple(row) + (None,) * 7)[:7]
-        nums = [_whole(v) for v in (rows, count, after_count)]
-        heads = [_head(v) for v in (head, fp, after_head)]
-        if ledger in LEDGERS and None not in nums and None not in heads and nums[2] >= nums[1]:
-            out[ledger] = Stored(nums[0], State(nums[1], heads[0]), heads[1], State(nums[2], heads[2]))
+        ledger, rows, count, head, fp = (tuple(row) + (None,) * 5)[:5]
+        nums = [_whole(v) for v in (rows, count)]
+        heads = [_head(v) for v in (head, fp)]
+        if ledger in LEDGERS and None not in nums and None not in heads and nums[1] <= nums[0]:
+            out[ledger] = Stored(nums[0], State(nums[1], heads[0]), heads[1])
     return out
 
 
@@ -120,23 +122,14 @@ def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str,
         if s is None or len(t.rows) < s.rows or \
                 fingerprint(t.header, as_read.get(name, t.rows)[:s.rows]) != s.fingerprint:
             return None
-        new = [c for c in map(canon, t.rows[s.rows:]) if not chain.is_blank(c)]
-        own = s.after.count - s.state.count          # the rows the storing click appended
-        if len(new) < own:
-            return None
-        after = chain.state(new[:own], s.state)
-        if after != s.after:
-            return None
-        out[name] = chain.state(new[own:], after)
+        out[name] = chain.state([c for c in map(canon, t.rows[s.rows:]) if not chain.is_blank(c)], s.state)
     return out
 
 
-def record(tables: dict[str, Table], before: dict[str, State], changes: Changes,
-           as_read: dict[str, Sequence] | None = None) -> list[tuple]:
-    """The ChainState rows of a click: for each ledger of ``tables`` it read, its rows as read, their state
-    ``before`` and the state once ``changes`` (the click's final appends, Audit row included) are written.
-    The appends were masked before they are written, so they are chained as they are (were a cell still to
-    mask, the next click would not reach this state from the rows and would hash every row)."""
+def record(tables: dict[str, Table], before: dict[str, State], as_read: dict[str, Sequence] | None = None
+           ) -> list[tuple]:
+    """The ChainState rows of a click: for each ledger of ``tables`` it read, its rows as read and their
+    state ``before`` the click posts."""
     as_read = as_read or {}
     out = []
     for name in LEDGERS:
@@ -144,12 +137,11 @@ def record(tables: dict[str, Table], before: dict[str, State], changes: Changes,
         if t is None or name not in before:
             continue
         n = read_extent(t)
-        after = chain.state([chain.canonical_row(r) for r in changes.appends.get(name, ())], before[name])
-        out.append(Stored(n, before[name], fingerprint(t.header, as_read.get(name, t.rows)[:n]), after).as_row(name))
+        out.append(Stored(n, before[name], fingerprint(t.header, as_read.get(name, t.rows)[:n])).as_row(name))
     return out
 
 
 def seed() -> list[tuple]:
     """The ChainState rows of a workbook whose ledgers are all empty (the template's)."""
     empty = chain.state([])
-    return [Stored(0, empty, fingerprint(schema.TABLES[name].header, []), empty).as_row(name) for name in LEDGERS]
+    return [Stored(0, empty, fingerprint(schema.TABLES[name].header, [])).as_row(name) for name in LEDGERS]
