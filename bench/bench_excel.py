@@ -78,6 +78,7 @@ def measure(customers: int, button: str, runs: int) -> dict:
         t = time.perf_counter()
         book = xw.Book(json=payload)
         first = buttons.run_button(book, PRIOR, now=datetime(2026, 11, 2, 8))
+        assert first is not None, [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
         prior = {"click": time.perf_counter() - t, "posted": first.summary["receipts_posted"]}
         payload = apply_to_payload(payload, book.json()["actions"])
         book.close()
