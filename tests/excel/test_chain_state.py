@@ -211,7 +211,8 @@ def test_a_malformed_chain_state_row_is_no_state():
     good = ("tblJournal", 3, 3, "a" * 64, "b" * 64)
     bad = [("tblJournal", 3, 3, "A" * 64, "b" * 64), ("tblJournal", 3.5, 3, "a" * 64, "b" * 64),
            ("tblJournal", 3, 4, "a" * 64, "b" * 64), ("Journal", 3, 3, "a" * 64, "b" * 64),
-           ("tblJournal", 3, 3, "a" * 63, "b" * 64), ("tblJournal", -1, 0, "a" * 64, "b" * 64)]
+           ("tblJournal", 3, 3, "a" * 63, "b" * 64), ("tblJournal", -1, 0, "a" * 64, "b" * 64),
+           ("tblJournal", float("inf"), 3, "a" * 64, "b" * 64), ("tblJournal", 3, float("nan"), "a" * 64, "b" * 64)]
     assert set(quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [good]))) == {"tblJournal"}
     for row in bad:
         assert quickstate.stored(Table(quickstate.TABLE, "ChainState", header, [row])) == {}, row

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Sequence
@@ -83,7 +84,7 @@ def read_extent(t: Table) -> int:
 
 
 def _whole(v: Any) -> int | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < 0:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != int(v) or v < 0:
         return None
     return int(v)
 
