@@ -5,6 +5,8 @@ given no file) and compares the chain states the stored state gives with the one
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 
 import pytest
@@ -256,3 +258,24 @@ def test_a_click_after_an_edit_in_the_workbook_hashes_every_row(clicked, demo_di
     read = remote_read(clicked)
     assert quick(read) == full_states(read[0])                    # stored afresh after the edit
     assert cli(["verify", str(clicked)]) == 0       # the edit came before this click's anchor, which names it
+
+
+def test_a_fingerprint_goes_on_from_the_stored_part_as_if_made_at_once():
+    """record() goes on from the running fingerprint states() made of the stored rows: the same digest as
+    fingerprinting every row at once, for any split (none stored, some, all)."""
+    from ardesk.io.port import Table
+    header = ("A", "B")
+    rows = [("x", 1), ("y", date(2026, 1, 2)), (None, 2.5)]
+    table = Table("tblJournal", "Journal", header, rows)
+    for done in range(len(rows) + 1):
+        digests = {}
+        stored_state = quickstate.Stored(done, chain.state([]), quickstate.fingerprint(header, rows[:done]))
+        tables = {"tblJournal": table, quickstate.TABLE: Table(quickstate.TABLE, "ChainState",
+                                                               schema.CHAIN_STATE.header,
+                                                               [stored_state.as_row("tblJournal")])}
+        quickstate.states(tables, runlog.canon, None, digests)
+        assert digests["tblJournal"][0] == done
+        row = quickstate.record(tables, {"tblJournal": chain.state([])}, None, digests)[0]
+        assert row[4] == quickstate.fingerprint(header, rows) == hashlib.sha256(
+            json.dumps([list(header), [["x", 1], ["y", {"d": "2026-01-02"}], [None, 2.5]]],
+                       separators=(",", ":")).encode()).hexdigest(), done

@@ -206,6 +206,7 @@ class XlwingsWorkbook:
         self._read: dict[str, Table] = {}           # every table as read this click
         self.as_read: dict[str, list] = {}          # the remote engine's values of their rows, as sent
         self._states: dict | None = None            # the ledgers' states ledger_states gave this click
+        self._digests: dict = {}                    # their stored rows' running fingerprints (quickstate)
         self.user = clerk_name()
         self.command = ""           # named in the run log; set by the caller
 
@@ -244,7 +245,7 @@ class XlwingsWorkbook:
                 tables.update(self.read_tables([name]))
             except WorkbookError:           # a workbook from before that tab
                 continue
-        self._states = runlog.ledger_states(tables, self.as_read)
+        self._states = runlog.ledger_states(tables, self.as_read, self._digests)
         return self._states
 
     # -- finding things --------------------------------------------------------
@@ -425,7 +426,8 @@ class XlwingsWorkbook:
         """The ChainState tab of a click that posts (anchored on Audit): the ledgers as it read them."""
         ch = Changes()
         ch.replace[quickstate.TABLE] = (schema.CHAIN_STATE.header,
-                                        quickstate.record(self._read, self._states, self.as_read))
+                                        quickstate.record(self._read, self._states, self.as_read,
+                                                          self._digests))
         return ch
 
     def _apply(self, p: _Plan) -> None:

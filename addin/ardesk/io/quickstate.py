@@ -69,9 +69,31 @@ def fingerprint(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     tagged, so equal fingerprints mean equal values (and so equal canonical rows and equal chain states).
     ``rows`` may be the engine's own values before the adapter turns them into a table's (the remote
     engine's payload: plain JSON, dumped without a Python call per cell), as long as a click compares
-    them with the same engine's."""
-    text = json.dumps([list(header), rows], default=_tagged, check_circular=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    them with the same engine's.  It is the SHA-256 of ``[header, rows]`` as compact JSON."""
+    return _close(_digest(header, rows))
+
+
+def _digest(header: Sequence[str], rows: Sequence[Sequence[Any]]):
+    """The running SHA-256 of ``[header, rows`` (JSON without its last two brackets), to go on from."""
+    h = hashlib.sha256(("[" + _json(list(header)) + ",[").encode())
+    _feed(h, rows, first=True)
+    return h
+
+
+def _feed(h, rows: Sequence[Sequence[Any]], first: bool) -> None:
+    body = _json(rows)[1:-1]            # a JSON list is its items joined by ","
+    if body:
+        h.update(("" if first else ",").encode() + body.encode("utf-8", "surrogatepass"))
+
+
+def _close(h) -> str:
+    done = h.copy()
+    done.update(b"]]")
+    return done.hexdigest()
+
+
+def _json(v: Any) -> str:
+    return json.dumps(v, default=_tagged, check_circular=False, separators=(",", ":"))
 
 
 def read_extent(t: Table) -> int:
@@ -108,10 +130,11 @@ def stored(table: Table | None) -> dict[str, Stored]:
 
 
 def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str, ...]],
-           as_read: dict[str, Sequence] | None = None) -> dict[str, State] | None:
+           as_read: dict[str, Sequence] | None = None, digests: dict | None = None) -> dict[str, State] | None:
     """The chain state of every ledger of ``tables`` from the ChainState tab and the rows after the stored
     ones (``canon`` makes a canonical row); None unless every ledger chains as stored.  ``as_read``: the
-    engine's values of a table's rows, where the adapter has them, to fingerprint (else its rows)."""
+    engine's values of a table's rows, where the adapter has them, to fingerprint (else its rows);
+    ``digests``, when given, keeps each stored part's running fingerprint for :func:`record` to go on from."""
     as_read = as_read or {}
     kept = stored(tables.get(TABLE))
     out = {}
@@ -120,25 +143,37 @@ def states(tables: dict[str, Table], canon: Callable[[Sequence[Any]], tuple[str,
         if t is None:
             continue
         s = kept.get(name)
-        if s is None or len(t.rows) < s.rows or \
-                fingerprint(t.header, as_read.get(name, t.rows)[:s.rows]) != s.fingerprint:
+        if s is None or len(t.rows) < s.rows:
+            return None
+        h = _digest(t.header, as_read.get(name, t.rows)[:s.rows])
+        if digests is not None:
+            digests[name] = (s.rows, h)
+        if _close(h) != s.fingerprint:
             return None
         out[name] = chain.state([c for c in map(canon, t.rows[s.rows:]) if not chain.is_blank(c)], s.state)
     return out
 
 
-def record(tables: dict[str, Table], before: dict[str, State], as_read: dict[str, Sequence] | None = None
-           ) -> list[tuple]:
+def record(tables: dict[str, Table], before: dict[str, State], as_read: dict[str, Sequence] | None = None,
+           digests: dict | None = None) -> list[tuple]:
     """The ChainState rows of a click: for each ledger of ``tables`` it read, its rows as read and their
-    state ``before`` the click posts."""
-    as_read = as_read or {}
+    state ``before`` the click posts; the fingerprints go on from ``digests`` (:func:`states`) where they
+    cover the first rows, so the stored part is not dumped twice."""
+    as_read, digests = as_read or {}, digests or {}
     out = []
     for name in LEDGERS:
         t = tables.get(name)
         if t is None or name not in before:
             continue
-        n = read_extent(t)
-        out.append(Stored(n, before[name], fingerprint(t.header, as_read.get(name, t.rows)[:n])).as_row(name))
+        n, rows = read_extent(t), as_read.get(name, t.rows)
+        done, h = digests.get(name, (0, None))
+        if h is None or done > n:
+            fp = fingerprint(t.header, rows[:n])
+        else:
+            h = h.copy()
+            _feed(h, rows[done:n], first=not done)
+            fp = _close(h)
+        out.append(Stored(n, before[name], fp).as_row(name))
     return out
 
 

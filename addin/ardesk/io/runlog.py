@@ -145,7 +145,8 @@ def states_of(rows: dict[str, list]) -> dict[str, State]:
     return {t: chain.state([r[1] for r in rs]) for t, rs in rows.items()}
 
 
-def ledger_states(tables: dict[str, Table], as_read: dict[str, Sequence] | None = None) -> dict[str, State]:
+def ledger_states(tables: dict[str, Table], as_read: dict[str, Sequence] | None = None,
+                  digests: dict | None = None) -> dict[str, State]:
     """The chain state of every ledger of ``tables`` where there is no run log to compare with (the Excel
     adapters).  The rows a run writes are masked first, so when, chained without masking, the ledgers are
     exactly what the last Audit row (the run that anchored them) names, those are their states and no cell
@@ -153,9 +154,10 @@ def ledger_states(tables: dict[str, Table], as_read: dict[str, Sequence] | None 
 
     Quicker still, when ``tables`` holds the ChainState tab a click from Lite or Server keeps: where every
     ledger's stored rows are unchanged, only the rows after them are hashed (:func:`.quickstate.states`;
-    ``as_read``, the engine's values of the tables' rows, is what it fingerprints where the adapter has it)."""
+    ``as_read``, the engine's values of the tables' rows, is what it fingerprints where the adapter has it;
+    ``digests`` keeps the fingerprints to go on from when the click stores the tab again)."""
     from . import quickstate
-    quick = quickstate.states(tables, canon, as_read) if quickstate.TABLE in tables else None
+    quick = quickstate.states(tables, canon, as_read, digests) if quickstate.TABLE in tables else None
     if quick is not None:
         return quick
     plain = ledger_rows(tables, chain.canonical_row)
