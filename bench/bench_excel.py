@@ -9,9 +9,10 @@ the ChainState tab), applies its actions to the payload as Excel would, and
 then times, for one button: opening the payload on the remote engine, the run
 (read, compute, plan and queue every write) and collecting the actions Excel
 would apply; and once more on the same book without its ChainState tab,
-where the click hashes every ledger row, for the difference at the same load.  The payload is what xlwings Server is sent
-for the button's script (every sheet: see "payload by sheet"), measured as
-the JSON bytes posted, and printed per sheet for the big book.  The click is
+where the click hashes every ledger row, for the difference at the same
+load.  The payload is what xlwings Server is sent for the button's script
+(every sheet: see "payload by sheet"), measured as the JSON bytes posted,
+and printed per sheet for the big book.  The click is
 split into its stages as the status bar shows them: reading and checking
 the books, each step, finishing (summary, card-number masking, the chain
 heads of every ledger for the Audit row) and the adapter's write.  Then
