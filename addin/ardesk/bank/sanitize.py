@@ -54,30 +54,35 @@ def _mask_digits(digits: str) -> str:
     return "*" * (len(digits) - 4) + digits[-4:]
 
 
-def _card_shaped(groups: list[str]) -> bool:
-    """Digit groups as card numbers are written: one run of digits, or groups of four (the last of one to
-    four) or the 4-6-5 / 4-6-4 of American Express and Diners.  Other groupings are references, dates and
-    document numbers (``INV-2026-100994 2026-08``), left alone."""
-    if len(groups) == 1:
+def _card_shaped(sizes: list[int]) -> bool:
+    """Digit groups of these sizes as card numbers are written: one run of digits, or groups of four (the
+    last of one to four) or the 4-6-5 / 4-6-4 of American Express and Diners.  Other groupings are
+    references, dates and document numbers (``INV-2026-100994 2026-08``), left alone."""
+    if len(sizes) == 1:
         return True
-    sizes = [len(g) for g in groups]
     return (all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4) or sizes in ([4, 6, 5], [4, 6, 4])
 
 
 def _mask_run(run: str) -> str:
     """Mask the run whole when it is a card number written as one, else any span of whole
-    groups inside it that is one (a card number followed by an expiry year)."""
-    digits = _SPLIT.sub("", run)
-    if len(digits) < 13:
-        return run
+    groups inside it that is one (a card number followed by an expiry year).  The shape of a span is
+    looked at before its digits are joined and checked, as most runs are not card-shaped at all."""
     parts = _SPLIT.split(run)          # groups at even, separators at odd indexes
     groups = parts[0::2]
-    if len(digits) <= 19 and luhn_ok(digits) and _card_shaped(groups):
-        return _mask_digits(digits)
+    sizes = [len(g) for g in groups]
+    ends = [0]
+    for n in sizes:
+        ends.append(ends[-1] + n)      # ends[j] - ends[i]: the digits of groups i..j-1
+    if ends[-1] < 13:
+        return run
+    if ends[-1] <= 19 and _card_shaped(sizes) and luhn_ok("".join(groups)):
+        return _mask_digits("".join(groups))
     for i in range(len(groups)):
         for j in range(len(groups), i, -1):
-            span = "".join(groups[i:j])
-            if 13 <= len(span) <= 19 and luhn_ok(span) and _card_shaped(groups[i:j]):
+            if 13 <= ends[j] - ends[i] <= 19 and _card_shaped(sizes[i:j]):
+                span = "".join(groups[i:j])
+                if not luhn_ok(span):
+                    continue
                 head = "".join(parts[:2 * i])
                 tail = "".join(parts[2 * j - 1:]) if j < len(groups) else ""
                 return head + _mask_digits(span) + (tail[:1] + _mask_run(tail[1:]) if tail else "")
@@ -100,7 +105,19 @@ def mask_card_numbers(text: str) -> str:
     caught.  Digits of other scripts are read as the digits they are.  The digits of an IBAN
     (after two letters), of an ISO 6523 party identifier (after ``NNNN:``) and inside a lowercase hex
     digest (ardesk's fingerprints) are left alone.
+
+    The result holds no such number any more, so masking it again changes nothing: the last four digits
+    kept of one number can make another with the groups after it (``1941 6461 2561 5351 7517 5070 9344
+    47``), and those are masked too.
     """
+    masked = _mask_once(text)
+    while masked != text:              # each pass masks digits, so this ends
+        text, masked = masked, _mask_once(masked)
+    return masked
+
+
+def _mask_once(text: str) -> str:
+    """One pass of :func:`mask_card_numbers` over ``text``."""
     if not text or not _ENOUGH_DIGITS.search(text):
         return text
     ascii_digits = text if text.isascii() else "".join(
