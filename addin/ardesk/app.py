@@ -873,7 +873,8 @@ def _missing_update_columns(port: WorkbookPort, changes: Changes) -> list[Proble
 
 
 def _anchor_audit(r: Run, port: WorkbookPort) -> None:
-    """Name the chain head of every ledger after this run in its Audit row (see core/ledger/chain.py)."""
+    """Name the chain head of every ledger after this run in its Audit row (see core/ledger/chain.py);
+    the run's changes are masked (``_write``)."""
     from .io import runlog
     from .core.ledger.chain import LEDGERS
     known = getattr(port, "ledger_states", None)        # the file adapter has them from its check
@@ -886,7 +887,7 @@ def _anchor_audit(r: Run, port: WorkbookPort) -> None:
             pass
         before = runlog.ledger_states(tables)
     at, user, command, summary = r.changes.appends["tblAudit"][-1]
-    r.changes.appends["tblAudit"][-1] = (at, user, command, f"{summary}; {runlog.anchor(before, r.changes)}")
+    r.changes.appends["tblAudit"][-1] = (at, user, command, f"{summary}; {runlog.anchor(before, r.changes, masked=True)}")
 
 
 def _ar_by_currency(ledger: Ledger) -> dict[str, int]:
