@@ -33,6 +33,21 @@ def demo(demo_master, tmp_path) -> Path:
     return tmp_path / "demo.xlsx"
 
 
+@pytest.fixture(scope="session")
+def logged_demo(tmp_path_factory) -> Path:
+    """A smaller demo workbook (30 customers) with the run log its runs kept beside it, built once."""
+    d = tmp_path_factory.mktemp("logged")
+    assert build_demo(d / "books.xlsx", customers=30, period="2026-10").ok
+    return d / "books.xlsx"
+
+
+def logged_copy(book: Path, folder: Path) -> Path:
+    """A private copy of ``book`` and its run log in ``folder``."""
+    shutil.copy2(book, folder / book.name)
+    shutil.copytree(book.with_name(book.stem + ".ardesk"), folder / (book.stem + ".ardesk"))
+    return folder / book.name
+
+
 def tables(path: Path) -> dict[str, list]:
     """Every table's rows, read independently of ardesk's adapters."""
     from python_calamine import CalamineWorkbook

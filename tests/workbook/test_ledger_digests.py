@@ -12,24 +12,20 @@ import pytest
 from openpyxl import load_workbook
 
 from ardesk import app
-from ardesk.demo import build_demo
 from ardesk.io import runlog
+from tests.workbook.conftest import logged_copy
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.package import Package, value_parts
 from ardesk.io.package.writer import table_parts
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    d = tmp_path_factory.mktemp("digests")
-    assert build_demo(d / "books.xlsx", customers=30, period="2026-10").ok
-    return d / "books.xlsx"
+def demo(logged_demo):
+    return logged_demo
 
 
 def _copy(demo, tmp_path):
-    shutil.copy2(demo, tmp_path / demo.name)
-    shutil.copytree(demo.with_name("books.ardesk"), tmp_path / "books.ardesk")
-    return tmp_path / demo.name
+    return logged_copy(demo, tmp_path)
 
 
 def _no_rows_hashed(monkeypatch):
