@@ -102,6 +102,10 @@ def test_document_numbers_and_months_are_not_card_numbers():
     for n in numbers:
         memo = f"invoice INV-2026-{n} 2026-08"
         assert sanitize.mask_card_numbers(memo) == memo
+    for n in range(100000, 101000):                 # the invoice number with its year is a 4-6-4 Diners shape
+        memo = f"invoice INV-2026-{n} 2026-08"          # in one memo in ten, but its separators differ
+        assert sanitize.mask_card_numbers(memo) == memo
+    assert sanitize.mask_card_numbers("3056 930902 5904") == "**********5904"
     assert sanitize.mask_card_numbers("3782 822463 10005") == "***********0005"
     assert sanitize.mask_card_numbers("4111 1111 1111 1111 12/27") == "************1111 12/27"
     assert sanitize.mask_card_numbers("paid 4111-1111-1111-1111, month 2026-08") == "paid ************1111, month 2026-08"
@@ -112,12 +116,13 @@ def _card_runs(text: str) -> list[str]:
     must leave none of)."""
     out = []
     for m in sanitize._DIGIT_RUN.finditer(text):
-        groups = sanitize._SPLIT.split(m.group(0))[0::2]
+        parts = sanitize._SPLIT.split(m.group(0))
+        groups, seps = parts[0::2], parts[1::2]
         for i in range(len(groups)):
             for j in range(i + 1, len(groups) + 1):
                 span = "".join(groups[i:j])
                 if 13 <= len(span) <= 19 and sanitize.luhn_ok(span) and sanitize._card_shaped(
-                        [len(g) for g in groups[i:j]]):
+                        [len(g) for g in groups[i:j]], seps[i:j - 1]):
                     out.append(span)
     return out
 

@@ -6,8 +6,8 @@ grouped by spaces, dashes, dots, underscores or slashes, in any script's
 digits (full-width ``４１１１`` too) and glued to a prefix such as ``CARD``,
 that passes the Luhn check (ISO/IEC 7812-1, annex B), keeping the last four
 digits.  Grouped digits count only in the groupings cards are written in
-(fours, or American Express's 4-6-5), so a document number and a month
-(``INV-2026-100994 2026-08``) stay as written.  Runs that fail the check (account numbers, references) are kept, and
+(fours, or American Express's 4-6-5), with one separator throughout, so a
+document number and a month (``INV-2026-100994 2026-08``) stay as written.  Runs that fail the check (account numbers, references) are kept, and
 so are the digits of an IBAN (two letters, then the digits).
 :func:`mask_changes` applies it to every text ardesk writes, whatever the tab.
 
@@ -54,12 +54,15 @@ def _mask_digits(digits: str) -> str:
     return "*" * (len(digits) - 4) + digits[-4:]
 
 
-def _card_shaped(sizes: list[int]) -> bool:
-    """Digit groups of these sizes as card numbers are written: one run of digits, or groups of four (the
-    last of one to four) or the 4-6-5 / 4-6-4 of American Express and Diners.  Other groupings are
-    references, dates and document numbers (``INV-2026-100994 2026-08``), left alone."""
+def _card_shaped(sizes: list[int], separators: Sequence[str] = ()) -> bool:
+    """Digit groups of these sizes, joined by these separators, as card numbers are written: one run of
+    digits, or groups of four (the last of one to four) or the 4-6-5 / 4-6-4 of American Express and
+    Diners, with one separator throughout.  Other groupings are references, dates and document numbers
+    (``INV-2026-100994 2026-08``: 4-6-4 then 2, but a dash, a space and a dash), left alone."""
     if len(sizes) == 1:
         return True
+    if len(set(separators)) > 1:
+        return False
     return (all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4) or sizes in ([4, 6, 5], [4, 6, 4])
 
 
@@ -75,11 +78,12 @@ def _mask_run(run: str) -> str:
         ends.append(ends[-1] + n)      # ends[j] - ends[i]: the digits of groups i..j-1
     if ends[-1] < 13:
         return run
-    if ends[-1] <= 19 and _card_shaped(sizes) and luhn_ok("".join(groups)):
+    seps = parts[1::2]
+    if ends[-1] <= 19 and _card_shaped(sizes, seps) and luhn_ok("".join(groups)):
         return _mask_digits("".join(groups))
     for i in range(len(groups)):
         for j in range(len(groups), i, -1):
-            if 13 <= ends[j] - ends[i] <= 19 and _card_shaped(sizes[i:j]):
+            if 13 <= ends[j] - ends[i] <= 19 and _card_shaped(sizes[i:j], seps[i:j - 1]):
                 span = "".join(groups[i:j])
                 if not luhn_ok(span):
                     continue
