@@ -84,6 +84,20 @@ def smtp_server():
         controller.stop()
 
 
+@pytest.fixture
+def billed_file(tmp_path, smtp_server, monkeypatch):
+    """book.xlsx, a workbook file holding the billing run of :func:`billed_workbook`, with the SMTP
+    settings of ``smtp_server`` in the environment, as a scheduled ``ardesk send`` finds them."""
+    from ardesk.io.fileadapter import FileWorkbook
+    from ardesk.io.template import create_workbook
+    path = tmp_path / "book.xlsx"
+    create_workbook(path)
+    FileWorkbook(path).write(billed_workbook().to_changes())
+    for k, v in smtp_env(smtp_server[0].port).items():
+        monkeypatch.setenv(k, v)
+    return path
+
+
 def smtp_env(port, host="127.0.0.1"):
     return {"ARDESK_SMTP_HOST": host, "ARDESK_SMTP_PORT": str(port), "ARDESK_SMTP_SECURITY": "none"}
 

@@ -8,7 +8,7 @@ import pytest
 from ardesk.delivery.send import send
 from ardesk.io.port import WorkbookError
 
-from .conftest import NOW, billed_workbook, smtp_env
+from .conftest import NOW, smtp_env
 from .test_send import rows
 
 
@@ -43,17 +43,11 @@ def test_a_failed_workbook_write_loses_no_delivery_and_the_next_run_sends_nothin
     assert "adopted_from_journal" not in again.summary and len(books.rows["tblDeliveries"]) == 6
 
 
-def test_cli_keeps_the_journal_beside_the_workbook(tmp_path, smtp_server, monkeypatch, capsys):
+def test_cli_keeps_the_journal_beside_the_workbook(tmp_path, billed_file, smtp_server, monkeypatch, capsys):
     from ardesk.cli import main
     from ardesk.io.fileadapter import FileWorkbook
-    from ardesk.io.template import create_workbook
     from .conftest import tables_of
-    path = tmp_path / "book.xlsx"
-    create_workbook(path)
-    FileWorkbook(path).write(billed_workbook().to_changes())
-    controller, inbox = smtp_server
-    for k, v in smtp_env(controller.port).items():
-        monkeypatch.setenv(k, v)
+    path, inbox = billed_file, smtp_server[1]
     real = FileWorkbook._save_workbook
 
     def locked(self, changes, backup):

@@ -173,18 +173,11 @@ def test_statements_go_out_once_per_customer_and_currency(books, smtp_server, tm
     assert again.summary["documents_sent"] == 0
 
 
-def test_cli_send_on_a_workbook_file(tmp_path, smtp_server, monkeypatch, capsys):
+def test_cli_send_on_a_workbook_file(billed_file, smtp_server, capsys):
     import json
     from ardesk.cli import main
-    from ardesk.io.fileadapter import FileWorkbook
-    from ardesk.io.template import create_workbook
     from .conftest import tables_of
-    path = tmp_path / "book.xlsx"
-    create_workbook(path)
-    FileWorkbook(path).write(billed_workbook().to_changes())
-    controller, inbox = smtp_server
-    for k, v in smtp_env(controller.port).items():
-        monkeypatch.setenv(k, v)
+    path, inbox = billed_file, smtp_server[1]
     assert main(["send", str(path), "--period", "2026-10", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["documents_rendered"], summary["documents_sent"], summary["failed"]) == (4, 3, 0)
