@@ -46,7 +46,7 @@ NICE = 10
 K = TypeVar("K")
 # one invoice to issue: the invoice with its lines, its customer, the invoice a credit note corrects
 # (or None), and the documents folder to archive it in (None: issue only, it is archived already)
-Task = tuple[Invoice, Customer, "Invoice | None", "Path | None"]
+Task = tuple[Invoice, Customer, Invoice | None, Path | None]
 
 
 class WorkersStopped(RuntimeError):

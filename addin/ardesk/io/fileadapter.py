@@ -43,7 +43,7 @@ from typing import Any, Iterator, Sequence
 from xml.etree import ElementTree
 
 from .. import schema
-from ..schema import number_formats, row_number_formats
+from ..schema import row_number_formats
 from .package import Package, PackageError, value_parts, write_package
 from . import runlog
 from .lock import workbook_lock
@@ -342,7 +342,6 @@ def apply_changes(wb, changes: Changes, names: dict[str, tuple[str, str]]) -> No
         if r1 == r0 + 1 and all(ws.cell(row=r1, column=c).value in (None, "") for c in range(c0, c1 + 1)):
             last = r0
         header = [ws.cell(row=r0, column=c).value for c in range(c0, c1 + 1)]
-        fmts = number_formats(name, header)
         rows = in_sheet_order(name, header, rows)
         for i, row in enumerate(rows, start=1):
             if len(row) != width:
