@@ -19,13 +19,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, Sequence
 
 # A run of digit groups separated by single separators, not glued to a digit in front.
 _SEPARATORS = " -._/"
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ \-._/][0-9]+)*(?![0-9])")
 _SPLIT = re.compile(r"([ \-._/])")
-_ENOUGH_DIGITS = re.compile(r"\d(?:[ \-._/]?\d){12}")     # 13 digits (any script), single separators
+# Where a card number can be in ASCII text, looked for in the text's *shape*: the text with every digit
+# read as 9 and every letter as a (one bytes.translate), searched for digit groups in a card's shape
+# (a run of 13 digits, 4-4-4-1 or 4-6-4 with one separator throughout; every span _mask_run masks begins
+# so, see _card_shaped) that are not right after the two letters beginning an IBAN (_IBAN_HEAD: two letters
+# after the start or after a character that is neither a letter nor a digit).  The pattern begins with a
+# literal, which the regular expression engine looks for quickly; most texts with many digits
+# (``invoice INV-2026-100001 2026-09``, an IBAN) have no such group and are not looked at any further.
+_SHAPE = bytes(ord("9") if chr(c).isdigit() and c < 128 else ord("a") if chr(c).isalpha() and c < 128 else c
+               for c in range(256))
+_CARD_SHAPE = re.compile(rb"9999(?<=(?<!9)(?:(?<!aa)|(?<=[9a]aa))9999)"
+                         rb"(?:9{9}|([ \-._/])(?:9999\1(?:9999\1)9|999999\1(?:9999)))")
 _IBAN_HEAD = re.compile(r"(?:^|[^0-9A-Za-z])[A-Za-z]{2}$")
 # an ISO 6523 scheme before an identifier (a Peppol endpoint: 0009:SIRET, 0088:GLN; SIRET uses Luhn too)
 _SCHEME_HEAD = re.compile(r"(?:^|\s)\d{4}:$")
@@ -122,11 +134,15 @@ def mask_card_numbers(text: str) -> str:
 
 def _mask_once(text: str) -> str:
     """One pass of :func:`mask_card_numbers` over ``text``."""
-    if not text or not _ENOUGH_DIGITS.search(text):
+    if not text or not may_hold_card_number(text):
         return text
-    ascii_digits = text if text.isascii() else "".join(
-        str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() and unicodedata.digit(c, None) is not None
-        else c for c in text)
+    return _mask_pass(text)
+
+
+def _mask_pass(text: str) -> str:
+    """One pass of the masking over every digit run of ``text``, without the quick test that skips texts
+    which cannot hold a card number."""
+    ascii_digits = _ascii_digits(text)
     out, last = [], 0
     digests = [h.span() for h in _HEX_TOKEN.finditer(ascii_digits)]
     for m in _DIGIT_RUN.finditer(ascii_digits):
@@ -145,6 +161,14 @@ def _mask_once(text: str) -> str:
     return "".join(out)
 
 
+def _ascii_digits(text: str) -> str:
+    """``text`` with the digits of other scripts (full-width, Arabic-Indic...) as ASCII digits, one
+    character for one."""
+    return text if text.isascii() else "".join(
+        str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() and unicodedata.digit(c, None) is not None
+        else c for c in text)
+
+
 def mask_value(v: Any) -> Any:
     """A cell value with card numbers masked: texts, and whole numbers long enough to be one (a number
     typed in a cell may come back from Excel as a float)."""
@@ -161,10 +185,11 @@ def mask_value(v: Any) -> Any:
 
 
 def may_hold_card_number(text: str) -> bool:
-    """False when ``text`` has no 13 digits in a row (single separators between them allowed), so no card
-    number can be in it: nor in any of several texts joined by a character that is neither a digit nor a
+    """False when no card number can be in ``text``: its shape (digits of any script read as ASCII digits,
+    as the masking reads them) has no digit groups in a card's shape outside an IBAN (``_CARD_SHAPE``).
+    Nor then in any of several texts joined by a character that is neither a letter, a digit nor a
     separator (``"\\n"``), which is how a whole row is tested at the cost of one search."""
-    return _ENOUGH_DIGITS.search(text) is not None
+    return _CARD_SHAPE.search(_ascii_digits(text).encode("ascii", "replace").translate(_SHAPE)) is not None
 
 
 def _row_may_hold_card_number(row: Sequence[Any]) -> bool:
@@ -185,6 +210,32 @@ def mask_row(row: Sequence[Any]) -> tuple:
     if not _row_may_hold_card_number(row):
         return row if type(row) is tuple else tuple(row)
     return tuple(mask_value(v) for v in row)
+
+
+_BLOCK = 4096        # rows tested together by mask_rows
+# the types of the cells a run writes; a block with a cell of another type (a subclass of str or float...)
+# is tested row by row
+_PLAIN = frozenset({str, int, float, bool, type(None), date, datetime, time, Decimal})
+
+
+def mask_rows(rows: Sequence[Sequence[Any]]) -> list[tuple]:
+    """``[mask_row(r) for r in rows]``, testing rows a block at a time: one search over a block's texts
+    (joined by a newline), and row by row only in a block where that search finds digits in a card's shape,
+    a number is 10**12 or more, or a cell is of a type other than the usual ones.  A month-end's hundred thousand new ledger rows
+    and report rows hold none, mostly."""
+    out: list[tuple] = []
+    for k in range(0, len(rows), _BLOCK):
+        block = rows[k:k + _BLOCK]
+        cells = [v for r in block for v in r]
+        kinds = set(map(type, cells))
+        if not kinds <= _PLAIN or (
+                (int in kinds or float in kinds)
+                and max([v for v in cells if type(v) is int or type(v) is float]) >= 10 ** 12) or (
+                str in kinds and may_hold_card_number("\n".join([v for v in cells if type(v) is str]))):
+            out += [mask_row(r) for r in block]
+        else:
+            out += [r if type(r) is tuple else tuple(r) for r in block]
+    return out
 
 
 def typed_card_numbers(tables: dict, accounts: dict[str, tuple[str, ...]] | None = None
@@ -210,11 +261,11 @@ def typed_card_numbers(tables: dict, accounts: dict[str, tuple[str, ...]] | None
 def mask_changes(changes) -> None:
     """Mask card numbers in everything a run is about to write (rows, cells, report tables, settings)."""
     for rows in changes.appends.values():
-        rows[:] = [mask_row(r) for r in rows]
+        rows[:] = mask_rows(rows)
     for name, cells in changes.updates.items():
         changes.updates[name] = [(row, col, mask_value(v)) for row, col, v in cells]
     for name, (header, rows) in changes.replace.items():
-        changes.replace[name] = (header, [mask_row(r) for r in rows])
+        changes.replace[name] = (header, mask_rows(rows))
     for k, v in changes.names.items():
         changes.names[k] = mask_value(v)
 
