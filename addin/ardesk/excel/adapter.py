@@ -174,6 +174,40 @@ def cell_out(v: Any) -> Any:
     return "'" + s                                 # always text: never a formula, date or number
 
 
+_NUMBERS = {int, float, bool}
+_DATES = {dt.date, dt.datetime}
+
+
+def rows_out(rows: Sequence[Sequence[Any]], remote: bool) -> list[list[Any]]:
+    """Rows of core values as the engine is handed them (:func:`_remote_out` on the remote engine, else
+    :func:`cell_out`), converted a column at a time: a column holds one kind of value, so its cells
+    take one conversion (texts, amounts, numbers) or, for dates, one per distinct value."""
+    if not rows:
+        return []
+    return [list(r) for r in zip(*(column_out(col, remote) for col in zip(*rows)))]
+
+
+def column_out(col: Sequence[Any], remote: bool) -> Sequence[Any]:
+    """One column of core values as the engine is handed them, the same values as cell by cell."""
+    out = _remote_out if remote else cell_out
+    blank = "" if remote else None
+    kinds = set(map(type, col))
+    has_blank = type(None) in kinds
+    kinds.discard(type(None))
+    if not kinds:
+        return [blank] * len(col)
+    if kinds == {str}:
+        return ["'" + v if v else blank for v in col]         # "" and None alike: blank
+    if kinds == {Decimal}:
+        return [blank if v is None else float(v) for v in col] if has_blank else list(map(float, col))
+    if kinds <= _DATES and remote:                              # a ledger repeats its dates: one conversion each
+        as_out = {v: out(v) for v in set(col)}
+        return [as_out[v] for v in col]
+    if kinds <= _NUMBERS or kinds <= _DATES:                    # as they are, blanks aside
+        return [blank if v is None else v for v in col] if has_blank and remote else col
+    return [out(v) for v in col]
+
+
 @dataclass
 class _Block:
     sheet: Any
@@ -341,7 +375,7 @@ class XlwingsWorkbook:
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in body):
                     start = r1                     # an empty table keeps one blank row: fill it
             end = start + len(rows) - 1
-            p.blocks.append(_Block(sheet, start, c0, [[out(v) for v in row] for row in rows]))
+            p.blocks.append(_Block(sheet, start, c0, rows_out(rows, remote)))
             for first, last, j, fmt in schema.row_number_formats(name, header, rows, blanks_join=remote):
                 p.formats.append((sheet, start + first, c0 + j, start + last, c0 + j, fmt))
             p.resizes.append((sheet, table, r0, c0, end, c1))
@@ -385,7 +419,7 @@ class XlwingsWorkbook:
                 if len(row) != width:
                     raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
             p.clears.append((sheet, r0, c0, r1, c1))
-            block = [[out(h) for h in header]] + [[out(v) for v in row] for row in rows]
+            block = [[out(h) for h in header]] + rows_out(rows, remote)
             p.blocks.append(_Block(sheet, r0, c0, block))
             end = r0 + max(len(rows), 1)
             for first, last, j, fmt in schema.row_number_formats(name, header, rows, blanks_join=remote):
