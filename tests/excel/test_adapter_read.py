@@ -73,3 +73,26 @@ def test_remote_values_parse_column_by_column_as_cell_by_cell():
                       ("INV-4", dt.date(1899, 12, 31), dt.datetime(2026, 10, 31, 9, 30), 1)]
     assert type(t.rows[3][3]) is int and type(t.rows[2][1]) is bool
     assert _remote_table("tblInvoices", raw[:1], first_row=2, first_col=1).rows == []
+
+
+def test_remote_cells_as_raw_value(demo_dir):
+    """Blocks read from the sheet's values as sent equal xlwings' own range reading: whole tables, a
+    middle block, and blocks partly or wholly outside the used range (None there)."""
+    import xlwings as xw
+    from ardesk.excel.adapter import XlwingsWorkbook, remote_cells
+    from ardesk.excel.payload import book_payload
+    book = xw.Book(json=book_payload(demo_dir / "billing.xlsx"))
+    checked = 0
+    for sheet in book.sheets:
+        values = sheet.api["values"]
+        h, w = len(values), len(values[0])
+        blocks = [(1, 1, h, w), (2, 2, max(h - 1, 2), max(w - 1, 2)), (h, w, h + 3, w + 2), (1, w + 1, 2, w + 3),
+                  (h + 1, 1, h + 2, w), (1, 1, 1, 1)]
+        blocks += [XlwingsWorkbook._extent(t) for t in sheet.tables]
+        for r0, c0, r1, c1 in blocks:
+            want = sheet.range((r0, c0), (r1, c1)).raw_value
+            want = want if isinstance(want, list) and isinstance(want[0], (list, tuple)) else [[want]]
+            got = remote_cells(sheet, r0, c0, r1, c1)
+            assert [tuple(r) for r in got] == [tuple(r) for r in want], (sheet.name, r0, c0, r1, c1)
+            checked += 1
+    assert checked > 100

@@ -133,6 +133,26 @@ def _remote_table(name: str, raw: Sequence[Sequence[Any]], *, first_row: int, fi
     return Table(name, tdef.sheet if tdef else name, header, rows, first_row=first_row, first_col=first_col)
 
 
+def remote_cells(sheet: Any, r0: int, c0: int, r1: int, c1: int) -> list[Sequence[Any]]:
+    """The remote engine's values of a block of cells (rows and columns from 1, inclusive) as
+    ``range.raw_value`` gives them (None outside the used range), taken from the sheet's values as the
+    client sent them.  ``raw_value`` first copies every row of the sheet into a tuple and hashes them
+    all, for each range read; on a ledger sheet that is most of reading it.  Rows are shared, not
+    copied, where the block spans the sheet's columns."""
+    values = sheet.api["values"]
+    nrows, ncols = r1 - r0 + 1, c1 - c0 + 1
+    rows = values[r0 - 1:r1]
+    if not (c0 == 1 and rows and len(rows[0]) == len(rows[-1]) == ncols):
+        rows = [row[c0 - 1:c1] for row in rows]
+    if not rows:
+        return [(None,) * ncols] * nrows            # entirely outside the used range
+    if len(rows) < nrows:
+        rows = rows + [(None,) * len(rows[0])] * (nrows - len(rows))
+    if len(rows[0]) < ncols:
+        rows = [tuple(row) + (None,) * (ncols - len(row)) for row in rows]
+    return rows
+
+
 def _remote_column(col: Sequence[Any], is_date: bool) -> Sequence[Any]:
     """One column of payload values as the library reads them."""
     distinct = set(col)
@@ -314,13 +334,19 @@ class XlwingsWorkbook:
         return r0, c0, r1, c1
 
     # -- reading -----------------------------------------------------------------
+    def _header(self, sheet: Any, r0: int, c0: int, c1: int) -> list[str]:
+        """The header row of a table in the workbook, as text."""
+        if _engine_name(self.book) == "remote":
+            return [str(None if h == "" else h) for h in remote_cells(sheet, r0, c0, r0, c1)[0]]
+        return [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+
     def read_tables(self, names: Sequence[str]) -> dict[str, Table]:
         out = {}
         for name in names:
             sheet, table = self._table(name)
-            r0, c0, _r1, _c1 = self._extent(table)
+            r0, c0, r1, c1 = self._extent(table)
             if _engine_name(self.book) == "remote":
-                raw = table.range.raw_value
+                raw = remote_cells(sheet, r0, c0, r1, c1)
                 t = _remote_table(name, raw, first_row=r0 + 1, first_col=c0)
                 self.as_read[name] = raw[1:]
             else:
@@ -364,7 +390,7 @@ class XlwingsWorkbook:
             sheet, table = self._table(name)
             r0, c0, r1, c1 = self._extent(table)
             width = c1 - c0 + 1
-            header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            header = self._header(sheet, r0, c0, c1)
             rows = in_sheet_order(name, header, rows)
             for row in rows:
                 if len(row) != width:
@@ -382,7 +408,7 @@ class XlwingsWorkbook:
         for name, cells in changes.updates.items():
             sheet, table = self._table(name)
             r0, c0, r1, c1 = self._extent(table)
-            header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            header = self._header(sheet, r0, c0, c1)
             by_col: dict[int, dict[int, Any]] = {}
             for rownum, column, value in cells:
                 if not r0 < rownum <= r1:
@@ -402,7 +428,7 @@ class XlwingsWorkbook:
         for name, cells in changes.formats.items():
             sheet, table = self._table(name)
             r0, c0, _r1, c1 = self._extent(table)
-            header = [str(h) for h in sheet.range((r0, c0), (r0, c1)).options(**READ_OPTIONS).value[0]]
+            header = self._header(sheet, r0, c0, c1)
             runs: list[list] = []               # [column, first row, last row, format]: one range per run
             for rownum, column, fmt in sorted(cells, key=lambda c: (header.index(c[1]), c[0])):
                 col = c0 + header.index(column)
