@@ -118,6 +118,24 @@ def test_learned_account_from_earlier_payment():
     assert p.customer_id == "C0003" and p.rule.startswith("learned account")
 
 
+def test_an_index_and_its_ledger_are_freed_without_the_cyclic_collector():
+    """Reference counting alone frees them once a run lets go: a run pauses the cyclic collector, and a
+    reference cycle would keep the whole ledger for it to scan when the run ends."""
+    import gc
+    import weakref
+    led = ledger_of()
+    ix = MatchIndex(led, customers_of())          # a run that never looks a payer up by account
+    gone = weakref.ref(ix), weakref.ref(led)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del ix, led
+        assert [ref() for ref in gone] == [None, None]
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def test_underpayment_within_tolerance_and_beyond():
     assert within_tolerance(30, 100_000, 50, Decimal("0.005"))
     assert not within_tolerance(60, 100_000, 50, Decimal("0.005"))      # over the amount

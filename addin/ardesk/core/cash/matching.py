@@ -82,6 +82,17 @@ def tokens(text: str) -> list[str]:
     return [clean(t) for t in TOKEN.findall(text or "")]
 
 
+def accounts_paid_from(ledger: Ledger) -> Iterable[tuple[str, str]]:
+    """(account, customer) of every posted payment, and of money cleared from suspense."""
+    for p in ledger.payments:
+        yield p.payer_account, p.customer_id
+    for a in ledger.allocations:
+        if a.kind == "suspense cleared" and a.customer_id:
+            p = ledger.payment(a.payment_id)
+            if p is not None:
+                yield p.payer_account, a.customer_id
+
+
 class MatchIndex:
     """Look-up tables built once per run from the ledger and the customer list.
 
@@ -101,18 +112,9 @@ class MatchIndex:
         self._tol: dict[str, int] = {}
         self._identified: tuple[Incoming | None, Payer | None] = (None, None)
         self.refs.add_many([(inv.number, inv.creditor_ref) for inv in ledger.invoices])
-        self.payers.learn_later(self._accounts_paid_from)
-
-    def _accounts_paid_from(self) -> Iterable[tuple[str, str]]:
-        """(account, customer) of every posted payment, and of money cleared from suspense."""
-        ledger = self.ledger
-        for p in ledger.payments:
-            yield p.payer_account, p.customer_id
-        for a in ledger.allocations:
-            if a.kind == "suspense cleared" and a.customer_id:
-                p = ledger.payment(a.payment_id)
-                if p is not None:
-                    yield p.payer_account, a.customer_id
+        # the ledger, not a bound method: the payer index holding this index would be a reference cycle,
+        # which keeps a run's whole ledger alive until the cyclic collector scans it
+        self.payers.learn_later(lambda: accounts_paid_from(ledger))
 
     @property
     def by_amount(self) -> dict[tuple[str, int], list[str]]:
