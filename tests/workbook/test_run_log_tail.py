@@ -39,10 +39,11 @@ def _watch_texts(monkeypatch) -> list:
 
 
 def _without_parts(log) -> None:
-    """The log as a port that cannot tell the digests of the ledger parts (Excel's) writes its commit lines."""
+    """The log as a port that cannot tell the digests of the ledger parts (Excel's) writes its commit lines:
+    no parts, nor the segments that come with them."""
     lines = [json.loads(ln) for ln in log.lines()]
-    log.file.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "parts"}) + "\n" for r in lines),
-                        encoding="utf-8")
+    log.file.write_text("".join(json.dumps({k: v for k, v in r.items() if k not in ("parts", "segments")}) + "\n"
+                                for r in lines), encoding="utf-8")
 
 
 def test_last_commit_line_carries_the_states_and_suffices(demo, tmp_path, monkeypatch):

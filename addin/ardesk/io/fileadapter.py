@@ -44,7 +44,7 @@ from xml.etree import ElementTree
 
 from .. import schema
 from ..schema import row_number_formats
-from .package import Package, PackageError, value_parts, write_package
+from .package import Package, PackageError, Segments, value_parts, write_package, written_segments
 from . import runlog
 from .lock import workbook_lock
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
@@ -102,6 +102,7 @@ class FileWorkbook:
         self._tables: dict[str, Table] = {}
         self._holding = False
         self.last_check: runlog.Check | None = None
+        self._segments: dict[str, dict] = {}       # how the last save cut the ledger sheets, as the check found them
         self.user = _user()
         self.command = ""           # named in the run log; set by the caller
 
@@ -193,6 +194,7 @@ class FileWorkbook:
         (:func:`.runlog.unchanged`), unless ``full``: then every row is hashed and compared."""
         log = self.log()
         parts = self.ledger_parts()
+        self._segments = runlog.committed_segments(log, parts)
         chk = None if full else runlog.unchanged(log, parts, self.ledger_tables)
         if chk is None:
             chk = runlog.check(log, self.ledger_tables(), self.path)
@@ -234,10 +236,15 @@ class FileWorkbook:
         else:
             with self.locked():
                 self._write_logged(changes, backup, _kind, _reapplies)
+        self._forget_read()
+
+    def _forget_read(self) -> None:
+        """After a save: the file is another one, and nothing read from the old one holds."""
         self._stamp = file_stamp(self.path)
         self._book = None
         self._tables = {}
         self.last_check = None
+        self._segments = {}
 
     def _write_logged(self, changes: Changes, backup: bool, kind: str, reapplies: Sequence[str]) -> None:
         """Append the run to the log, replace the workbook, then mark the run committed."""
@@ -264,15 +271,16 @@ class FileWorkbook:
                     log.append(line)
             rec = runlog.append_baseline(log, ledgers_after, datetime.now().replace(microsecond=0),
                                          extra={"archive": about})
-            parts = self._save_workbook(changes, True)
-            log.append(runlog.commit_line(rec, parts))
-        self._stamp = file_stamp(self.path)
-        self._book = None
-        self._tables = {}
-        self.last_check = None
+            log.append(runlog.commit_line(rec, *self._save_workbook(changes, True)))
+        self._forget_read()
 
-    def _save_workbook(self, changes: Changes, backup: bool) -> dict[str, str]:
-        """Save ``changes``; returns the digests of the saved file's ledger parts (for the run log)."""
+    def _save_workbook(self, changes: Changes, backup: bool) -> runlog.Saved:
+        """Save ``changes``; returns the digests of the saved file's ledger parts and the segments of its
+        ledger sheets (:mod:`.package.segments`), for the run log's commit line.
+
+        Rows appended to a ledger sheet the last save wrote in segments are compressed after its rows
+        copied as stored, when the check found that sheet's entry to be the one the log's last commit names
+        (by digest) and the file is still the one the run began with; any other sheet is rewritten whole."""
         parts: dict[str, str] = {}
 
         def verify(new: Path) -> None:
@@ -280,9 +288,15 @@ class FileWorkbook:
             with Package(new) as saved:
                 parts.update(value_parts(saved, runlog.LEDGERS))
         with Package(self.path) as pkg:
-            write_package(pkg, changes, self._names)
+            trusted = {}
+            if file_stamp(pkg.fileno()) == self._stamp:
+                trusted = {part: seg for part, table in self._segments.items()
+                           if (seg := Segments.from_json(table)) is not None}
+            write_package(pkg, changes, self._names, trusted)
             save_atomic(pkg, self.path, backup=backup, original_stamp=self._stamp, verify=verify)
-        return parts
+            kept = {part: seg for part, seg in trusted.items() if part not in pkg.changed()}   # copied as stored
+            segments = {part: seg.to_json() for part, seg in {**kept, **written_segments(pkg, list(parts))}.items()}
+        return parts, segments
 
 
 

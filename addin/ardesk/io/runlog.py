@@ -576,12 +576,16 @@ def run_record(kind: str, command: str, user: str, at: datetime, before: dict[st
     return rec
 
 
+Saved = tuple[dict[str, str], dict[str, dict]]     # a save's parts and segments for its commit line
+
+
 def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, Table], user: str, command: str,
-                 save: Callable[[], dict[str, str] | None], kind: str = "run", reapplies: Sequence[str] = ()) -> None:
+                 save: Callable[[], Saved | None], kind: str = "run", reapplies: Sequence[str] = ()) -> None:
     """Write a posting run through ``save``, logged: the log's baseline (first run) or the lines the check
     resolved and the ribbon runs it adopted, then the run's own record, all before ``save``; ``commit``
-    after it, with the digests of the ledger parts ``save`` returns (None where it cannot tell).  ``chk``
-    is the check the run started with; ``stamped`` the tables the run stamps cells in."""
+    after it, with the digests of the ledger parts and the segments ``save`` returns (None where it cannot
+    tell, :func:`commit_line`).  ``chk`` is the check the run started with; ``stamped`` the tables the run
+    stamps cells in."""
     before = chk.ledger_states()
     now = datetime.now().replace(microsecond=0)
     if chk.history is None:
@@ -596,18 +600,33 @@ def write_logged(log: RunLog, chk: Check, changes: Changes, stamped: dict[str, T
     rec = run_record(kind, command, user, now, before, changes, stamped, reapplies)
     log.append(rec)
     rec = {"id": rec["id"], "after": rec["after"]}      # the rows, logged, need not stay in memory for the save
-    parts = save()
-    log.append(commit_line(rec, parts))
+    parts, segments = save() or (None, None)
+    log.append(commit_line(rec, parts, segments))
 
 
-def commit_line(rec: dict, parts: dict[str, str] | None = None) -> dict:
+def commit_line(rec: dict, parts: dict[str, str] | None = None, segments: dict[str, dict] | None = None) -> dict:
     """The line that marks ``rec`` committed, with its states after the run, so that the next check can
-    tell from this line alone that the workbook is as the log left it; and with ``parts``, the digests of
-    the ledger parts of the workbook that holds them, so that it can tell without reading a row."""
+    tell from this line alone that the workbook is as the log left it; with ``parts``, the digests of
+    the ledger parts of the workbook that holds them, so that it can tell without reading a row; and with
+    ``segments``, how those of its worksheet parts written in segments were cut (:mod:`.package.segments`,
+    as JSON), so that the next save can append rows to them without inflating them."""
     line = {"kind": "commit", "run": rec["id"], "after": rec["after"]}
     if parts:
         line["parts"] = parts
+        if segments:
+            line["segments"] = {part: seg for part, seg in segments.items() if part in parts}
     return line
+
+
+def committed_segments(log: RunLog, parts: dict[str, str] | None) -> dict[str, dict]:
+    """The segments the log's last commit line gives for the worksheet parts whose digest in ``parts``
+    (the workbook's now) is still the one that line names: the very entries that save wrote."""
+    last = _last_commit(log) if parts else None
+    if last is None:
+        return {}
+    named = last.get("parts") or {}
+    return {part: seg for part, seg in (last.get("segments") or {}).items()
+            if part in named and parts.get(part) == named[part]}
 
 
 def start(log: RunLog, actual: dict[str, list], at: datetime, states: dict[str, State] | None = None,

@@ -22,14 +22,38 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 from xml.etree import ElementTree
 
+from .segments import SYNC_MARK, Segment, Segments, crc32_combine
+
 try:        # zlib-ng (``ardesk[fast]``): the same deflate streams, made and read two to three times as fast
     from zlib_ng import zlib_ng as deflate
 except ImportError:
     deflate = zlib
 
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-# how a replaced part is written: its whole bytes, or pieces streamed in order
-Content = bytes | Callable[[], Iterator[bytes]]
+
+
+class Flush:
+    """A piece of a part's content: the end of a segment (:mod:`.segments`).  The compressor is flushed in
+    full there; ``meta`` (such as a sheet's last row) is kept with the segments of the written entry."""
+    __slots__ = ("meta",)
+
+    def __init__(self, **meta):
+        self.meta = meta
+
+
+class Raw:
+    """A piece of a part's content: compressed bytes copied as they are from ``part`` of the package read,
+    ``packed`` bytes from ``offset`` of its stored data, a whole number of segments that inflate to
+    ``size`` bytes of CRC-32 ``crc``."""
+    __slots__ = ("part", "offset", "segment")
+
+    def __init__(self, part: str, offset: int, segment: Segment):
+        self.part, self.offset, self.segment = part, offset, segment
+
+
+# how a replaced part is written: its whole bytes, or pieces streamed in order (segment ends and raw
+# copies among them)
+Content = bytes | Callable[[], Iterator[bytes | memoryview | Flush | Raw]]
 # deflate level of rewritten parts: zlib-ng's level 2 makes a big ledger sheet about 2.4 times as fast as
 # zlib's level 3 (which was already 4 times as fast as its default, 6), for about 5 % more bytes
 COMPRESS_LEVEL = 2 if deflate is not zlib else 3
@@ -63,6 +87,7 @@ class Package:
         self._read: dict[str, bytes] = {}
         self._new: dict[str, Content] = {}
         self._removed: set[str] = set()
+        self.written: dict[str, tuple[list[Segment], dict]] = {}     # by save: segments (and meta) of an entry
 
     def close(self) -> None:
         self._zip.close()
@@ -152,7 +177,9 @@ class Package:
 
     def _write(self, out: zipfile.ZipFile, name: str) -> None:
         """One part deflated into ``out`` (APPNOTE 4.3.7): the local header (Zip64, as the sizes are not known
-        yet), the data, then the header again with CRC-32 and sizes."""
+        yet), the data, then the header again with CRC-32 and sizes.  A content cut by :class:`Flush` pieces
+        is written in segments, each ended by a full flush (:mod:`.segments`), and :attr:`written` keeps them;
+        a :class:`Raw` piece is copied as stored, right after a full flush."""
         content = self._new[name]
         info = zipfile.ZipInfo(name, time.localtime()[:6])
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -161,22 +188,87 @@ class Package:
         fp = out.fp
         info.header_offset = fp.tell()
         fp.write(info.FileHeader(True))
-        packer = deflate.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-        crc = size = packed = 0
+        segments: list[Segment] = []
+        meta: dict = {}
+        packer = None
+        crc = size = packed = 0         # of the segment being written
         for piece in [content] if isinstance(content, bytes) else content():
+            if isinstance(piece, (Raw, Flush)):
+                if packer is not None:
+                    data = packer.flush(deflate.Z_FULL_FLUSH)
+                    fp.write(data)
+                    packed += len(data)
+                    packer = None
+                if isinstance(piece, Flush):
+                    segments.append(Segment(packed, size, crc))
+                    meta.update(piece.meta)
+                    crc = size = packed = 0
+                    continue
+                seg = piece.segment
+                for chunk in stored_bytes(self._zip, self._infos[piece.part], piece.offset, seg.packed):
+                    fp.write(chunk)
+                crc, size, packed = crc32_combine(crc, seg.crc, seg.size), size + seg.size, packed + seg.packed
+                continue
+            if packer is None:
+                packer = deflate.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
             crc = deflate.crc32(piece, crc)
             size += len(piece)
             data = packer.compress(piece)
             packed += len(data)
             fp.write(data)
-        data = packer.flush()
+        data = (packer or deflate.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)).flush()
         fp.write(data)
-        info.CRC, info.file_size, info.compress_size = crc, size, packed + len(data)
+        segments.append(Segment(packed + len(data), size, crc))
+        info.CRC = segments[0].crc
+        for seg in segments[1:]:
+            info.CRC = crc32_combine(info.CRC, seg.crc, seg.size)
+        info.file_size, info.compress_size = sum(s.size for s in segments), sum(s.packed for s in segments)
+        if len(segments) > 1:
+            self.written[name] = (segments, meta)
         end = fp.tell()
         fp.seek(info.header_offset)
         fp.write(info.FileHeader(True))
         fp.seek(end)
         _entered(out, info)
+
+    # -- segments -------------------------------------------------------------------
+    def segmented(self, part: str, table: Segments) -> tuple[bytes, Raw, bytes] | None:
+        """The head and tail of a part written in segments (:meth:`_write`), inflated, and its rows as a
+        :class:`Raw` copy, when ``table`` describes the entry as stored: the segments add up to its sizes and
+        CRC-32, the head and rows end with a full flush, the head inflates from the start of the data and the
+        tail from its own offset (a fresh inflater: the history was reset) to the end of the stream, each to
+        its length and CRC-32.  None on anything else."""
+        info = self._infos.get(part)
+        if info is None or part in self._removed or info.compress_type != zipfile.ZIP_DEFLATED \
+                or not table.fits(info.compress_size, info.file_size, info.CRC):
+            return None
+        head, rows, tail = table.head, table.rows, table.tail
+        try:
+            marks = [b"".join(stored_bytes(self._zip, info, end - len(SYNC_MARK), len(SYNC_MARK)))
+                     for end in (head.packed, head.packed + rows.packed) if end >= len(SYNC_MARK)]
+            if marks != [SYNC_MARK, SYNC_MARK]:
+                return None
+            first = self._inflated(info, 0, head, final=False)
+            last = self._inflated(info, head.packed + rows.packed, tail, final=True)
+        except PackageError:
+            return None
+        if first is None or last is None:
+            return None
+        return first, Raw(part, head.packed, rows), last
+
+    def _inflated(self, info: zipfile.ZipInfo, offset: int, seg: Segment, final: bool) -> bytes | None:
+        """One segment of an entry inflated on its own; None unless it gives ``seg.size`` bytes of CRC-32
+        ``seg.crc`` and ends the stream exactly when ``final``."""
+        inflater = deflate.decompressobj(-15)
+        try:
+            data = inflater.decompress(b"".join(stored_bytes(self._zip, info, offset, seg.packed)))
+            if not final:
+                data += inflater.flush()
+        except (zlib.error, deflate.error):
+            return None
+        if len(data) != seg.size or deflate.crc32(data) != seg.crc or inflater.eof != final or inflater.unused_data:
+            return None
+        return data
 
 
 def _copy_raw(src: zipfile.ZipFile, dst: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -243,16 +335,21 @@ class _Inflating:
         return data
 
 
-def stored_bytes(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The data of one zip entry as stored (still compressed), in chunks, after checking its local header."""
+def stored_bytes(src: zipfile.ZipFile, info: zipfile.ZipInfo, start: int = 0, length: int | None = None
+                 ) -> Iterator[bytes]:
+    """The data of one zip entry as stored (still compressed), in chunks, after checking its local header;
+    ``length`` bytes from ``start`` of it when given."""
     fp = src.fp
     fp.seek(info.header_offset)
     header = fp.read(zipfile.sizeFileHeader)
     if header[:4] != zipfile.stringFileHeader:
         raise PackageError(f"{Path(src.filename).name}: the zip entry {info.filename} is damaged")
     name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
-    offset = info.header_offset + zipfile.sizeFileHeader + name_len + extra_len
-    remaining = info.compress_size
+    if start < 0 or start + (length or 0) > info.compress_size:
+        raise PackageError(f"{Path(src.filename).name}: the zip entry {info.filename} holds no bytes {start} to "
+                           f"{start + (length or 0)}")
+    offset = info.header_offset + zipfile.sizeFileHeader + name_len + extra_len + start
+    remaining = info.compress_size - start if length is None else length
     while remaining:
         fp.seek(offset)                 # the caller may use the file between two chunks
         chunk = fp.read(min(remaining, 1 << 20))

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 from ...schema import EPOCH
 from ..port import WorkbookError, column_letter, parse_ref
-from .opc import attributes
+from .opc import Flush, Raw, attributes
 
 _SHEETDATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
@@ -102,8 +102,9 @@ def has_value(cell: bytes) -> bool:
 class SheetEdit:
     """Edits to one worksheet part: ``edits[row][col]`` is a Cell to write or None to empty the cell."""
 
-    def __init__(self, part: str, sheet: str, opener: Callable[[], BinaryIO]):
-        self.part, self.sheet, self._open = part, sheet, opener
+    def __init__(self, part: str, sheet: str, opener: Callable[[], BinaryIO],
+                 segmented: Callable[[], tuple[bytes, Raw, bytes, int] | None] | None = None):
+        self.part, self.sheet, self._open, self._segmented = part, sheet, opener, segmented
         self._data: bytes | None = None
         self.edits: dict[int, dict[int, Cell | None]] = {}
         self.blocks: list[tuple[int, int, Sequence[tuple], Sequence[Sequence[int | None]]]] = []
@@ -197,9 +198,10 @@ class SheetEdit:
                 return start
         return self.body_end
 
-    def last_row(self) -> int | None:
-        """The number of the sheet's last row element (0 when it has none, None when it carries no number)."""
-        data, pos = self.data, self.body_end
+    def last_row(self, end: int | None = None) -> int | None:
+        """The number of the sheet's last row element (before byte ``end`` when given; 0 when it has none,
+        None when it carries no number)."""
+        data, pos = self.data, self.body_end if end is None else end
         row_tag = b"<" + self.prefix + b"row"
         while (start := data.rfind(row_tag, self.body_start, pos)) >= 0:
             m = _ROW_START.match(data, start)
@@ -283,14 +285,40 @@ class SheetEdit:
         body = b"".join(existing[c] for c in sorted(existing))
         return start + body + b"</" + p + b"row>"
 
-    def pieces(self) -> Iterator[bytes | memoryview]:
-        """The new part, in pieces: streamed from the old one when it has not been read whole."""
+    def pieces(self) -> Iterator[bytes | memoryview | Flush | Raw]:
+        """The new part, in pieces cut into three segments (:mod:`.segments`: up to ``<sheetData>``, the rows,
+        from ``</sheetData>`` on): rows appended past the last row of a part written so are compressed after
+        its rows copied as stored; otherwise streamed from the old part when it has not been read whole."""
         if self._data is not None or not self.touched:
             yield from self.render()
-        else:
-            yield from self._stream()
+            return
+        appended = self._appended_to_segments()
+        yield from self._stream() if appended is None else appended
 
-    def _stream(self) -> Iterator[bytes | memoryview]:
+    def _appended_to_segments(self) -> list[bytes | Flush | Raw] | None:
+        """The part with the appended rows after its rows copied as stored, when the edits are one block of
+        rows below the last row of a part written in segments whose head and tail inflate as a sheet's do
+        (:meth:`.opc.Package.segmented`); None otherwise (the whole part is then rewritten)."""
+        if self._segmented is None or self.edits or len(self.blocks) != 1:
+            return None
+        first, c0, rows, styles = self.blocks[0]
+        found = self._segmented()
+        if found is None:
+            return None
+        head, raw, tail, last = found
+        m = _SHEETDATA.search(head)
+        if m is None or m.end() != len(head) or m.group(2) or first <= last:
+            return None
+        self.prefix = m.group(1) or b""
+        if not tail.startswith(b"</" + self.prefix + b"sheetData>"):
+            return None
+        dim = _DIMENSION.search(head, 0, m.start())
+        if dim is not None:
+            head = head[:dim.start()] + self._dimension(dim.group()) + head[dim.end():]
+        return [head, Flush(), raw, *self._fresh_rows(first, c0, rows, styles, {}, set()),
+                Flush(last_row=first + len(rows) - 1), tail]
+
+    def _stream(self) -> Iterator[bytes | memoryview | Flush]:
         """Copy the rows before the first edited one as they come out of the zip, holding one chunk at a
         time; only the rest of the part (the last rows and what follows sheetData) is held and rewritten."""
         lo = min([*self.edits, *(b[0] for b in self.blocks)])
@@ -313,7 +341,8 @@ class SheetEdit:
                 yield buf[dim.end():m.end()]
             else:
                 yield buf[:m.end()]
-            buf = buf[m.end():]
+            yield Flush()
+            buf, streamed = buf[m.end():], False
             row_tag, end_tag = b"<" + prefix + b"row", b"</" + prefix + b"sheetData>"
             while True:
                 end = buf.find(end_tag)
@@ -326,6 +355,7 @@ class SheetEdit:
                     if tag is not None and last > 0:
                         yield buf[:last]        # every row before the last one seen comes before lo
                         buf = buf[last:]
+                        streamed = True
                     chunk = fh.read(STREAM_CHUNK)
                     if not chunk:
                         raise WorkbookError(f"sheet {self.sheet!r} ({self.part}) ends inside sheetData")
@@ -333,18 +363,24 @@ class SheetEdit:
                     continue
                 break
             rest = buf + fh.read()
-        opening = b"<" + prefix + b"sheetData>"
-        self._frame(opening + rest)
+        self._frame(b"<" + prefix + b"sheetData>" + rest)
         self.dimension_done = True
-        out = self.render()
-        first = out[0]
-        yield first[len(opening):]
-        yield from out[1:]
+        _head, rows, tail, last = self._split()
+        yield from rows
+        yield Flush(last_row=None if streamed and last == 0 else last)     # None: the streamed rows' numbers unknown
+        yield from tail
 
-    def render(self) -> list[bytes | memoryview]:
-        """The new part, as pieces: the untouched beginning (as read), the rewritten rows, the rest."""
+    def render(self) -> list[bytes | memoryview | Flush]:
+        """The new part, as pieces: the untouched beginning (as read), the rewritten rows, the rest, with the
+        ends of its segments."""
         if not self.touched:
             return [self.data]
+        head, rows, tail, last = self._split()
+        return [*head, Flush(), *rows, Flush(last_row=last), *tail]
+
+    def _split(self) -> tuple[list, list, list, int | None]:
+        """The new part as (head, rows, tail) pieces (see :meth:`pieces`) and the number of its last row
+        element (None when the rows carry no numbers)."""
         data = memoryview(self.data)
         lo = min([*self.edits, *(b[0] for b in self.blocks)])
         pos = self._first_row_at_or_after(lo)
@@ -370,15 +406,36 @@ class SheetEdit:
                 out.append(rest.pop(r))
             out += self._fresh_rows(first, c0, rows, styles, rest, set(pending[:i]))
         out += [rest[r] for r in sorted(rest)]
-        head_end, after = pos, self.body_end
+        last: int | None = 0
+        for piece in reversed(out):
+            if (last := self._last_row_in(piece)) != 0:
+                break
+        if last == 0:
+            last = self.last_row(pos)
+        dim = None if self.dimension_done else _DIMENSION.search(self.data, 0, self.body_start)
         if self.self_closed is not None:       # <sheetData/> opens to hold the rows
             m = self.self_closed
             head_end, after = m.start(), m.end()
-            out = [m.group()[:-2].rstrip() + b">", *out, self.closing]
-        dim = None if self.dimension_done else _DIMENSION.search(self.data, 0, self.body_start)
-        if dim is None:
-            return [data[:head_end], *out, data[after:]]
-        return [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end], *out, data[after:]]
+            opening, closing = [m.group()[:-2].rstrip() + b">"], [self.closing]
+        else:
+            head_end, after = self.body_start, self.body_end
+            opening, closing = [], []
+            out.insert(0, data[self.body_start:pos])
+        head = [data[:head_end]] if dim is None else \
+            [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end]]
+        return head + opening, out, closing + [data[after:]], last
+
+    def _last_row_in(self, piece: bytes) -> int | None:
+        """The number of the last row element that starts in ``piece`` (0 when none does, None when it
+        carries no number)."""
+        row_tag, pos = b"<" + self.prefix + b"row", len(piece)
+        while (start := piece.rfind(row_tag, 0, pos)) >= 0:
+            m = _ROW_START.match(piece, start)
+            if m is not None:
+                r = attributes(m.group()).get(b"r")
+                return int(r) if r else None
+            pos = start
+        return 0
 
     def _fresh_rows(self, first: int, c0: int, rows: Sequence[tuple], styles: Sequence[Sequence[int | None]],
                     merged: dict[int, bytes], done: set[int]) -> list[bytes]:
@@ -426,9 +483,9 @@ class SheetEdit:
         c0, r0, c1, r1 = parse_ref(ref)
         rows = [r for r, cells in self.edits.items() if any(c is not None for c in cells.values())]
         cols = [c for cells in self.edits.values() for c, v in cells.items() if v is not None]
-        for first, c0, block, _ in self.blocks:
+        for first, col, block, _ in self.blocks:
             rows += [first, first + len(block) - 1]
-            cols += [c0, c0 + max(len(r) for r in block) - 1]
+            cols += [col, col + max(len(r) for r in block) - 1]
         if rows:
             r0, r1 = min(r0, min(rows)), max(r1, max(rows))
             c0, c1 = min(c0, min(cols)), max(c1, max(cols))

@@ -30,7 +30,8 @@ from xml.etree import ElementTree
 
 from ... import schema
 from ..port import _CELL, Changes, WorkbookError, column_letter, parse_ref
-from .opc import Package, attributes, rels_name
+from .opc import Package, Raw, attributes, rels_name
+from .segments import Segments
 from .sheet import KEEP, Cell, SheetEdit, col_number, has_value
 from .styles import StyleBook
 
@@ -125,8 +126,13 @@ def value_parts(pkg: Package, tables: Sequence[str]) -> dict[str, str]:
 
 
 class PackageWriter:
-    def __init__(self, pkg: Package):
+    """``segments``: how ardesk last wrote some worksheet parts (:mod:`.segments`), for parts whose stored
+    entry is trusted to be that very one; rows appended to those are compressed after their rows copied as
+    stored."""
+
+    def __init__(self, pkg: Package, segments: dict[str, Segments] | None = None):
         self.pkg = pkg
+        self.segments = segments or {}
         self.styles = StyleBook(pkg)
         self._tables: dict[str, TablePart] | None = None
         self._sheets: dict[str, SheetEdit] = {}
@@ -145,9 +151,17 @@ class PackageWriter:
         return t
 
     def sheet(self, t: TablePart) -> SheetEdit:
-        if t.sheet_part not in self._sheets:
-            self._sheets[t.sheet_part] = SheetEdit(t.sheet_part, t.sheet, lambda: self.pkg.open(t.sheet_part))
-        return self._sheets[t.sheet_part]
+        part = t.sheet_part
+        if part not in self._sheets:
+            self._sheets[part] = SheetEdit(part, t.sheet, lambda: self.pkg.open(part),
+                                           lambda: self._stored_segments(part))
+        return self._sheets[part]
+
+    def _stored_segments(self, part: str) -> tuple[bytes, Raw, bytes, int] | None:
+        """The head, rows and tail of a part as :meth:`.opc.Package.segmented` checks them, with its last row."""
+        table = self.segments.get(part)
+        found = None if table is None else self.pkg.segmented(part, table)
+        return None if found is None else (*found, table.last_row)
 
     def sheet_by_name(self, sheet: str) -> SheetEdit:
         parts = sheet_parts(self.pkg)
@@ -339,6 +353,19 @@ def _attr(text: str) -> bytes:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;").encode()
 
 
-def write_package(pkg: Package, changes: Changes, names: dict[str, tuple[str, str]]) -> None:
-    """Apply ``changes`` to ``pkg`` (nothing is written to disk until ``pkg.save``)."""
-    PackageWriter(pkg).apply(changes, names)
+def write_package(pkg: Package, changes: Changes, names: dict[str, tuple[str, str]],
+                  segments: dict[str, Segments] | None = None) -> None:
+    """Apply ``changes`` to ``pkg`` (nothing is written to disk until ``pkg.save``); ``segments`` as
+    :class:`PackageWriter` takes them."""
+    PackageWriter(pkg, segments).apply(changes, names)
+
+
+def written_segments(pkg: Package, parts: Sequence[str]) -> dict[str, Segments]:
+    """The segments (:mod:`.segments`) of those of ``parts`` that ``pkg.save`` wrote as a sheet's head, rows
+    and tail with the number of its last row."""
+    out = {}
+    for part in parts:
+        segs, meta = pkg.written.get(part, ((), {}))
+        if len(segs) == 3 and isinstance(meta.get("last_row"), int):
+            out[part] = Segments(*segs, meta["last_row"])
+    return out
