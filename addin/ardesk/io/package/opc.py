@@ -43,8 +43,8 @@ class Flush:
 
 class Raw:
     """A piece of a part's content: compressed bytes copied as they are from ``part`` of the package read,
-    ``packed`` bytes from ``offset`` of its stored data, a whole number of segments that inflate to
-    ``size`` bytes of CRC-32 ``crc``."""
+    ``segment.packed`` bytes from ``offset`` of its stored data, whole segments (each ended by a full flush)
+    that inflate to ``segment.size`` bytes of CRC-32 ``segment.crc``."""
     __slots__ = ("part", "offset", "segment")
 
     def __init__(self, part: str, offset: int, segment: Segment):

@@ -99,6 +99,19 @@ def has_value(cell: bytes) -> bool:
     return b"<v>" in cell or b"<v " in cell or b"<is>" in cell or b":v>" in cell or b":is>" in cell or b"<f" in cell
 
 
+def _last_row_in(data: bytes, prefix: bytes, lo: int, hi: int) -> int | None:
+    """The number of the last row element that starts in ``data[lo:hi]`` (0 when none does, None when it
+    carries no number)."""
+    row_tag = b"<" + prefix + b"row"
+    while (start := data.rfind(row_tag, lo, hi)) >= 0:
+        m = _ROW_START.match(data, start)
+        if m is not None:
+            r = attributes(m.group()).get(b"r")
+            return int(r) if r else None
+        hi = start
+    return 0
+
+
 class SheetEdit:
     """Edits to one worksheet part: ``edits[row][col]`` is a Cell to write or None to empty the cell."""
 
@@ -201,15 +214,7 @@ class SheetEdit:
     def last_row(self, end: int | None = None) -> int | None:
         """The number of the sheet's last row element (before byte ``end`` when given; 0 when it has none,
         None when it carries no number)."""
-        data, pos = self.data, self.body_end if end is None else end
-        row_tag = b"<" + self.prefix + b"row"
-        while (start := data.rfind(row_tag, self.body_start, pos)) >= 0:
-            m = _ROW_START.match(data, start)
-            if m is not None:
-                r = attributes(m.group()).get(b"r")
-                return int(r) if r else None
-            pos = start
-        return 0
+        return _last_row_in(self.data, self.prefix, self.body_start, self.body_end if end is None else end)
 
     def row_cells(self, rownum: int) -> dict[int, bytes]:
         """The cells of one existing row, by column number (empty when the row is not there)."""
@@ -408,7 +413,7 @@ class SheetEdit:
         out += [rest[r] for r in sorted(rest)]
         last: int | None = 0
         for piece in reversed(out):
-            if (last := self._last_row_in(piece)) != 0:
+            if (last := _last_row_in(piece, self.prefix, 0, len(piece))) != 0:
                 break
         if last == 0:
             last = self.last_row(pos)
@@ -424,18 +429,6 @@ class SheetEdit:
         head = [data[:head_end]] if dim is None else \
             [data[:dim.start()], self._dimension(dim.group()), data[dim.end():head_end]]
         return head + opening, out, closing + [data[after:]], last
-
-    def _last_row_in(self, piece: bytes) -> int | None:
-        """The number of the last row element that starts in ``piece`` (0 when none does, None when it
-        carries no number)."""
-        row_tag, pos = b"<" + self.prefix + b"row", len(piece)
-        while (start := piece.rfind(row_tag, 0, pos)) >= 0:
-            m = _ROW_START.match(piece, start)
-            if m is not None:
-                r = attributes(m.group()).get(b"r")
-                return int(r) if r else None
-            pos = start
-        return 0
 
     def _fresh_rows(self, first: int, c0: int, rows: Sequence[tuple], styles: Sequence[Sequence[int | None]],
                     merged: dict[int, bytes], done: set[int]) -> list[bytes]:
