@@ -42,6 +42,7 @@ def col_number(letters: bytes | str) -> int:
 
 
 _SPECIAL = re.compile("[&<>_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PLAIN = re.compile(r"(?!\s)[^&<>_\x00-\x1f\ufffe\uffff]*(?<!\s)")     # text written as it is, nothing to escape
 
 
 def _escape_text(text: str) -> str:
@@ -437,6 +438,8 @@ class SheetEdit:
         (``done``) left out."""
         p = self.prefix.decode()
         letters = [column_letter(c0 + j) for j in range(max((len(r) for r in rows), default=0))]
+        text_end, value_end = f"</{p}t></{p}is></{p}c>", f"</{p}v></{p}c>"
+        by_styles: dict[int, list[tuple[str, str, str]]] = {}       # per styles list: each cell's fixed text
         pieces, out = [], []
         add = out.append
         for i, row in enumerate(rows):
@@ -451,19 +454,29 @@ class SheetEdit:
                 continue
             add(f'<{p}row r="{r}">')
             st = styles[i]
+            fixed = by_styles.get(id(st))
+            if fixed is None:
+                fixed = by_styles[id(st)] = [
+                    (f'<{p}c r="{letters[j]}', f'"{s} t="inlineStr"><{p}is><{p}t', f'"{s}><{p}v>')
+                    for j, s in enumerate(f' s="{x}"' if x else "" for x in st)]
             for j, v in enumerate(row):
                 if v is None:
                     continue
-                s = f' s="{st[j]}"' if st[j] else ""
+                cell, text_start, value_start = fixed[j]
                 t = type(v)
                 if t is str:
-                    text = _escape_text(v)
-                    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-                    add(f'<{p}c r="{letters[j]}{r}"{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>')
+                    if _PLAIN.fullmatch(v):
+                        add(f"{cell}{r}{text_start}>{v}{text_end}")
+                    else:
+                        text = _escape_text(v)
+                        space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+                        add(f"{cell}{r}{text_start}{space}>{text}{text_end}")
                 elif t is Decimal:
-                    add(f'<{p}c r="{letters[j]}{r}"{s}><{p}v>{v:f}</{p}v></{p}c>')
+                    add(f"{cell}{r}{value_start}{v:f}{value_end}")
                 elif t is int:
-                    add(f'<{p}c r="{letters[j]}{r}"{s}><{p}v>{v}</{p}v></{p}c>')
+                    add(f"{cell}{r}{value_start}{v}{value_end}")
+                elif t is date:
+                    add(f"{cell}{r}{value_start}{(v - EPOCH).days}{value_end}")
                 else:
                     add(cell_xml(f"{letters[j]}{r}", v, st[j], self.prefix).decode())
             add(f"</{p}row>")

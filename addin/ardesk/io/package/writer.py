@@ -181,6 +181,17 @@ class PackageWriter:
             return self.styles.index(schema.NUMBER_FORMATS[schema.DATE])
         return None
 
+    def _row_styles(self, fmts: tuple[str | None, ...], row: Sequence[Any], alike: dict[tuple, list[int | None]]
+                    ) -> list[int | None]:
+        """The style of each cell of a row (:meth:`_style` of its format and value), one list shared by the
+        rows alike in ``alike``: rows of the same formats whose cells without a format hold values of the same
+        types (only a date's type gives such a cell a style)."""
+        key = (fmts, *(type(v) for f, v in zip(fmts, row) if f is None))
+        out = alike.get(key)
+        if out is None:
+            out = alike[key] = [self._style(f, v) for f, v in zip(fmts, row)]
+        return out
+
     # -- changes ------------------------------------------------------------------
     def apply(self, changes: Changes, names: dict[str, tuple[str, str]]) -> None:
         for name, rows in changes.appends.items():
@@ -218,17 +229,11 @@ class PackageWriter:
             if not any(has_value(x) for c, x in cells.items() if c0 <= c <= c1):
                 last = r0
         styles = []
-        by_formats: dict[tuple, list[int | None]] = {}
+        alike: dict[tuple, list[int | None]] = {}
         for row in rows:
             if len(row) != width:
                 raise WorkbookError(f"{name}: a row of {len(row)} values for {width} columns")
-            fmts = tuple(schema_formats(name, t.columns, row))
-            if any(f is None and isinstance(v, date) for f, v in zip(fmts, row)):
-                styles.append([self._style(f, v) for f, v in zip(fmts, row)])
-                continue
-            if fmts not in by_formats:
-                by_formats[fmts] = [self._style(f, None) for f in fmts]
-            styles.append(by_formats[fmts])
+            styles.append(self._row_styles(tuple(schema_formats(name, t.columns, row)), row, alike))
         edit.append(last + 1, c0, rows, styles)
         self._set_ref(t, f"{column_letter(c0)}{r0}:{column_letter(c1)}{last + len(rows)}")
 
@@ -278,11 +283,12 @@ class PackageWriter:
         last = edit.last_row()
         fresh = max(last, r1) + 1 if last is not None else float("inf")     # rows from here on: none in the sheet
         block, styles = [], []
+        alike: dict[tuple, list[int | None]] = {}
         for i, row in enumerate(rows, start=1):
             fmts = schema_formats(name, header, row)
             if r0 + i >= fresh:             # written straight from the values, as appended rows are
                 block.append(row)
-                styles.append([self._style(f, v) for f, v in zip(fmts, row)])
+                styles.append(self._row_styles(tuple(fmts), row, alike))
                 continue
             for j, v in enumerate(row):
                 edit.set(r0 + i, c0 + j, Cell(v, self._style(fmts[j], v)))
