@@ -3,7 +3,9 @@
 Only the parts the changes touch are rewritten:
 
 - the worksheet parts of the changed tables (sheetData, ECMA-376 Part 1
-  §18.3.1.80, through :class:`~.sheet.SheetEdit`);
+  §18.3.1.80, through :class:`~.sheet.SheetEdit`); rows appended to a sheet
+  the last save wrote in segments follow its rows copied as stored
+  (:mod:`.segments`);
 - their table parts (§18.5.1.2 ``table``: ``ref``, ``autoFilter`` §18.3.1.2,
   ``tableColumns`` §18.5.1.4 when a report's columns change);
 - the styles part (§18.8) only when a cell needs a number format the
