@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ardesk import app
-from ardesk.io import runlog
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.package import Package, opc
 from ardesk.io.package.segments import Segment, crc32_combine
@@ -130,7 +129,8 @@ def test_successive_month_ends_append_after_the_stored_rows(demo, tmp_path, monk
     _without_segments(fast)             # the first month-end finds no segments and rewrites the sheets whole
     parts = _sheet_parts(fast)
     for i, (period, now) in enumerate(RUNS):
-        before = {n: _stored(fast, n)[0] for n in zipfile.ZipFile(fast).namelist()}
+        with zipfile.ZipFile(fast) as z:
+            before = {n: _stored(fast, n)[0] for n in z.namelist()}
         prev = _last_line(fast).get("segments", {})
         seen = _spy(monkeypatch)
         _month_end(fast, period, now)
@@ -194,7 +194,8 @@ def _tail_from_the_last_rows(book, part: str, previous: list[int]):
     before ended them (``previous``): the rows appended since are put in the tail."""
     def edit(seg):
         _data, info = _stored(book, part)
-        xml = zipfile.ZipFile(book).read(part)
+        with zipfile.ZipFile(book) as z:
+            xml = z.read(part)
         start = seg["head"][1] + previous[1]
         seg["rows"] = previous
         seg["tail"] = [info.compress_size - seg["head"][0] - previous[0], len(xml) - start, zlib.crc32(xml[start:])]
