@@ -37,7 +37,7 @@ line = st.builds(
 def test_columns_sum_as_records_do(rows, as_of):
     """The lines read (numpy columns) and the lines a run posts (records) give the same totals."""
     rows = sorted(rows, key=lambda r: (r[0], r[6]))     # an entry's lines are adjacent, as written
-    as_columns = Journal.from_rows(rows)
+    as_columns = Journal.from_columns(list(zip(*rows)))
     as_records = Journal([JournalLine(*r) for r in rows])
     assert list(as_columns) == list(as_records) and len(as_columns) == len(rows)
     accounts = ("2300", "2900", "1100")
@@ -53,7 +53,7 @@ def test_columns_sum_as_records_do(rows, as_of):
 def test_lines_read_and_posted_sum_together():
     read = [("JE-0000001", 1, date(2026, 1, 5), "1100", 500, 0, "EUR", "C1", "", "", "", ""),
             ("JE-0000001", 2, date(2026, 1, 5), "4000", 0, 500, "EUR", "", "", "", "", "")]
-    j = Journal.from_rows(read)
+    j = Journal.from_columns(list(zip(*read)))
     j.extend([JournalLine("JE-0000002", 1, date(2026, 2, 1), "1000", 200, 0, "EUR"),
               JournalLine("JE-0000002", 2, date(2026, 2, 1), "1100", 0, 200, "EUR", "C1")])
     assert len(j) == 4 and [x.entry_id for x in j] == ["JE-0000001"] * 2 + ["JE-0000002"] * 2
@@ -65,7 +65,7 @@ def test_lines_read_and_posted_sum_together():
 
 def test_amounts_beyond_int64_are_summed_exactly():
     big = 10**20
-    j = Journal.from_rows([("JE-1", 1, date(2026, 1, 1), "1100", big, 0, "EUR", "C1", "", "", "", ""),
-                           ("JE-1", 2, date(2026, 1, 1), "4000", 0, big, "EUR", "", "", "", "", "")])
+    j = Journal.from_columns(list(zip(("JE-1", 1, date(2026, 1, 1), "1100", big, 0, "EUR", "C1", "", "", "", ""),
+                                      ("JE-1", 2, date(2026, 1, 1), "4000", 0, big, "EUR", "", "", "", "", ""))))
     control, _o, balanced = j.totals("1100", (), None)
     assert control == {("C1", "EUR"): big} and balanced

@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
 
 # ISO 4217 minor-unit exponents that differ from 2.
 _EXPONENT = {
@@ -101,6 +104,46 @@ def to_minor(value: object, exp: int = 2) -> int:
     if isinstance(value, Decimal):
         return minor_from_decimal(value, exp)
     raise MoneyError(f"{value!r} is text, not an amount")
+
+
+# Below this many minor units a float holds every decimal of its magnitude to well within half a
+# minor unit (see exact_minor); it is also below HARD_LIMIT in every exponent.
+_EXACT_BELOW = 2 ** 49
+
+
+def exact_minor(values: Sequence[object], exp: "int | np.ndarray") -> tuple[np.ndarray, np.ndarray]:
+    """A column of cells as minor units at once, where that is provably what :func:`to_minor` gives.
+
+    ``exp`` is the exponent of every cell's currency (one int, or one per cell).  Returns the minor
+    units (int64) and a mask of the cells they are right for; every other cell (not a float, NaN,
+    too many decimals, huge...) must still go through :func:`to_minor`, which names it.
+
+    Why a float cell ``v`` with ``m = round(v * 10**e)`` is ``to_minor(v, e) == m`` when
+    ``|m| < 2**49`` and ``m / 10**e == v`` (IEEE division, correctly rounded):
+
+    - ``m`` and ``10**e`` are integers below 2**53, so exact floats; the division is then the float
+      nearest the decimal ``d = m / 10**e`` (at most ``e`` places).  It equals ``v``, so ``d`` rounds
+      to ``v``: ``|d - v| <= ulp(v) / 2``.
+    - ``to_minor`` rounds ``s = Decimal(repr(v))`` half-up to ``e`` places; ``repr`` gives a decimal
+      that also rounds to ``v``, so ``|s - v| <= ulp(v) / 2`` and ``|s - d| <= ulp(v)``.
+    - ``|v| <= |d| (1 + 2**-53) < 2**50 / 10**e``, so ``ulp(v) <= 2**-52 |v| < 0.25 * 10**-e``:
+      ``s`` lies strictly within a quarter minor unit of ``d``, which is a whole number of minor
+      units, so ``s`` rounds to the nearest minor unit, ``m``, with no tie to break.
+    - ``|s| < 2**50 / 10**e < 10**15`` (HARD_LIMIT), and ``m == 0`` only when ``v == 0``, so
+      ``to_minor`` refuses none of these cells.
+
+    How ``m`` was found does not matter (numpy's half-even rounding of ``v * 10**e``): a wrong
+    ``m`` fails the check and its cell goes to :func:`to_minor`.
+    """
+    if set(map(type, values)) == {float}:
+        x = np.array(values, dtype=np.float64)
+    else:
+        x = np.fromiter((v if type(v) is float else np.nan for v in values), np.float64, len(values))
+    scale = np.power(10.0, exp)
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = np.round(x * scale)
+        ok = (np.abs(m) < _EXACT_BELOW) & (m / scale == x)
+    return np.where(ok, m, 0).astype(np.int64), ok
 
 
 # What an amount in a file may look like: digits, thousands grouped by threes, one decimal mark.

@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
 
 from .. import schema
 from ..io.port import Table
 from .model import (Allocation, Charge, Customer, Invoice, InvoiceLine, Payment, Problem,
                     Receipt, Settings, DEFAULT_ACCOUNTS)
 from .ledger.journal_lines import Journal
-from .money import MoneyError, exponent, fmt, is_currency, to_minor
+from .money import MoneyError, exact_minor, exponent, fmt, is_currency, to_minor
 from .periods import parse_period
 
 
@@ -100,34 +103,33 @@ class RowReader:
 
     def rows(self, columns: Sequence[tuple[str, Callable[[Any], Any] | None, bool]]
              ) -> Iterator[tuple[int, list[Any]]]:
-        """Yield (row number, converted values) for rows without errors.
+        """Yield (row number, converted values) for rows without errors: :meth:`columns` row by row."""
+        if not self.ok:
+            return
+        rownums, cols = self.columns(columns)
+        yield from zip(rownums, map(list, zip(*cols)))
+
+    def columns(self, columns: Sequence[tuple[str, Callable[[Any], Any] | None, bool]]
+                ) -> tuple[list[int], list[list[Any]]]:
+        """The row numbers and converted columns of the rows without errors.
 
         ``columns``: (name, converter or None for text, required).  A row with a
-        bad cell is reported and skipped; problems come in row order, then column order.
+        bad cell is reported and left out; problems come in row order, then column order.
 
         The table is converted column by column (:func:`_column`): the usual cell of each
         column (text, a date, a number) is taken in one pass, and only the others go cell by
         cell through the converter.  Ledgers of hundreds of thousands of rows are read so.
         """
         if not self.ok:
-            return
+            return [], [[] for _c in columns]
         t = self.table
-        width = len(t.header)
-        kept = [(t.first_row + i, raw) for i, raw in enumerate(t.rows) if not _blank(raw, t)]
-        if not kept:
-            return
-        rownums = [n for n, _r in kept]
-        raws = [r for _n, r in kept]
-        short = any(len(r) < width for r in raws)
+        rownums, table_cols = _cells(t)
+        if not rownums:
+            return [], [[] for _c in columns]
         cols, errors = [], []
         for k, (name, conv, req) in enumerate(columns):
             ix = t.header.index(name) if name in t.header else None
-            if ix is None:
-                values = [None] * len(raws)
-            elif short:
-                values = [r[ix] if ix < len(r) else None for r in raws]
-            else:
-                values = [r[ix] for r in raws]
+            values = table_cols[ix] if ix is not None else [None] * len(rownums)
             out, bad = _column(values, conv, req)
             for i, v, message in bad:
                 errors.append((i, k, name, v, message))
@@ -136,9 +138,43 @@ class RowReader:
         for i, _k, name, v, message in sorted(errors, key=lambda e: (e[0], e[1])):
             self.error(rownums[i], name, v, message)
             skip.add(i)
-        for i, row in enumerate(zip(*cols)):
-            if i not in skip:
-                yield rownums[i], list(row)
+        return _without(rownums, cols, skip)
+
+    def report(self, rownums: Sequence[int], errors: Sequence[tuple[int, str, Any, str]]) -> None:
+        """Report (row index, column, value, message) in row order (stable within a row)."""
+        for i, name, v, message in sorted(errors, key=lambda e: e[0]):
+            self.error(rownums[i], name, v, message)
+
+
+def _without(rownums: list[int], cols: list[list], skip: set[int]) -> tuple[list[int], list[list]]:
+    """The row numbers and columns without the rows at the indexes in ``skip``."""
+    if not skip:
+        return rownums, cols
+    keep = [i for i in range(len(rownums)) if i not in skip]
+    return [rownums[i] for i in keep], [[col[i] for i in keep] for col in cols]
+
+
+def _cells(t: Table) -> tuple[list[int], list[Sequence[Any]]]:
+    """The row numbers of the table's non-blank rows, and its columns (one per header name) of them."""
+    width = len(t.header)
+    rows = t.rows
+    if rows and min(map(len, rows)) >= width:
+        cols = [list(map(itemgetter(ix), rows)) for ix in range(width)]
+        first = cols[0]
+        stripped = _stripped(first)
+        if stripped is not None and stripped == list(first) and "" not in stripped:
+            return list(range(t.first_row, t.first_row + len(rows))), cols     # no row is blank
+    kept = [(t.first_row + i, raw) for i, raw in enumerate(rows) if not _blank(raw, t)]
+    raws = [r for _n, r in kept]
+    return [n for n, _r in kept], [[r[ix] if ix < len(r) else None for r in raws] for ix in range(width)]
+
+
+def _stripped(values: Sequence[Any]) -> list[str] | None:
+    """Every cell stripped of surrounding white space when all are text; else None."""
+    try:
+        return list(map(str.strip, values))
+    except TypeError:
+        return None
 
 
 def _blank(raw: Sequence[Any], t: Table) -> bool:
@@ -151,23 +187,39 @@ def _blank(raw: Sequence[Any], t: Table) -> bool:
 _MISSING = object()
 
 
+def _whole(values: Sequence[float]) -> list[int] | None:
+    """Float cells as ints when every one is a whole number within int64; else None."""
+    x = np.array(values, dtype=np.float64)
+    if not (np.abs(x) < 2.0 ** 62).all() or not (x == np.floor(x)).all():
+        return None
+    return x.astype(np.int64).tolist()
+
+
 def _column(values: list, conv: Callable[[Any], Any] | None, required: bool
             ) -> tuple[list, list[tuple[int, Any, str]]]:
     """One column's cells converted as :meth:`RowReader.rows` does, and its bad cells (index, value, message)."""
     M = _MISSING
-    if conv is None:
-        out = [v.strip() if type(v) is str else M for v in values]
-    elif conv is as_date:
-        out = [v.date() if type(v) is datetime else M for v in values]
-    elif conv is RAW:
-        out = [v if type(v) is float else M for v in values]
-    elif conv is as_int:
-        out = [int(v) if type(v) is float and v.is_integer() else M for v in values]
+    usual = _USUAL.get(conv, M)
+    out = None
+    if set(map(type, values)) == {usual}:              # the whole column at once
+        out = _stripped(values) if conv is None else _whole(values) if conv is as_int else list(values)
+    if out is not None:
+        todo: Sequence[int] = ()
     else:
-        out = [M] * len(values)
+        if conv is None:
+            out = [v.strip() if type(v) is str else M for v in values]
+        elif conv is as_date:
+            out = [v if type(v) is date else v.date() if type(v) is datetime else M for v in values]
+        elif conv is RAW:
+            out = [v if type(v) is float else M for v in values]
+        elif conv is as_int:
+            out = [int(v) if type(v) is float and v.is_integer() else M for v in values]
+        else:
+            out = [M] * len(values)
+        todo = [i for i, o in enumerate(out) if o is M]
     bad = []
     empty = "" if conv is None else None
-    for i in [i for i, o in enumerate(out) if o is M]:
+    for i in todo:
         v = values[i]
         if v is None or (isinstance(v, str) and not v.strip()):
             out[i] = empty
@@ -180,9 +232,8 @@ def _column(values: list, conv: Callable[[Any], Any] | None, required: bool
                 out[i] = conv(v)
             except (CellError, MoneyError) as exc:
                 bad.append((i, v, f"{v!r} {exc}" if isinstance(exc, CellError) else str(exc)))
-    if conv is None and required:
+    if conv is None and required and "" in out:
         bad += [(i, None, "is required") for i, o in enumerate(out) if o == "" and type(values[i]) is str]
-    return out, bad
     return out, bad
 
 
@@ -207,7 +258,50 @@ def _money_row(values: list, money_ix: Sequence[int], cur_ix: int, base: str, re
     return out
 
 
+def _money_columns(cols: list[list], money: Sequence[tuple[int, str]], cur_ix: int | None, base: str
+                   ) -> list[tuple[int, str, Any, str]]:
+    """:func:`_money_row` for whole columns: converts the money columns ``money`` ((index, name) in
+    column order) of ``cols`` in place to minor units in each row's currency, and its currency
+    column to upper case; returns (row index, column, value, message) of the first bad money cell
+    of each row, as :func:`_money_row` reports it.  Those rows' cells are left as they were.
+
+    The usual cell, a float with no more decimals than the currency has, is converted for the whole
+    column at once (:func:`~ardesk.core.money.exact_minor`); every other cell goes through
+    :func:`~ardesk.core.money.to_minor`, which names what is wrong with it.
+    """
+    n = len(cols[money[0][0]]) if money else 0
+    if cur_ix is None:
+        curs: list[str] = [base] * n
+    else:
+        upper = {c: (c or base).upper() for c in set(cols[cur_ix])}
+        curs = cols[cur_ix] = [upper[c] for c in cols[cur_ix]]
+    of = {c: exponent(c) for c in set(curs)}
+    exps = [of[c] for c in curs]
+    one = len(of) == 1
+    exp = np.array(exps, dtype=np.int64) if not one else exps[0] if exps else 2
+    bad: dict[int, tuple[int, str, Any, str]] = {}
+    for k, name in money:
+        values = cols[k]
+        minor, ok = exact_minor(values, exp)
+        if not ok.all():
+            ok |= np.equal(np.array(values, dtype=object), None)      # a blank money cell is 0
+        out = minor.tolist()
+        for i in np.flatnonzero(~ok).tolist():
+            if i in bad:
+                continue
+            v = values[i]
+            try:
+                out[i] = to_minor(v, exps[i])
+            except MoneyError as exc:
+                bad[i] = (i, name, v, str(exc))
+        cols[k] = out
+    return sorted(bad.values())
+
+
 RAW = lambda v: v  # noqa: E731  money columns are converted per row, once the currency is known
+
+# The type of the usual cell of a column, per converter (text: None), taken whole by _column.
+_USUAL = {None: str, as_date: date, RAW: float, as_int: float}
 
 
 def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
@@ -466,22 +560,26 @@ def read_invoices(inv: Table, lines: Table | None, step: str = "") -> tuple[list
     if lines is not None:
         for ln in read_invoice_lines(lines, problems, step):
             by_no.setdefault(ln.invoice_no, []).append(ln)
-    out = []
+    rownums, c = r.columns(cols)
+    errors = _money_columns(c, ((7, "Net"), (8, "Tax"), (9, "Total")), 6, "EUR")
+    skip = {e[0] for e in errors}
     seen: set[str] = set()
-    for rownum, v in r.rows(cols):
-        v = _money_row(v, (7, 8, 9), 6, "EUR", r, rownum, ("Net", "Tax", "Total"))
-        if v is None:
+    for i, no in enumerate(c[0]):
+        if i in skip:
             continue
-        no, kind, cid, issued, due, period, cur, net, tax, total, rf, rel = v
         if no in seen:
-            r.error(rownum, "InvoiceNo", no, f"invoice number {no} appears twice in the ledger")
+            errors.append((i, "InvoiceNo", no, f"invoice number {no} appears twice in the ledger"))
+            skip.add(i)
             continue
         seen.add(no)
-        if net + tax != total:
-            r.error(rownum, "Total", total, f"net + tax ({net + tax}) does not equal total ({total}) in minor units")
-        out.append(Invoice(no, cid, issued, due, cur, net, tax, total, kind, period, rf, rel,
-                           tuple(by_no.get(no, ()))))
-    return out, problems
+    errors += [(i, "Total", total, f"net + tax ({net + tax}) does not equal total ({total}) in minor units")
+               for i, net, tax, total in zip(range(len(rownums)), c[7], c[8], c[9])
+               if net + tax != total and i not in skip]
+    r.report(rownums, errors)
+    rownums, c = _without(rownums, c, skip)
+    no, kind, cid, issued, due, period, cur, net, tax, total, rf, rel = c
+    attached = [tuple(by_no.get(n, ())) for n in no] if by_no else [()] * len(no)
+    return list(map(Invoice, no, cid, issued, due, cur, net, tax, total, kind, period, rf, rel, attached)), problems
 
 
 def read_invoice_lines(t: Table, problems: list[Problem], step: str = "") -> list[InvoiceLine]:
@@ -491,12 +589,11 @@ def read_invoice_lines(t: Table, problems: list[Problem], step: str = "") -> lis
             ("UnitPrice", as_decimal, False), ("ServiceFrom", as_date, False), ("ServiceTo", as_date, False),
             ("Factor", as_decimal, False), ("Net", RAW, True), ("Currency", None, False),
             ("BillingKey", None, False)]
-    out = []
-    for rownum, v in r.rows(cols):
-        v = _money_row(v, (10,), 11, "EUR", r, rownum, ("Net",))
-        if v is not None:
-            out.append(InvoiceLine(*v))
-    return out
+    rownums, c = r.columns(cols)
+    errors = _money_columns(c, ((10, "Net"),), 11, "EUR")
+    r.report(rownums, errors)
+    _rownums, c = _without(rownums, c, {e[0] for e in errors})
+    return list(map(InvoiceLine, *c))
 
 
 def billing_keys(t: Table) -> set[str]:
@@ -514,12 +611,11 @@ def read_payments(t: Table, step: str = "") -> tuple[list[Payment], list[Problem
             ("Currency", None, True), ("Fingerprint", None, True), ("Source", None, False),
             ("Method", None, False), ("Payer", None, False), ("CustomerID", None, False),
             ("Reference", None, False), ("CheckNo", None, False), ("PayerAccount", None, False)]
-    out = []
-    for rownum, v in r.rows(cols):
-        v = _money_row(v, (2,), 3, "EUR", r, rownum, ("Amount",))
-        if v is not None:
-            out.append(Payment(*v))
-    return out, problems
+    rownums, c = r.columns(cols)
+    errors = _money_columns(c, ((2, "Amount"),), 3, "EUR")
+    r.report(rownums, errors)
+    _rownums, c = _without(rownums, c, {e[0] for e in errors})
+    return list(map(Payment, *c)), problems
 
 
 def read_allocations(t: Table, step: str = "") -> tuple[list[Allocation], list[Problem]]:
@@ -529,16 +625,15 @@ def read_allocations(t: Table, step: str = "") -> tuple[list[Allocation], list[P
             ("Amount", RAW, True), ("Currency", None, True), ("PaymentID", None, False),
             ("InvoiceNo", None, False), ("CustomerID", None, False), ("Rule", None, False),
             ("Reason", None, False)]
-    out = []
-    for rownum, v in r.rows(cols):
-        v = _money_row(v, (3,), 4, "EUR", r, rownum, ("Amount",))
-        if v is None:
-            continue
-        if v[2] not in schema.ALLOCATION_KINDS:
-            r.error(rownum, "Kind", v[2], f"allocation kind {v[2]!r} is not one of {', '.join(schema.ALLOCATION_KINDS)}")
-            continue
-        out.append(Allocation(*v))
-    return out, problems
+    rownums, c = r.columns(cols)
+    errors = _money_columns(c, ((3, "Amount"),), 4, "EUR")
+    skip = {e[0] for e in errors}
+    kinds = schema.ALLOCATION_KINDS
+    errors += [(i, "Kind", k, f"allocation kind {k!r} is not one of {', '.join(kinds)}")
+               for i, k in enumerate(c[2]) if k not in kinds and i not in skip]
+    r.report(rownums, errors)
+    _rownums, c = _without(rownums, c, {e[0] for e in errors})
+    return list(map(Allocation, *c)), problems
 
 
 def read_journal(t: Table, step: str = "") -> tuple[Journal, list[Problem]]:
@@ -548,9 +643,8 @@ def read_journal(t: Table, step: str = "") -> tuple[Journal, list[Problem]]:
             ("Account", None, True), ("Debit", RAW, False), ("Credit", RAW, False),
             ("Currency", None, True), ("CustomerID", None, False), ("DocType", None, False),
             ("DocNo", None, False), ("Memo", None, False), ("AccountName", None, False)]
-    out = []
-    for rownum, v in r.rows(cols):
-        v = _money_row(v, (4, 5), 6, "EUR", r, rownum, ("Debit", "Credit"))
-        if v is not None:
-            out.append(v)
-    return Journal.from_rows(out), problems
+    rownums, c = r.columns(cols)
+    errors = _money_columns(c, ((4, "Debit"), (5, "Credit")), 6, "EUR")
+    r.report(rownums, errors)
+    _rownums, c = _without(rownums, c, {e[0] for e in errors})
+    return Journal.from_columns(c), problems

@@ -35,13 +35,13 @@ class Journal:
         self._lines: list[JournalLine] = list(lines)
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Sequence]) -> "Journal":
-        """Lines read from the workbook, each a sequence of values in FIELDS order."""
+    def from_columns(cls, columns: Sequence[Sequence]) -> "Journal":
+        """Lines read from the workbook, as one column of values per field, in FIELDS order."""
         j = cls()
-        if not rows:
+        if not columns or not len(columns[0]):
             return j
-        j._read = list(zip(*rows))
-        j._n_read = len(rows)
+        j._read = list(columns)
+        j._n_read = len(columns[0])
         entry, _line, when, account, debit, credit, currency, customer = j._read[:8]
         try:
             amount = np.array(debit, dtype=np.int64) - np.array(credit, dtype=np.int64)
