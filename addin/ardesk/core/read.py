@@ -47,7 +47,7 @@ def as_int(v: Any) -> int:
         return v
     if isinstance(v, float) and v.is_integer():
         return int(v)
-    if isinstance(v, Decimal) and v == v.to_integral_value():
+    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
         return int(v)
     raise CellError("is text, not a whole number" if isinstance(v, str) else "is not a whole number")
 
