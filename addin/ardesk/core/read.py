@@ -7,8 +7,6 @@ problem naming sheet, row, column and value.
 """
 from __future__ import annotations
 
-import functools
-import gc
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -555,27 +553,6 @@ def read_receipts(t: Table, settings: Settings, customers: dict[str, Customer], 
     return out, problems
 
 
-def _in_bulk(reader: Callable) -> Callable:
-    """Run a ledger reader with the cyclic garbage collector paused.
-
-    A ledger's records hold no reference cycles, but making a hundred thousand of them would
-    start a collection every few hundred, each walking every object the run holds (the raw
-    tables first): over half of the time the records cost.  Reference counting still frees
-    everything as usual; the collector resumes (when it was on) as the reader returns.
-    """
-    @functools.wraps(reader)
-    def run(*args, **kwargs):
-        was_on = gc.isenabled()
-        gc.disable()
-        try:
-            return reader(*args, **kwargs)
-        finally:
-            if was_on:
-                gc.enable()
-    return run
-
-
-@_in_bulk
 def read_invoices(inv: Table, lines: Table | None, step: str = "") -> tuple[list[Invoice], list[Problem]]:
     """Issued invoices from the ledger (lines attached when the lines table is given)."""
     problems: list[Problem] = []
@@ -610,7 +587,6 @@ def read_invoices(inv: Table, lines: Table | None, step: str = "") -> tuple[list
     return list(map(Invoice, no, cid, issued, due, cur, net, tax, total, kind, period, rf, rel, attached)), problems
 
 
-@_in_bulk
 def read_invoice_lines(t: Table, problems: list[Problem], step: str = "") -> list[InvoiceLine]:
     r = RowReader(t, schema.INVOICE_LINES, problems, step)
     cols = [("InvoiceNo", None, True), ("LineNo", as_int, True), ("ChargeID", None, False),
@@ -633,7 +609,6 @@ def billing_keys(t: Table) -> set[str]:
     return {as_text(row[ix]) for row in t.rows if ix < len(row) and row[ix]}
 
 
-@_in_bulk
 def read_payments(t: Table, step: str = "") -> tuple[list[Payment], list[Problem]]:
     problems: list[Problem] = []
     r = RowReader(t, schema.PAYMENTS, problems, step)
@@ -648,7 +623,6 @@ def read_payments(t: Table, step: str = "") -> tuple[list[Payment], list[Problem
     return list(map(Payment, *c)), problems
 
 
-@_in_bulk
 def read_allocations(t: Table, step: str = "") -> tuple[list[Allocation], list[Problem]]:
     problems: list[Problem] = []
     r = RowReader(t, schema.ALLOCATIONS, problems, step)
@@ -667,7 +641,6 @@ def read_allocations(t: Table, step: str = "") -> tuple[list[Allocation], list[P
     return list(map(Allocation, *c)), problems
 
 
-@_in_bulk
 def read_journal(t: Table, step: str = "") -> tuple[Journal, list[Problem]]:
     problems: list[Problem] = []
     r = RowReader(t, schema.JOURNAL, problems, step)
