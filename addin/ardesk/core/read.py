@@ -162,7 +162,7 @@ def _cells(t: Table) -> tuple[list[int], list[Sequence[Any]]]:
         cols = [list(map(itemgetter(ix), rows)) for ix in range(width)]
         first = cols[0]
         stripped = _stripped(first)
-        if stripped is not None and stripped == list(first) and "" not in stripped:
+        if stripped is not None and stripped == first and "" not in stripped:
             return list(range(t.first_row, t.first_row + len(rows))), cols     # no row is blank
     kept = [(t.first_row + i, raw) for i, raw in enumerate(rows) if not _blank(raw, t)]
     raws = [r for _n, r in kept]
@@ -197,7 +197,10 @@ def _whole(values: Sequence[float]) -> list[int] | None:
 
 def _column(values: list, conv: Callable[[Any], Any] | None, required: bool
             ) -> tuple[list, list[tuple[int, Any, str]]]:
-    """One column's cells converted as :meth:`RowReader.rows` does, and its bad cells (index, value, message)."""
+    """One column's cells converted as :meth:`RowReader.columns` does, and its bad cells (index, value, message).
+
+    A column whose every cell is the converter's usual type (:data:`_USUAL`) is taken whole; otherwise
+    the usual cells are taken in one pass and the others go one by one through the converter."""
     M = _MISSING
     usual = _USUAL.get(conv, M)
     out = None
@@ -303,7 +306,7 @@ def _money_columns(cols: list[list], money: Sequence[tuple[int, str]], cur_ix: i
     return sorted(bad.values())
 
 
-RAW = lambda v: v  # noqa: E731  money columns are converted per row, once the currency is known
+RAW = lambda v: v  # noqa: E731  money columns are converted once the row's currency is known
 
 # The type of the usual cell of a column, per converter (text: None), taken whole by _column.
 _USUAL = {None: str, as_date: date, RAW: float, as_int: float}
