@@ -202,10 +202,11 @@ def _column(values: list, conv: Callable[[Any], Any] | None, required: bool
     A column whose every cell is the converter's usual type (:data:`_USUAL`) is taken whole; otherwise
     the usual cells are taken in one pass and the others go one by one through the converter."""
     M = _MISSING
-    usual = _USUAL.get(conv, M)
     out = None
-    if set(map(type, values)) == {usual}:              # the whole column at once
-        out = _stripped(values) if conv is None else _whole(values) if conv is as_int else list(values)
+    if conv is None:                                    # the whole column at once
+        out = _stripped(values)
+    elif set(map(type, values)) == {_USUAL.get(conv, M)}:
+        out = _whole(values) if conv is as_int else list(values)
     if out is not None:
         todo: Sequence[int] = ()
     else:
@@ -308,8 +309,8 @@ def _money_columns(cols: list[list], money: Sequence[tuple[int, str]], cur_ix: i
 
 RAW = lambda v: v  # noqa: E731  money columns are converted once the row's currency is known
 
-# The type of the usual cell of a column, per converter (text: None), taken whole by _column.
-_USUAL = {None: str, as_date: date, RAW: float, as_int: float}
+# The type of the usual cell of a column, per converter, taken whole by _column (text: when every cell is).
+_USUAL = {as_date: date, RAW: float, as_int: float}
 
 
 def read_settings(raw: dict[str, Any]) -> tuple[Settings, list[Problem]]:
