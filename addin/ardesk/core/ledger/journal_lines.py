@@ -49,7 +49,7 @@ class Journal:
             return j                                # amounts beyond int64: summed in Python
         if len(amount) and int(np.abs(amount).max()) > _INT64_SAFE // len(amount):
             return j                                # a sum could overflow int64: summed in Python
-        obj = lambda col: np.array(col, dtype=object)  # noqa: E731
+        obj = lambda col: np.fromiter(col, dtype=object, count=len(col))  # noqa: E731
         j._arrays = (obj(entry), obj(when), obj(account), amount, obj(currency), obj(customer))
         return j
 
