@@ -129,7 +129,7 @@ def exact_minor(values: Sequence[object], exp: "int | np.ndarray") -> tuple[np.n
     - ``|v| <= |d| (1 + 2**-53) < 2**50 / 10**e``, so ``ulp(v) <= 2**-52 |v| < 0.25 * 10**-e``:
       ``s`` lies strictly within a quarter minor unit of ``d``, which is a whole number of minor
       units, so ``s`` rounds to the nearest minor unit, ``m``, with no tie to break.
-    - ``|s| < 2**50 / 10**e < 10**15`` (HARD_LIMIT), and ``m == 0`` only when ``v == 0``, so
+    - ``|s| < |d| + 10**-e <= 2**49 / 10**e < 10**15`` (HARD_LIMIT), and ``m == 0`` only when ``v == 0``, so
       ``to_minor`` refuses none of these cells.
 
     How ``m`` was found does not matter (numpy's half-even rounding of ``v * 10**e``): a wrong
