@@ -35,6 +35,11 @@ class Journal:
         self._lines: list[JournalLine] = list(lines)
 
     @classmethod
+    def from_rows(cls, rows: Sequence[Sequence]) -> "Journal":
+        """Lines read from a workbook, each a sequence of values in FIELDS order."""
+        return cls.from_columns(list(zip(*rows)))
+
+    @classmethod
     def from_columns(cls, columns: Sequence[Sequence]) -> "Journal":
         """Lines read from the workbook, as one column of values per field, in FIELDS order."""
         j = cls()
