@@ -41,6 +41,16 @@ def canonical(v: Any) -> str:
         return v
     if v is None:
         return ""
+    if t is Decimal and v.is_finite():      # money as posted: the digits as written, trailing zeros dropped
+        if not v:
+            return "0"
+        text = format(v, "f")
+        if len(text) <= 28:                 # within the context's precision, so normalize() would not round
+            return text.rstrip("0").rstrip(".") if "." in text else text
+    if t is int and -10 ** 28 < v < 10 ** 28:
+        return str(v)
+    if t is date:
+        return v.isoformat()
     if t is float and v.is_integer() and abs(v) < 1e15:
         return str(int(v)) if v else "0"
     if isinstance(v, bool):
@@ -75,8 +85,12 @@ def is_blank(row: Sequence[str]) -> bool:
     return not any(s.strip() for s in row)
 
 
+# ``json.dumps(row, ensure_ascii=False)``: dumps makes an encoder afresh for every call with an option
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def link(head: str, row: Sequence[str]) -> str:
-    return hashlib.sha256((head + json.dumps(list(row), ensure_ascii=False)).encode()).hexdigest()
+    return hashlib.sha256((head + _ROW_JSON(list(row))).encode()).hexdigest()
 
 
 def extend(head: str, rows: Iterable[Sequence[str]]) -> str:
