@@ -44,7 +44,8 @@ from xml.etree import ElementTree
 
 from .. import schema
 from ..schema import row_number_formats
-from .package import Package, PackageError, Segments, value_parts, write_package, written_segments
+from .package import (Package, PackageError, Segments, table_value_parts, value_parts, write_package,
+                      written_segments)
 from . import runlog
 from .lock import workbook_lock
 from .port import _CELL, Changes, Table, WorkbookError, column_letter, in_sheet_order, parse_ref
@@ -428,10 +429,14 @@ def refuse_rewritten_inputs(before: Path, after: Path, changes: Changes) -> None
     meant to write (a cell the writer cannot carry, such as a date serial beyond year 9999, would otherwise
     come back as #VALUE!)."""
     from python_calamine import CalamineWorkbook
+    names = [n for n, t in schema.TABLES.items()
+             if t.role == "input" and n not in changes.replace and n not in changes.appends]
+    with Package(before) as a, Package(after) as b:
+        was, now = table_value_parts(a, names), table_value_parts(b, names)
+    names = [n for n in names if n not in was or was[n] != now.get(n)]   # parts copied as stored: same values
     old, new = (CalamineWorkbook.from_path(str(p), load_tables=True) for p in (before, after))
-    for name, tdef in schema.TABLES.items():
-        if tdef.role != "input" or name in changes.replace or name in changes.appends:
-            continue
+    for name in names:
+        tdef = schema.TABLES[name]
         try:
             a, b = old.get_table_by_name(name), new.get_table_by_name(name)
         except Exception:

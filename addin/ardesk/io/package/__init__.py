@@ -7,6 +7,6 @@ into replaced parts.
 """
 from .opc import Package, PackageError
 from .segments import Segments
-from .writer import value_parts, write_package, written_segments
+from .writer import table_value_parts, value_parts, write_package, written_segments
 
-__all__ = ["Package", "PackageError", "Segments", "value_parts", "write_package", "written_segments"]
+__all__ = ["Package", "PackageError", "Segments", "table_value_parts", "value_parts", "write_package", "written_segments"]

@@ -117,14 +117,30 @@ def value_parts(pkg: Package, tables: Sequence[str]) -> dict[str, str]:
     workbook part and its relationships, the shared strings and styles, and each table's worksheet, its
     relationships and its table part.  Equal digests, equal values, whatever the reader; tables the
     workbook lacks are left out."""
+    out: dict[str, str] = {}
+    for parts in table_value_parts(pkg, tables).values():
+        out.update(parts)
+    return out
+
+
+def table_value_parts(pkg: Package, tables: Sequence[str]) -> dict[str, dict[str, str]]:
+    """:func:`value_parts` table by table (tables the workbook lacks are left out)."""
     wb = workbook_part(pkg)
-    parts = [wb, rels_name(wb)] + [r["Target"] for r in pkg.relationships(wb) if r["Type"] in READ_THROUGH]
+    common = [wb, rels_name(wb)] + [r["Target"] for r in pkg.relationships(wb) if r["Type"] in READ_THROUGH]
+    digests: dict[str, str] = {}
+
+    def digest(part: str) -> str:
+        if part not in digests:
+            digests[part] = pkg.digest(part)
+        return digests[part]
     found = table_parts(pkg)
+    out = {}
     for name in tables:
         if name in found:
             t = found[name]
-            parts += [t.sheet_part, rels_name(t.sheet_part), t.part]
-    return {part: pkg.digest(part) for part in dict.fromkeys(parts) if pkg.has(part)}
+            parts = dict.fromkeys(common + [t.sheet_part, rels_name(t.sheet_part), t.part])
+            out[name] = {part: digest(part) for part in parts if pkg.has(part)}
+    return out
 
 
 class PackageWriter:
