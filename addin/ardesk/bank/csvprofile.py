@@ -21,6 +21,7 @@ currency's minor unit); no amount passes through a float.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -174,6 +175,7 @@ def _rows(name: str, lines: Iterable[str], profile: CsvProfile) -> Iterator[tupl
         raise BankFileError(f"{name} line {profile.skip_rows + reader.line_num}: {exc}") from None
 
 
+@functools.lru_cache(maxsize=4096)      # a statement's lines share a few dozen dates
 def _parse_date(raw: str, formats: tuple[str, ...]) -> date:
     for f in formats:
         try:
@@ -242,7 +244,7 @@ def stream(name: str, lines: Iterable[str], profile: CsvProfile, currency: str =
                     raise BankFileError(f"{name} line {n}, column {column}: no date")
                 return None
             try:
-                return _parse_date(raw, profile.date_formats)
+                return _parse_date(raw, tuple(profile.date_formats))
             except ValueError:
                 raise BankFileError(f"{name} line {n}, column {column}: {raw!r} is not a date "
                                     f"({' or '.join(profile.date_formats)})") from None

@@ -65,7 +65,12 @@ def _mask(v: Any) -> Any:
 def encode(v: Any, mask: bool = True) -> Any:
     """A cell value as JSON that decodes to an equal, equally typed value (card numbers masked, texts only
     if ``mask``); a blank cell is None, whether the reader gave None (xlwings) or '' (calamine)."""
-    if v is None or isinstance(v, (bool, int)):
+    t = type(v)
+    if t is Decimal:                    # the usual cells first: money, dates, whole numbers
+        return {"n": chain.canonical(v)}
+    if t is date:
+        return {"d": v.isoformat()}
+    if v is None or t is int or isinstance(v, (bool, int)):
         return v
     if v == "":
         return None
