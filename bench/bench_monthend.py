@@ -23,6 +23,7 @@ adds a bare openpyxl load + save of the reference workbook (minutes, GBs).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import resource
@@ -272,31 +273,10 @@ def in_child(kind: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--customers", type=int, default=20000)
-    ap.add_argument("--history-customers", type=int, default=3000)
-    ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--openpyxl", action="store_true", help="also time a bare openpyxl load + save")
-    ap.add_argument("--unarchived", action="store_true", help="also time the history books before archiving")
-    ap.add_argument("--history-only", action="store_true", help="only the history ratio")
-    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    a = ap.parse_args()
-    if a.child:
-        child(*a.child)
-        return
-    OUT.mkdir(exist_ok=True)
-    work = OUT / "work.xlsx"
-    if a.history_only:
-        history(a, work)
-        return
-    ref = OUT / f"reference-{a.customers}.xlsx"
-    if a.rebuild or not ref.exists():
-        counts, secs = timed(build, ref, a.customers)
-        print(f"built {ref.name} in {secs:.1f} s: {counts}")
-    copy_book(ref, work)
-    print(f"workbook {ref.stat().st_size / 1e6:.1f} MB")
-
+def in_process(work: Path) -> None:
+    """Read, parse and the pure core steps, timed in this process; what they hold is freed on return,
+    before the file runs are timed in their own processes (a child started beside gigabytes held here
+    runs slower: 18.5 s instead of 16.9 s for the same month-end)."""
     # file read and parsing (what every run does first)
     from ardesk import app
     from ardesk.core.reports.aging import age
@@ -325,7 +305,6 @@ def main() -> None:
           f"allocations {len(ledger.allocations)}, journal {len(ledger.journal)}")
 
     # core steps, pure, timed as a run does them (the cyclic collector paused)
-    import gc
     gc.disable()
     steps = {}
     res, steps["bill"] = timed(bill, MONTH_END, books.customers, books.charges, ledger, settings)
@@ -348,6 +327,36 @@ def main() -> None:
     print(f"core steps together         {total:7.2f} s   target < 2 s   {'OK' if total < 2 else 'OVER'}")
     print(f"  issued {len(res.invoices)} invoices, posted {len(rec.payments)} receipts; "
           f"reconciled: {rc.ok}")
+
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--customers", type=int, default=20000)
+    ap.add_argument("--history-customers", type=int, default=3000)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--openpyxl", action="store_true", help="also time a bare openpyxl load + save")
+    ap.add_argument("--unarchived", action="store_true", help="also time the history books before archiving")
+    ap.add_argument("--history-only", action="store_true", help="only the history ratio")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    OUT.mkdir(exist_ok=True)
+    work = OUT / "work.xlsx"
+    if a.history_only:
+        history(a, work)
+        return
+    ref = OUT / f"reference-{a.customers}.xlsx"
+    if a.rebuild or not ref.exists():
+        counts, secs = timed(build, ref, a.customers)
+        print(f"built {ref.name} in {secs:.1f} s: {counts}")
+    copy_book(ref, work)
+    print(f"workbook {ref.stat().st_size / 1e6:.1f} MB")
+
+    in_process(work)
+    gc.collect()
 
     copy_book(ref, work)
     shutil.rmtree(work.with_name(work.stem + ".ardesk"), ignore_errors=True)     # no run log yet
