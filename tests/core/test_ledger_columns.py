@@ -131,15 +131,20 @@ def oracle_invoices(t, lines=None):
     return out, problems
 
 
-def oracle_payments(t):
+def _oracle_records(t, tdef, cols, money_ix, cur_ix, names, record):
+    """Records of a ledger with money columns and no checks of its own, row by row."""
     problems = []
-    r = rd.RowReader(t, schema.PAYMENTS, problems)
+    r = rd.RowReader(t, tdef, problems)
     out = []
-    for rownum, v in _rows(r, PAYMENT_COLS):
-        v = _money(v, (2,), 3, r, rownum, ("Amount",))
+    for rownum, v in _rows(r, cols):
+        v = _money(v, money_ix, cur_ix, r, rownum, names)
         if v is not None:
-            out.append(Payment(*v))
+            out.append(record(*v))
     return out, problems
+
+
+def oracle_payments(t):
+    return _oracle_records(t, schema.PAYMENTS, PAYMENT_COLS, (2,), 3, ("Amount",), Payment)
 
 
 def oracle_allocations(t):
@@ -158,14 +163,7 @@ def oracle_allocations(t):
 
 
 def oracle_journal(t):
-    problems = []
-    r = rd.RowReader(t, schema.JOURNAL, problems)
-    out = []
-    for rownum, v in _rows(r, JOURNAL_COLS):
-        v = _money(v, (4, 5), 6, r, rownum, ("Debit", "Credit"))
-        if v is not None:
-            out.append(JournalLine(*v))
-    return out, problems
+    return _oracle_records(t, schema.JOURNAL, JOURNAL_COLS, (4, 5), 6, ("Debit", "Credit"), JournalLine)
 
 
 # -- random cells --------------------------------------------------------------------------------
