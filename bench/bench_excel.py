@@ -2,8 +2,8 @@
 
     python bench/bench_excel.py [--customers 1000] [--button ardeskMonthEnd] [--baseline 3000]
 
-Builds the demo workbook (two months of history, about two invoices per
-customer), clicks Post typed receipts on it once (the month's work before
+Builds the demo workbook (``--months`` months of history, five by default: about
+five invoices per customer, 100,000 at 20,000 customers), clicks Post typed receipts on it once (the month's work before
 month-end: that click hashes every ledger row and stores the chain states on
 the ChainState tab), applies its actions to the payload as Excel would, and
 then times, for one button: opening the payload on the remote engine, the run
@@ -59,8 +59,9 @@ def import_time(runs: int = 5) -> tuple[float, float]:
     return min(walls), min(cums)
 
 
-def measure(customers: int, button: str, runs: int) -> dict:
-    """Build the demo book of ``customers`` and click ``button`` ``runs`` times on the remote engine."""
+def measure(customers: int, button: str, runs: int, months: int = 5) -> dict:
+    """Build the demo book of ``customers`` with ``months`` months of history and click ``button`` ``runs``
+    times on the remote engine."""
     import json
     from ardesk.demo import build_demo
     from ardesk.excel import buttons
@@ -70,7 +71,7 @@ def measure(customers: int, button: str, runs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.xlsx"
         t = time.perf_counter()
-        build_demo(path, customers=customers, period="2026-10", dry_run=True)
+        build_demo(path, customers=customers, period="2026-10", dry_run=True, history_months=months)
         built = time.perf_counter() - t
         bank = [Path(tmp) / "bench-bank-2026-10.csv"]
         n_invoices = sum(1 for r in FileWorkbook(path).read_tables(["tblInvoices"])["tblInvoices"].rows
@@ -161,16 +162,18 @@ def main(argv=None) -> int:
     ap.add_argument("--customers", type=int, default=1000)
     ap.add_argument("--button", default="ardeskMonthEnd")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--months", type=int, default=5,
+                    help="months of history before the click's (5: about 100,000 invoices at 20,000 customers)")
     ap.add_argument("--baseline", type=int, default=None, help="measure this many customers first, for ratios")
     args = ap.parse_args(argv)
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     from ardesk.excel import buttons
     buttons.register_scripts()
 
-    base = measure(args.baseline, args.button, args.runs) if args.baseline else None
+    base = measure(args.baseline, args.button, args.runs, args.months) if args.baseline else None
     if base:
         report(base, args.button, args.runs)
-    m = measure(args.customers, args.button, args.runs)
+    m = measure(args.customers, args.button, args.runs, args.months)
     report(m, args.button, args.runs)
     sheet_report(m)
     if args.customers >= BIG:

@@ -206,15 +206,16 @@ DUNNING_LEVELS = [
 
 def build_demo(path: str | Path = "ardesk-demo.xlsx", *, customers: int = 500, period: str | None = None,
                seed: int = 2026, dry_run: bool = False, today: date | None = None,
-               progress: Callable[[str], None] | None = None) -> app.RunResult:
-    """Create the demo workbook and run month-end for ``period`` (default: last month)."""
+               progress: Callable[[str], None] | None = None, history_months: int = 2) -> app.RunResult:
+    """Create the demo workbook, with ``history_months`` months billed and received before ``period``,
+    and run month-end for ``period`` (default: last month)."""
     path = Path(path)
     tick = progress or (lambda _s: None)
     rng = random.Random(seed)
     period = period or previous_period(today or date.today())
     last_start, last_end = parse_period(period)
-    first = add_months(last_start, -2)
-    months = [period_of(first), period_of(add_months(first, 1))]
+    first = add_months(last_start, -history_months)
+    months = [period_of(add_months(first, k)) for k in range(history_months)]
     if path.exists():
         refuse_unless_demo(path)
         remove_demo(path)
