@@ -24,10 +24,6 @@ def demo(logged_demo):
     return logged_demo
 
 
-def _copy(demo, tmp_path):
-    return logged_copy(demo, tmp_path)
-
-
 def _no_rows_hashed(monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("ledger rows were read and hashed")
@@ -56,7 +52,7 @@ def _last_line(book) -> dict:
 
 
 def test_a_workbook_as_the_last_run_wrote_it_is_cleared_without_hashing_a_row(demo, tmp_path, monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     with Package(book) as pkg:
         assert _last_line(book)["parts"] == value_parts(pkg, runlog.LEDGERS)    # of the file as saved
         sheets = {t.sheet_part for name, t in table_parts(pkg).items() if name in runlog.LEDGERS}
@@ -84,7 +80,7 @@ def test_a_workbook_as_the_last_run_wrote_it_is_cleared_without_hashing_a_row(de
 
 
 def test_one_byte_of_a_ledger_sheet_changed_is_found_by_the_full_check(demo, tmp_path, monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     with Package(book) as pkg:
         journal = table_parts(pkg)["tblJournal"].sheet_part
     row = {}
@@ -103,7 +99,7 @@ def test_one_byte_of_a_ledger_sheet_changed_is_found_by_the_full_check(demo, tmp
 
 @pytest.mark.parametrize("kind", ["workbook", "styles", "sheet", "table", "sheet relationships"])
 def test_every_part_the_values_are_read_from_takes_the_full_check_when_changed(demo, tmp_path, kind):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     with Package(book) as pkg:
         t = table_parts(pkg)["tblPayments"]
         part = {"workbook": "xl/workbook.xml", "styles": "xl/styles.xml", "sheet": t.sheet_part,
@@ -118,7 +114,7 @@ def test_every_part_the_values_are_read_from_takes_the_full_check_when_changed(d
 
 
 def test_a_book_saved_by_another_program_takes_the_full_check(demo, tmp_path, monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     wb = load_workbook(book)
     wb.save(book)                                   # what Excel does too: every part written anew
     calls = _rows_hashed(monkeypatch)
@@ -126,7 +122,7 @@ def test_a_book_saved_by_another_program_takes_the_full_check(demo, tmp_path, mo
 
 
 def test_a_stale_copy_saved_over_the_book_is_found_though_an_older_line_names_its_parts(demo, tmp_path):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     stale = tmp_path / "stale.xlsx"
     shutil.copy2(book, stale)                       # a colleague opens the workbook
     res = app.run(FileWorkbook(book), "receive", now=datetime(2026, 11, 2, 9, 0),
@@ -138,7 +134,7 @@ def test_a_stale_copy_saved_over_the_book_is_found_though_an_older_line_names_it
 
 
 def test_the_commit_line_does_not_vouch_for_a_file_replaced_after_the_run_began(demo, tmp_path):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     port = FileWorkbook(book)
     copy = tmp_path / "copy.xlsx"
     shutil.copy2(book, copy)
@@ -154,7 +150,7 @@ def _bank_file(folder) -> str:
 
 
 def test_a_log_without_digests_still_works(demo, tmp_path, monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     log = FileWorkbook(book).log()
     lines = [json.loads(ln) for ln in log.lines()]
     log.file.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "parts"}) + "\n" for r in lines),

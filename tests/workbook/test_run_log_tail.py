@@ -19,10 +19,6 @@ def demo(logged_demo):
     return logged_demo
 
 
-def _copy(demo, tmp_path):
-    return logged_copy(demo, tmp_path)
-
-
 def _no_whole_read(monkeypatch):
     def refuse(self):
         raise AssertionError("the whole log was read")
@@ -47,7 +43,7 @@ def _without_parts(log) -> None:
 
 
 def test_last_commit_line_carries_the_states_and_suffices(demo, tmp_path, monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     port = FileWorkbook(book)
     records = port.log().records()
     last_run = [r for r in records if r["kind"] in ("run", "baseline")][-1]
@@ -64,7 +60,7 @@ def test_last_commit_line_carries_the_states_and_suffices(demo, tmp_path, monkey
 
 
 def test_an_edited_row_is_still_found(demo, tmp_path, monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     wb = load_workbook(book)
     ws = wb["Journal"]
     header = [c.value for c in ws[1]]
@@ -81,7 +77,7 @@ def test_an_edited_row_is_still_found(demo, tmp_path, monkeypatch):
 
 
 def test_a_log_written_before_commit_lines_had_states(demo, tmp_path, monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     log = FileWorkbook(book).log()
     lines = [json.loads(ln) for ln in log.lines()]
     log.file.write_text("".join(json.dumps({k: v for k, v in r.items() if not (r["kind"] == "commit" and k == "after")})
@@ -93,7 +89,7 @@ def test_a_log_written_before_commit_lines_had_states(demo, tmp_path, monkeypatc
 
 
 def test_the_baseline_is_written_row_by_row_as_one_line(demo, tmp_path):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     shutil.rmtree(book.with_name("books.ardesk"))
     port = FileWorkbook(book)
     assert port.check_books() == []
@@ -135,7 +131,7 @@ def test_states_as_the_last_audit_row_anchored_them(demo, monkeypatch):
 
 def test_rows_another_program_wrote_unmasked_are_masked_then_compared_with_the_last_line(demo, tmp_path,
                                                                                           monkeypatch):
-    book = _copy(demo, tmp_path)
+    book = logged_copy(demo, tmp_path)
     wb = load_workbook(book)
     ws = wb["Journal"]
     header = [c.value for c in ws[1]]

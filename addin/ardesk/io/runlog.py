@@ -70,7 +70,7 @@ def encode(v: Any, mask: bool = True) -> Any:
         return {"n": chain.canonical(v)}
     if t is date:
         return {"d": v.isoformat()}
-    if v is None or t is int or isinstance(v, (bool, int)):
+    if v is None or isinstance(v, (bool, int)):
         return v
     if v == "":
         return None
