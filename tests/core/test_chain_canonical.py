@@ -62,3 +62,49 @@ def test_the_usual_cells_and_the_edges():
         assert chain.canonical(v) == general(v), v
     assert chain.link(chain.GENESIS, ["a", "é"]) == chain.link(chain.GENESIS, ("a", "é"))
     assert json.dumps(["é"], ensure_ascii=False) == chain._ROW_JSON(["é"])
+
+
+def _link_as_first_written(head, row):
+    import hashlib
+    return hashlib.sha256((head + json.dumps(list(row), ensure_ascii=False)).encode()).hexdigest()
+
+
+texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=8) | st.sampled_from(
+    ["", '"', "\\", "\n", "\x00", "\u2028", "é", "💶", "INV-2026-100001"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(texts, max_size=6) | st.lists(st.one_of(texts, st.integers(), st.none(), st.booleans()), max_size=4))
+def test_a_link_is_the_hash_of_the_row_as_json_dumps_writes_it(row):
+    assert chain.link("ab" * 32, row) == chain.link("ab" * 32, tuple(row)) == _link_as_first_written("ab" * 32, row)
+
+
+# columns of one type each (as a run writes them), of two types, and of anything
+column_kinds = st.sampled_from([
+    st.dates(), st.decimals(places=2, min_value=-10 ** 6, max_value=10 ** 6), st.integers(-3, 3),
+    st.integers(-10 ** 30, 10 ** 30), st.text(max_size=3), st.one_of(st.none(), st.text(max_size=2)),
+    st.one_of(st.none(), st.decimals(places=2, min_value=-50, max_value=50)),
+    st.one_of(st.none(), st.just(""), st.dates(max_value=date(2000, 1, 3))),
+    st.one_of(st.integers(-2, 2), st.decimals(places=1, min_value=-2, max_value=2), st.booleans()),
+    st.one_of(st.decimals(allow_nan=True), st.just(Decimal("sNaN")), st.just(Decimal("NaN"))),
+    st.one_of(st.just(Decimal("-0.00")), st.just(Decimal("0E-7")), st.just(0), st.just(Decimal("1E+1")),
+              st.just(10), st.just(Decimal("10.00"))),
+    values])
+
+
+@st.composite
+def tables(draw):
+    kinds = draw(st.lists(column_kinds, min_size=0, max_size=5))
+    n = draw(st.integers(0, 12))
+    rows = [tuple(draw(k) for k in kinds) for _ in range(n)]
+    if draw(st.booleans()) and rows:         # now and then a row of another width
+        rows.append(tuple(draw(values) for _ in range(draw(st.integers(0, 3)))))
+    return rows
+
+
+@settings(max_examples=1500, deadline=None)
+@given(tables())
+def test_rows_a_column_at_a_time_are_the_rows_one_at_a_time(rows):
+    assert chain.canonical_rows(rows) == [chain.canonical_row(r) for r in rows]
+    assert chain.posted_rows(iter(rows), 5) == [(5 + i, c) for i, c in enumerate(map(chain.canonical_row, rows))
+                                               if not chain.is_blank(c)]

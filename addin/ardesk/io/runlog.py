@@ -660,13 +660,12 @@ def anchor(before: dict[str, State], changes: Changes, masked: bool = False) -> 
     append); what was hashed is kept on ``changes`` (``anchored``) for the run's record (:func:`run_record`).
     ``masked``: the rows are already masked (:func:`~ardesk.bank.sanitize.mask_changes`); masking leaves
     masked text as it is, so their canonical texts are taken as they are, not searched again."""
-    as_text = chain.canonical_row if masked else canon
     rows, after = {}, {}
     for t, s in before.items():
         added = list(changes.appends.get(t, ()))
         if t == "tblAudit":
             added = added[:-1]
-        rows[t] = [as_text(r) for r in added]
+        rows[t] = chain.canonical_rows(added) if masked else [canon(r) for r in added]
         after[t] = chain.state(rows[t], s)
     changes.anchored = Anchored(before, after, rows)
     return chain.anchor_text(after)

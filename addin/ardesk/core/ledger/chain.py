@@ -81,16 +81,58 @@ def canonical_row(row: Sequence[Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _text_column(col: Sequence[Any]) -> Sequence[str]:
+    """``canonical`` of every cell of one column, the same texts as cell by cell.  Text is its own
+    canonical text; for the other types the run writes (dates, money as Decimal, whole numbers, blanks
+    among them) a cell's text depends only on its value, so each distinct value is written once."""
+    kinds = set(map(type, col))
+    if kinds <= {str}:
+        return col
+    if kinds <= {str, type(None)}:
+        return ["" if v is None else v for v in col]
+    if kinds <= _BY_VALUE:
+        try:
+            texts = {v: canonical(v) for v in set(col)}
+            return list(map(texts.__getitem__, col))
+        except (TypeError, KeyError):       # an unhashable or NaN Decimal: cell by cell
+            pass
+    return list(map(canonical, col))
+
+
+# types whose canonical text depends on the value alone, and whose equal values have equal texts
+_BY_VALUE = {date, Decimal, int, type(None)}
+
+
+def canonical_rows(rows: Sequence[Sequence[Any]]) -> list[tuple[str, ...]]:
+    """``[canonical_row(r) for r in rows]``, a column at a time when the rows are all of one width."""
+    if not rows or len(set(map(len, rows))) != 1 or not rows[0]:
+        return [canonical_row(r) for r in rows]
+    return [t if t[-1] != "" else _trimmed(t) for t in zip(*map(_text_column, zip(*rows)))]
+
+
+def _trimmed(t: tuple[str, ...]) -> tuple[str, ...]:
+    n = len(t)
+    while n and t[n - 1] == "":
+        n -= 1
+    return t[:n]
+
+
 def is_blank(row: Sequence[str]) -> bool:
     return not any(s.strip() for s in row)
 
 
 # ``json.dumps(row, ensure_ascii=False)``: dumps makes an encoder afresh for every call with an option
 _ROW_JSON = json.JSONEncoder(ensure_ascii=False).encode
+# one text as that encoder writes it (json.encoder's own function): a row of texts is "[" + ", ".join + "]"
+_TEXT_JSON = json.encoder.encode_basestring
 
 
 def link(head: str, row: Sequence[str]) -> str:
-    return hashlib.sha256((head + _ROW_JSON(list(row))).encode()).hexdigest()
+    try:
+        text = "[" + ", ".join(map(_TEXT_JSON, row)) + "]"
+    except TypeError:                       # a cell that is not text: the encoder's general rule
+        text = _ROW_JSON(list(row))
+    return hashlib.sha256((head + text).encode()).hexdigest()
 
 
 def extend(head: str, rows: Iterable[Sequence[str]]) -> str:
@@ -119,12 +161,8 @@ def state(rows: Sequence[Sequence[str]], start: State = State(0, GENESIS)) -> St
 
 def posted_rows(rows: Iterable[Sequence[Any]], first_row: int) -> list[tuple[int, tuple[str, ...]]]:
     """(worksheet row, canonical row) of every non-blank row of a table as read."""
-    out = []
-    for i, raw in enumerate(rows):
-        c = canonical_row(raw)
-        if not is_blank(c):
-            out.append((first_row + i, c))
-    return out
+    texts = canonical_rows(rows if isinstance(rows, (list, tuple)) else list(rows))
+    return [(first_row + i, c) for i, c in enumerate(texts) if not is_blank(c)]
 
 
 ANCHOR = 12    # hex digits of a head in the Audit tab: 48 bits, and never long enough to pass for a card number
