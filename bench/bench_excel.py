@@ -40,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 
 CLICK_TARGET, IMPORT_TARGET = 1.0, 0.3
-PRIOR = "ardeskPostReceipts"
+PRIOR, PERIOD = "ardeskPostReceipts", "2026-10"
 BIG, BIG_CLICK_TARGET, BIG_PAYLOAD_TARGET = 20000, 5.0, 20e6
 
 
@@ -63,23 +63,25 @@ def import_time(runs: int = 5) -> tuple[float, float]:
 HISTORY_MONTHS = 5
 
 
-def measure(customers: int, button: str, runs: int, months: int = HISTORY_MONTHS) -> dict:
+def measure(customers: int, button: str, runs: int, months: int = HISTORY_MONTHS, archived: bool = False) -> dict:
     """Build the demo book of ``customers`` with ``months`` months of history and click ``button`` ``runs``
-    times on the remote engine."""
+    times on the remote engine; ``archived``: first close the history months and archive what was settled
+    before the click's period, as ``ardesk close`` and ``ardesk archive --before`` do on the file."""
     import json
     from ardesk.demo import build_demo
     from ardesk.excel import buttons
     from ardesk.excel.payload import apply_to_payload, book_payload
-    from ardesk.io.fileadapter import FileWorkbook
     import xlwings as xw
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.xlsx"
         t = time.perf_counter()
-        build_demo(path, customers=customers, period="2026-10", dry_run=True, history_months=months)
+        build_demo(path, customers=customers, period=PERIOD, dry_run=True, history_months=months)
         built = time.perf_counter() - t
         bank = [Path(tmp) / "bench-bank-2026-10.csv"]
-        n_invoices = sum(1 for r in FileWorkbook(path).read_tables(["tblInvoices"])["tblInvoices"].rows
-                         if any(v not in (None, "") for v in r))
+        in_books = _invoices(path)
+        if archived:
+            archive_before(path, PERIOD, months)
+        n_invoices = _invoices(path) if archived else in_books
         payload = book_payload(path)
         # the click before: the month's typed receipts posted, which stores the ledgers' chain states
         t = time.perf_counter()
@@ -99,12 +101,33 @@ def measure(customers: int, button: str, runs: int, months: int = HISTORY_MONTHS
     totals = [c["total"] for c in clicks]
     result = clicks[0]["result"]
     mid = sorted(range(runs), key=lambda i: totals[i])[runs // 2]
-    return {"customers": customers, "invoices": n_invoices, "build": built, "payload": size, "by_sheet": by_sheet,
+    return {"customers": customers, "invoices": n_invoices, "in_books": in_books, "build": built, "payload": size, "by_sheet": by_sheet,
             "stages": clicks[mid]["stages"],
             "sheets": len([s for s in payload["sheets"] if s["values"] != [[]]]), "of": len(payload["sheets"]),
             "click": statistics.median(totals), "open": statistics.median(c["open"] for c in clicks),
             "actions": clicks[mid]["actions"], "prior": prior, "unstored": unstored,
             "issued": result.summary["invoices_issued"], "posted": result.summary["receipts_posted"]}
+
+
+def _invoices(path: Path) -> int:
+    from ardesk.io.fileadapter import FileWorkbook
+    return sum(1 for r in FileWorkbook(path).read_tables(["tblInvoices"])["tblInvoices"].rows
+               if any(v not in (None, "") for v in r))
+
+
+def archive_before(path: Path, period: str, months: int) -> None:
+    """Close the ``months`` history months before ``period`` and archive what was settled before it, on the
+    file, as a clerk does with ``ardesk close --period`` and ``ardesk archive --before``."""
+    from ardesk import app
+    from ardesk.core.periods import add_months, parse_period, period_of
+    from ardesk.io.fileadapter import FileWorkbook
+    start = parse_period(period)[0]
+    clock = datetime.combine(start, datetime.min.time()).replace(hour=8)
+    for k in range(months, 0, -1):
+        r = app.run(FileWorkbook(path), "close", period=period_of(add_months(start, -k)), now=clock, user="bench")
+        assert r.ok, [str(p) for p in r.problems]
+    r = app.archive_books(FileWorkbook(path), start, now=clock.replace(hour=9), user="bench")
+    assert r.ok, [str(p) for p in r.problems]
 
 
 def _click(xw, buttons, payload: dict, button: str, bank: list) -> dict:
@@ -146,8 +169,10 @@ def sheet_report(m: dict, top: int = 12) -> None:
 
 
 def report(m: dict, button: str, runs: int) -> None:
-    print(f"workbook: {m['customers']} customers, {m['invoices']} invoices before the click (built in "
-          f"{m['build']:.0f} s); button {button}: {m['issued']} invoices issued, {m['posted']} receipts posted, "
+    held = (f"{m['invoices']} invoices before the click" if m["invoices"] == m["in_books"] else
+            f"{m['invoices']} invoices before the click, the {m['in_books'] - m['invoices']} settled before "
+            f"{PERIOD} archived ({m['in_books']} in the books)")
+    print(f"workbook: {m['customers']} customers, {held} (built in {m['build']:.0f} s); button {button}: {m['issued']} invoices issued, {m['posted']} receipts posted, "
           f"{m['actions']} actions")
     print(f"  the click before, {PRIOR} (every ledger row hashed, the chain states stored): "
           f"{m['prior']['click']:.3f} s, {m['prior']['posted']} receipts posted")
@@ -161,26 +186,8 @@ def report(m: dict, button: str, runs: int) -> None:
           "and every other script (each is sent every sheet: no include, see the README)")
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--customers", type=int, default=1000)
-    ap.add_argument("--button", default="ardeskMonthEnd")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--months", type=int, default=HISTORY_MONTHS,
-                    help="months of history before the click's (5: about 100,000 invoices at 20,000 customers)")
-    ap.add_argument("--baseline", type=int, default=None, help="measure this many customers first, for ratios")
-    args = ap.parse_args(argv)
-    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
-    from ardesk.excel import buttons
-    buttons.register_scripts()
-
-    base = measure(args.baseline, args.button, args.runs, args.months) if args.baseline else None
-    if base:
-        report(base, args.button, args.runs)
-    m = measure(args.customers, args.button, args.runs, args.months)
-    report(m, args.button, args.runs)
-    sheet_report(m)
-    if args.customers >= BIG:
+def targets(m: dict, base: dict | None) -> None:
+    if m["customers"] >= BIG:
         print(f"  click   {m['click']:.2f} s  target < {BIG_CLICK_TARGET:.0f} s  ratio {m['click'] / BIG_CLICK_TARGET:.2f}")
         print(f"  payload {m['payload'] / 1e6:.1f} MB  target < {BIG_PAYLOAD_TARGET / 1e6:.0f} MB  "
               f"ratio {m['payload'] / BIG_PAYLOAD_TARGET:.2f}")
@@ -189,6 +196,34 @@ def main(argv=None) -> int:
     if base:
         print(f"  against {base['customers']} customers: click x{m['click'] / base['click']:.2f}, "
               f"payload x{m['payload'] / base['payload']:.2f}, invoices x{m['invoices'] / base['invoices']:.2f}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--customers", type=int, default=1000)
+    ap.add_argument("--button", default="ardeskMonthEnd")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--months", type=int, default=HISTORY_MONTHS,
+                    help="months of history before the click's (5: about 100,000 invoices at 20,000 customers)")
+    ap.add_argument("--baseline", type=int, default=None, help="measure this many customers first, for ratios")
+    ap.add_argument("--archived", action="store_true",
+                    help="then the same book with its history months closed and what was settled before the "
+                         "period archived (ardesk close, ardesk archive --before)")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    from ardesk.excel import buttons
+    buttons.register_scripts()
+
+    base = measure(args.baseline, args.button, args.runs, args.months) if args.baseline else None
+    if base:
+        report(base, args.button, args.runs)
+    books = [measure(args.customers, args.button, args.runs, args.months)]
+    if args.archived:
+        books.append(measure(args.customers, args.button, args.runs, args.months, archived=True))
+    for m in books:
+        report(m, args.button, args.runs)
+        sheet_report(m)
+        targets(m, base if m["invoices"] == m["in_books"] else None)
     wall, cumulative = import_time()
     print(f"import  ardesk.excel.buttons (fresh interpreter, best of 5): {wall:.3f} s "
           f"(-X importtime cumulative {cumulative:.3f} s)  target < {IMPORT_TARGET:.1f} s  "
