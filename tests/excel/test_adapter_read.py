@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.rows import canonical
@@ -96,3 +97,28 @@ def test_remote_cells_as_raw_value(demo_dir):
             assert [tuple(r) for r in got] == [tuple(r) for r in want], (sheet.name, r0, c0, r1, c1)
             checked += 1
     assert checked > 100
+
+
+def _column_cell_by_cell(col, is_date):
+    from ardesk.excel.adapter import _remote_value
+    return [_remote_value(v, is_date) for v in col]
+
+
+def _same(a, b) -> bool:
+    return len(a) == len(b) and all(type(x) is type(y) and x == y for x, y in zip(a, b))
+
+
+payload_cells = st.one_of(
+    st.none(), st.just(""), st.text(max_size=4), st.sampled_from(["Z", "AZ", "Lopez Z", "2026-10-31T09:30:00.000Z",
+                                                                    "2026-10-31T00:00:00.000Z", "x\nZ"]),
+    st.integers(-3, 3), st.integers(1, 2958470), st.floats(allow_nan=False), st.booleans())
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from([st.text(max_size=5), st.one_of(st.none(), st.text(max_size=3)), st.integers(),
+                        st.floats(allow_nan=False), payload_cells]).flatmap(lambda c: st.lists(c, max_size=8)),
+       st.booleans())
+def test_a_column_reads_as_its_cells_one_by_one(col, is_date):
+    """Each distinct value converted once gives what reading each cell gives, TRUE beside 1 too."""
+    from ardesk.excel.adapter import _remote_column
+    assert _same(list(_remote_column(tuple(col), is_date)), _column_cell_by_cell(col, is_date))

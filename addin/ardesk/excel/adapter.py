@@ -156,8 +156,8 @@ def remote_cells(sheet: Any, r0: int, c0: int, r1: int, c1: int) -> list[Sequenc
 def _remote_column(col: Sequence[Any], is_date: bool) -> Sequence[Any]:
     """One column of payload values as the library reads them."""
     distinct = set(col)
-    if is_date and any(type(v) is bool for v in distinct):
-        return [_remote_value(v, is_date) for v in col]      # True == 1: a set would fold them together
+    if is_date and bool in set(map(type, col)):     # the cells' types: the set folds TRUE into 1
+        return [_remote_value(v, is_date) for v in col]
     as_read = {v: c for v in distinct if (c := _remote_value(v, is_date)) is not v}
     if not as_read:
         return col
