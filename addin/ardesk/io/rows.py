@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Sequence
 
 from ..core.model import Allocation, Customer, Invoice, InvoiceLine, JournalLine, Payment, Problem
@@ -14,6 +15,7 @@ from ..core.money import exponent, to_decimal
 from .port import Table
 
 
+@lru_cache(maxsize=1 << 16)        # a run writes the same prices and amounts thousands of times
 def _m(v: int, currency: str) -> Decimal:
     return to_decimal(v, exponent(currency))
 
