@@ -273,7 +273,8 @@ def charges_tab(draw):
             "ChargeID": st.just(f"K{i + 1}"), "CustomerID": st.sampled_from(["C1", "C2", "C3"]), "Item": st.just("A"),
             "Quantity": st.sampled_from([1, 2, 0.5, 0.0, -0.0, Decimal("1.50")]),
             "UnitPrice": st.sampled_from([1250, 99.99, 0.0, 0]), "Frequency": st.sampled_from(["monthly", "annual"]),
-            "StartDate": st.just(date(2026, 1, 1)), "EndDate": st.sampled_from([None, date(2026, 1, 1), date(2027, 1, 1)])},
+            "StartDate": st.just(date(2026, 1, 1)),
+            "EndDate": st.sampled_from([None, date(2026, 1, 1), date(2027, 1, 1)])},
             st.none())
     return tab("tblCharges", "Charges", CHARGE_HEADER, lambda i: cells(CHARGE_HEADER, wild, st.none()), clean, draw)
 
@@ -381,7 +382,8 @@ def test_typed_tabs_fail_as_they_did():
     t = Table("tblCustomers", "Customers", tuple(h), [
         good(CustomerID="C1"), good(CustomerID="C1"), good(CustomerID="C2", TermsDays=-3),
         good(CustomerID="C3", TaxRate=20), good(CustomerID="C4", Currency="ABC"), good(CustomerID="C5", TermsDays=4000),
-        good(CustomerID="C6", CreditLimit="lots"), good(CustomerID="C2"), good(CustomerID="C7", CreditLimit=float("nan"))])
+        good(CustomerID="C6", CreditLimit="lots"), good(CustomerID="C2"),
+        good(CustomerID="C7", CreditLimit=float("nan"))])
     got = rd.read_customers(t, s)
     assert got == oracle_customers(t, s)
     assert list(got[0]) == ["C1", "C2"] and got[0]["C2"].row == 9
