@@ -317,6 +317,9 @@ def _money_columns(cols: list[list], money: Sequence[tuple[int, str]], cur_ix: i
             if i in bad:
                 continue
             v = values[i]
+            if type(v) is int:              # a whole amount, as the remote engine sends one: what to_minor makes
+                out[i] = v * 10 ** exp_of(i)
+                continue
             try:
                 out[i] = to_minor(v, exp_of(i))
             except MoneyError as exc:
