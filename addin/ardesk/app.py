@@ -169,8 +169,9 @@ def too_big(path: str | Path, settings: Settings) -> Problem | None:
 
 def implausible_lines(path: str | Path, st, settings: Settings) -> list[Problem]:
     """Bank lines dated far from the period, above MaxAmount, or in no ISO 4217 currency."""
+    implausible = rd.Implausible(settings)
     bad = [_file_problem(path, f"{ln.source or path}, line {ln.line_no}: {why}") for ln in st.lines
-           if (why := rd.implausible(settings, ln.booking_date, ln.amount, ln.currency))]
+           if (why := implausible(ln.booking_date, ln.amount, ln.currency))]
     bad += [_file_problem(path, f"{ln.source or path}, line {ln.line_no}: currency {ln.currency!r} is not an ISO "
                                 "4217 code") for ln in st.lines if not is_currency(ln.currency, historic=True)]
     return bad

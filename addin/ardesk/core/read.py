@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
-from operator import itemgetter
+from itertools import islice
+from math import isfinite
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -76,13 +77,19 @@ def as_date(v: Any) -> date:
     raise CellError("is not a date")
 
 
-def choice(options: Sequence[str]) -> Callable[[Any], str]:
-    def conv(v: Any) -> str:
+class choice:
+    """A converter to one of ``options``, in lower case (a cell holding ' Monthly' is 'monthly')."""
+
+    __slots__ = ("options",)
+
+    def __init__(self, options: Sequence[str]):
+        self.options = options
+
+    def __call__(self, v: Any) -> str:
         t = as_text(v).lower()
-        if t not in options:
-            raise CellError(f"is not one of {', '.join(options)}")
+        if t not in self.options:
+            raise CellError(f"is not one of {', '.join(self.options)}")
         return t
-    return conv
 
 
 class RowReader:
@@ -123,7 +130,7 @@ class RowReader:
         if not self.ok:
             return [], [[] for _c in columns]
         t = self.table
-        rownums, table_cols = _cells(t)
+        rownums, table_cols = nonblank_columns(t)
         if not rownums:
             return [], [[] for _c in columns]
         cols, errors = [], []
@@ -154,15 +161,15 @@ def _without(rownums: list[int], cols: list[list], skip: set[int]) -> tuple[list
     return [rownums[i] for i in keep], [[col[i] for i in keep] for col in cols]
 
 
-def _cells(t: Table) -> tuple[list[int], list[Sequence[Any]]]:
+def nonblank_columns(t: Table) -> tuple[list[int], list[Sequence[Any]]]:
     """The row numbers of the table's non-blank rows, and its columns (one per header name) of them."""
     width = len(t.header)
     rows = t.rows
     if rows and min(map(len, rows)) >= width:
-        cols = [list(map(itemgetter(ix), rows)) for ix in range(width)]
+        cols = list(islice(zip(*rows), width))
         first = cols[0]
         stripped = _stripped(first)
-        if stripped is not None and stripped == first and "" not in stripped:
+        if stripped is not None and tuple(stripped) == first and "" not in stripped:
             return list(range(t.first_row, t.first_row + len(rows))), cols     # no row is blank
     kept = [(t.first_row + i, raw) for i, raw in enumerate(rows) if not _blank(raw, t)]
     raws = [r for _n, r in kept]
@@ -199,10 +206,14 @@ def _column(values: list, conv: Callable[[Any], Any] | None, required: bool
             ) -> tuple[list, list[tuple[int, Any, str]]]:
     """One column's cells converted as :meth:`RowReader.columns` does, and its bad cells (index, value, message).
 
-    A column whose every cell is the converter's usual type (:data:`_USUAL`) is taken whole; otherwise
-    the usual cells are taken in one pass and the others go one by one through the converter."""
+    A column left empty, or whose every cell is the converter's usual type (:data:`_USUAL`), is taken whole;
+    otherwise the usual cells are taken in one pass (a number or a choice typed in many rows converted once)
+    and the others go one by one through the converter."""
     M = _MISSING
     out = None
+    empty = "" if conv is None else None
+    if values and values[0] is None and values.count(None) == len(values):        # a column left empty
+        return [empty] * len(values), [(i, None, "is required") for i in range(len(values))] if required else []
     if conv is None:                                    # the whole column at once
         out = _stripped(values)
     elif set(map(type, values)) == {_USUAL.get(conv, M)}:
@@ -215,16 +226,23 @@ def _column(values: list, conv: Callable[[Any], Any] | None, required: bool
         elif conv is as_date:
             out = [v if type(v) is date else v.date() if type(v) is datetime else M for v in values]
         elif conv is RAW and not required:         # the journal's debit or credit: a number or blank
-            out = [v if type(v) is float else None if v == "" else M for v in values]
+            out = [v if type(v) is float or type(v) is int else None if v == "" else M for v in values]
         elif conv is RAW:
-            out = [v if type(v) is float else M for v in values]
+            out = [v if type(v) is float or type(v) is int else M for v in values]
         elif conv is as_int:
-            out = [int(v) if type(v) is float and v.is_integer() else M for v in values]
+            out = [v if type(v) is int else int(v) if type(v) is float and v.is_integer() else M for v in values]
+        elif conv is as_decimal:                   # each number typed once converted (not 0.0 and -0.0, equal keys)
+            ints = {v: Decimal(v) for v in {v for v in values if type(v) is int}}
+            floats = {v: Decimal(repr(v)) for v in {v for v in values if type(v) is float and v and isfinite(v)}}
+            out = [ints[v] if type(v) is int else floats.get(v, M) if type(v) is float else M for v in values]
+        elif type(conv) is choice:                 # each text typed once looked up
+            texts = {v for v in values if type(v) is str}
+            known = {v: t for v in texts if (t := v.strip().lower()) and t in conv.options}
+            out = [known.get(v, M) if type(v) is str else M for v in values]
         else:
             out = [M] * len(values)
         todo = [i for i, o in enumerate(out) if o is M]
     bad = []
-    empty = "" if conv is None else None
     for i in todo:
         v = values[i]
         if v is None or (isinstance(v, str) and not v.strip()):
@@ -299,6 +317,9 @@ def _money_columns(cols: list[list], money: Sequence[tuple[int, str]], cur_ix: i
             if i in bad:
                 continue
             v = values[i]
+            if type(v) is int:              # a whole amount, as the remote engine sends one: what to_minor makes
+                out[i] = v * 10 ** exp_of(i)
+                continue
             try:
                 out[i] = to_minor(v, exp_of(i))
             except MoneyError as exc:
@@ -421,23 +442,51 @@ def date_window(settings: Settings) -> tuple[date, date]:
     return lo, hi
 
 
-def implausible(settings: Settings, when: date, minor: int, currency: str) -> str:
-    """Why a receipt or bank line cannot be right ('' when it can): a date far from the period, a huge amount."""
-    lo, hi = date_window(settings)
-    if not lo <= when <= hi:
-        return (f"the date {when} lies outside {lo}..{hi} ({settings.date_window_days} days around the period "
-                f"{settings.period or '(none set)'}, Settings DateWindowDays)")
-    if abs(minor) > settings.max_minor(currency):
-        e = exponent(currency)
-        return (f"the amount {currency} {fmt(minor, e)} is above the largest plausible amount "
-                f"{fmt(settings.max_minor(currency), e)} (Settings MaxAmount)")
-    return ""
+class Implausible:
+    """Why a receipt or bank line cannot be right ('' when it can): a date far from the period, a huge amount.
+
+    The date window (:func:`date_window`) is worked out once, and each currency's largest plausible
+    amount (Settings MaxAmount) once when first asked: make one for all the lines of a run."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.lo, self.hi = date_window(settings)
+        self._largest: dict[str, int] = {}
+
+    def largest(self, currency: str) -> int:
+        """MaxAmount in the currency's minor units."""
+        m = self._largest.get(currency)
+        if m is None:
+            m = self._largest[currency] = self.settings.max_minor(currency)
+        return m
+
+    def __call__(self, when: date, minor: int, currency: str) -> str:
+        s = self.settings
+        if not self.lo <= when <= self.hi:
+            return (f"the date {when} lies outside {self.lo}..{self.hi} ({s.date_window_days} days around the period "
+                    f"{s.period or '(none set)'}, Settings DateWindowDays)")
+        if abs(minor) > self.largest(currency):
+            e = exponent(currency)
+            return (f"the amount {currency} {fmt(minor, e)} is above the largest plausible amount "
+                    f"{fmt(self.largest(currency), e)} (Settings MaxAmount)")
+        return ""
+
+
+def _first_rows(keys: list) -> dict:
+    """The index of the first row holding each key."""
+    return dict(zip(reversed(keys), range(len(keys) - 1, -1, -1)))
+
+
+def _kept(cols: Sequence[list], keep: Sequence[int] | None) -> Sequence[list]:
+    """The columns of the rows at the indexes ``keep`` (all rows when None)."""
+    return cols if keep is None else [[col[i] for i in keep] for col in cols]
 
 
 def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[str, Customer], list[Problem]]:
+    """Customers by ID.  Each check below is made for the whole column; a row that fails one is looked at
+    again on its own, in row order, so its problems come as a row-by-row reading would give them."""
     problems: list[Problem] = []
     r = RowReader(t, schema.CUSTOMERS, problems, step)
-    out: dict[str, Customer] = {}
     cols = [("CustomerID", None, True), ("Name", None, True), ("Email", None, False),
             ("Address", None, False), ("PostalCode", None, False), ("Country", None, False),
             ("TermsDays", as_int, True), ("TaxRate", as_decimal, True), ("Currency", None, False),
@@ -445,116 +494,153 @@ def read_customers(t: Table, settings: Settings, step: str = "") -> tuple[dict[s
             ("BankAccount", None, False), ("City", None, False), ("Locale", None, False),
             ("Delivery", choice(schema.DELIVERY_CHANNELS), False), ("EInvoice", choice(schema.EINVOICE_FORMATS), False),
             ("VatID", None, False), ("BuyerReference", None, False), ("PeppolEndpoint", None, False)]
-    for rownum, v in r.rows(cols):
-        cid, name, email, addr, pc, country, terms, rate, cur, limit, status, bank = v[:12]
-        cur = (cur or settings.base_currency).upper()
-        status = status or "active"
-        bad = False
-        if cid in out:
-            r.error(rownum, "CustomerID", cid, f"duplicate customer ID {cid!r} (first on row {out[cid].row})")
-            bad = True
-        if terms < 0:
-            r.error(rownum, "TermsDays", terms, f"payment terms {terms} days cannot be negative")
-            bad = True
-        if rate < 0 or rate >= 1:
-            r.error(rownum, "TaxRate", rate, f"tax rate {rate} is outside 0%..100%: type 20% (0.2), not 20")
-            bad = True
-        if not is_currency(cur):
-            r.error(rownum, "Currency", cur, f"currency {cur!r} is not an ISO 4217 code such as EUR")
-            bad = True
-        if terms > 3650:
-            r.error(rownum, "TermsDays", terms, f"payment terms of {terms} days are more than ten years")
-            bad = True
-        credit_limit = None
-        if limit is not None:
+    rownums, c = r.columns(cols)
+    ids, names, email, addr, pc, country, terms, rate, cur, limit, status, bank = c[:12]
+    upper = {x: (x or settings.base_currency).upper() for x in set(cur)}
+    cur = [upper[x] for x in cur]
+    valid = {u: is_currency(u) for u in upper.values()}
+    exp = {u: exponent(u) for u in upper.values()}
+    credit_limit: list[int | None] = [None] * len(ids)
+    limit_error: dict[int, str] = {}
+    for i, v in enumerate(limit):
+        if v is not None:
             try:
-                credit_limit = to_minor(limit, exponent(cur))
+                credit_limit[i] = to_minor(v, exp[cur[i]])
             except MoneyError as exc:
-                r.error(rownum, "CreditLimit", limit, str(exc))
+                limit_error[i] = str(exc)
+    first = _first_rows(ids)
+    suspect = [i for i, (cid, days, tax, cu) in enumerate(zip(ids, terms, rate, cur))
+               if first[cid] != i or not 0 <= days <= 3650 or not 0 <= tax < 1 or not valid[cu] or i in limit_error]
+    keep = None
+    if suspect:
+        looked_at = set(suspect)
+        accepted = {cid: i for cid, i in first.items() if i not in looked_at}
+        for i in suspect:
+            cid, days, tax, cu, rownum = ids[i], terms[i], rate[i], cur[i], rownums[i]
+            bad = False
+            if cid in accepted:
+                r.error(rownum, "CustomerID", cid,
+                        f"duplicate customer ID {cid!r} (first on row {rownums[accepted[cid]]})")
                 bad = True
-        if bad:
-            continue
-        city, locale, delivery, einvoice, vat_id, buyer_ref, peppol = v[12:]
-        out[cid] = Customer(cid, name, terms, rate, cur, status, email, addr, pc, country, credit_limit, bank, rownum,
-                            city, locale, delivery or "", einvoice or "", vat_id, buyer_ref, peppol)
-    return out, problems
+            if days < 0:
+                r.error(rownum, "TermsDays", days, f"payment terms {days} days cannot be negative")
+                bad = True
+            if tax < 0 or tax >= 1:
+                r.error(rownum, "TaxRate", tax, f"tax rate {tax} is outside 0%..100%: type 20% (0.2), not 20")
+                bad = True
+            if not valid[cu]:
+                r.error(rownum, "Currency", cu, f"currency {cu!r} is not an ISO 4217 code such as EUR")
+                bad = True
+            if days > 3650:
+                r.error(rownum, "TermsDays", days, f"payment terms of {days} days are more than ten years")
+                bad = True
+            if i in limit_error:
+                r.error(rownum, "CreditLimit", limit[i], limit_error[i])
+                bad = True
+            if not bad:
+                accepted[cid] = i
+        keep = sorted(accepted.values())
+    status = [s or "active" for s in status]
+    delivery, einvoice = [x or "" for x in c[14]], [x or "" for x in c[15]]
+    kept = _kept([ids, names, terms, rate, cur, status, email, addr, pc, country, credit_limit, bank, rownums,
+                  c[12], c[13], delivery, einvoice, c[16], c[17], c[18]], keep)
+    return dict(zip(kept[0], map(Customer, *kept))), problems
 
 
 def read_charges(t: Table, customers: dict[str, Customer], step: str = "", settings: Settings = Settings()
                  ) -> tuple[list[Charge], list[Problem]]:
+    """Charges in row order; checked as :func:`read_customers` checks customers."""
     problems: list[Problem] = []
     r = RowReader(t, schema.CHARGES, problems, step)
-    out: list[Charge] = []
-    seen: dict[str, int] = {}
     cols = [("ChargeID", None, True), ("CustomerID", None, True), ("Item", None, True),
             ("Description", None, False), ("Quantity", as_decimal, True), ("UnitPrice", as_decimal, True),
             ("Frequency", choice(schema.FREQUENCIES), True), ("StartDate", as_date, True), ("EndDate", as_date, False),
             ("IssueDate", as_date, False)]
-    for rownum, v in r.rows(cols):
-        chid, cid, item, desc, qty, price, freq, start, end, issued = v
-        bad = False
-        if chid in seen:
-            r.error(rownum, "ChargeID", chid, f"duplicate charge ID {chid!r} (first on row {seen[chid]})")
-            bad = True
+    rownums, c = r.columns(cols)
+    chids, cids, item, desc, qty, price, freq, start, end, issued = c
+    first = _first_rows(chids)
+    most = settings.max_amount
+    bad = []
+    if chids and (len(first) < len(chids) or not customers.keys() >= set(cids) or min(qty) < 0 or min(price) < 0
+                  or max(qty) * max(price) > most or any(e is not None and e < s for s, e in zip(start, end))
+                  or issued.count(None) < len(issued)):    # the whole table passes each check, or some row fails
+        rows = zip(chids, cids, qty, price, freq, start, end, issued)
+        bad = [i for i, (chid, cid, q, p, f, s, e, d) in enumerate(rows)
+               if first[chid] != i or cid not in customers or q < 0 or p < 0 or q * p > most
+               or (e is not None and e < s) or (d is not None and f != "once")]
+    for i in bad:
+        rownum, chid, cid, q, p, f, s, e, d = rownums[i], chids[i], cids[i], qty[i], price[i], freq[i], start[i], \
+            end[i], issued[i]
+        if first[chid] != i:
+            r.error(rownum, "ChargeID", chid, f"duplicate charge ID {chid!r} (first on row {rownums[first[chid]]})")
         if cid not in customers:
             r.error(rownum, "CustomerID", cid, f"unknown customer {cid!r}: not on the Customers sheet")
-            bad = True
-        if qty < 0:
-            r.error(rownum, "Quantity", qty, f"quantity {qty} is negative; use a credit note to give money back")
-            bad = True
-        if price < 0:
-            r.error(rownum, "UnitPrice", price, f"unit price {price} is negative; use a credit note instead")
-            bad = True
-        if qty * price > settings.max_amount:
-            r.error(rownum, "Quantity", qty, f"quantity {qty} x unit price {price} = {qty * price} is above the "
-                    f"largest plausible amount {settings.max_amount} (Settings MaxAmount)")
-            bad = True
-        if end is not None and end < start:
-            r.error(rownum, "EndDate", end, f"end date {end} is before the start date {start}")
-            bad = True
-        if issued is not None and freq != "once":
-            r.error(rownum, "IssueDate", issued, f"an issue date of its own is for one-off charges; this one is {freq}")
-            bad = True
-        seen.setdefault(chid, rownum)
-        if not bad:
-            out.append(Charge(chid, cid, item, qty, price, freq, start, end, desc, rownum, issued))
-    return out, problems
+        if q < 0:
+            r.error(rownum, "Quantity", q, f"quantity {q} is negative; use a credit note to give money back")
+        if p < 0:
+            r.error(rownum, "UnitPrice", p, f"unit price {p} is negative; use a credit note instead")
+        if q * p > most:
+            r.error(rownum, "Quantity", q, f"quantity {q} x unit price {p} = {q * p} is above the "
+                    f"largest plausible amount {most} (Settings MaxAmount)")
+        if e is not None and e < s:
+            r.error(rownum, "EndDate", e, f"end date {e} is before the start date {s}")
+        if d is not None and f != "once":
+            r.error(rownum, "IssueDate", d, f"an issue date of its own is for one-off charges; this one is {f}")
+    skip = set(bad)
+    kept = _kept([chids, cids, item, qty, price, freq, start, end, desc, rownums, issued],
+                 [i for i in range(len(chids)) if i not in skip] if bad else None)
+    return list(map(Charge, *kept)), problems
 
 
 def read_receipts(t: Table, settings: Settings, customers: dict[str, Customer], step: str = ""
                   ) -> tuple[list[Receipt], list[Problem]]:
+    """Receipts typed on the Receipts tab, in row order; checked as :func:`read_customers` checks customers."""
     problems: list[Problem] = []
     r = RowReader(t, schema.RECEIPTS, problems, step)
-    out: list[Receipt] = []
     cols = [("Date", as_date, True), ("Method", choice(schema.METHODS), True), ("Payer", None, False),
             ("CustomerID", None, False), ("Reference", None, False), ("CheckNo", None, False),
             ("Amount", RAW, True), ("Currency", None, False), ("PaymentID", None, False)]
-    for rownum, v in r.rows(cols):
-        d, method, payer, cid, ref, check, amount, cur, pid = v
-        cur = (cur or (customers[cid].currency if cid in customers else settings.base_currency)).upper()
-        try:
-            minor = to_minor(amount, exponent(cur))
-        except MoneyError as exc:
-            r.error(rownum, "Amount", amount, str(exc))
+    rownums, c = r.columns(cols)
+    d, method, payer, cid, ref, check, amount, cur, pid = c
+    base = settings.base_currency
+    c[7] = cur = [(cu or (customers[ci].currency if ci in customers else base)).upper() for cu, ci in zip(cur, cid)]
+    amount_error = {i: message for i, _name, _v, message in _money_columns(c, ((6, "Amount"),), 7, base)}
+    minor = c[6]
+    implausible = Implausible(settings)
+    lo, hi = implausible.lo, implausible.hi
+    valid = {u: is_currency(u) for u in set(cur)}
+    largest = {u: implausible.largest(u) for u in valid}
+    suspect = [i for i, (day, m, cu, ci) in enumerate(zip(d, minor, cur, cid))
+               if m <= 0 or not valid[cu] or not lo <= day <= hi or abs(m) > largest[cu] or (ci and ci not in customers)
+               or i in amount_error]
+    skip = set()
+    for i in suspect:
+        rownum, m, cu, ci = rownums[i], minor[i], cur[i], cid[i]
+        if i in amount_error:
+            r.error(rownum, "Amount", amount[i], amount_error[i])
+            skip.add(i)
             continue
         bad = False
-        if minor <= 0:
-            r.error(rownum, "Amount", amount, f"a receipt of {amount} must be positive; refunds are credit notes")
+        if m <= 0:
+            r.error(rownum, "Amount", amount[i], f"a receipt of {amount[i]} must be positive; refunds are credit notes")
             bad = True
-        if not is_currency(cur):
-            r.error(rownum, "Currency", cur, f"currency {cur!r} is not an ISO 4217 code such as EUR")
+        if not valid[cu]:
+            r.error(rownum, "Currency", cu, f"currency {cu!r} is not an ISO 4217 code such as EUR")
+            skip.add(i)
             continue
-        why = implausible(settings, d, minor, cur)
+        why = implausible(d[i], m, cu)
         if why:
             r.error(rownum, "Date" if why.startswith("the date") else "Amount",
-                    d if why.startswith("the date") else amount, why)
+                    d[i] if why.startswith("the date") else amount[i], why)
             bad = True
-        if cid and cid not in customers:
-            r.error(rownum, "CustomerID", cid, f"unknown customer {cid!r}: not on the Customers sheet")
+        if ci and ci not in customers:
+            r.error(rownum, "CustomerID", ci, f"unknown customer {ci!r}: not on the Customers sheet")
             bad = True
-        if not bad:
-            out.append(Receipt(d, method, minor, cur, payer, cid, ref, check, rownum, pid))
-    return out, problems
+        if bad:
+            skip.add(i)
+    kept = _kept([d, method, minor, cur, payer, cid, ref, check, rownums, pid],
+                 [i for i in range(len(d)) if i not in skip] if skip else None)
+    return list(map(Receipt, *kept)), problems
 
 
 def read_invoices(inv: Table, lines: Table | None, step: str = "") -> tuple[list[Invoice], list[Problem]]:

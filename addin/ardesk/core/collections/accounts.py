@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Sequence
 
 from ... import schema
 from ...io.port import Table
@@ -32,7 +33,7 @@ from ...io.rows import canonical
 from ..ledger.ledger import Ledger
 from ..model import Customer, Problem
 from ..money import exponent, fmt
-from ..read import as_text
+from ..read import as_text, nonblank_columns
 
 TRACKED = tuple(c.name for c in schema.CUSTOMERS.columns if c.name != "CustomerID")
 CREATED = "(created)"
@@ -110,50 +111,76 @@ def _text(v) -> str:
     return str(c)
 
 
+def _objects(texts: list[str]) -> list:
+    """``json.loads`` of each text, parsed as one JSON array (quicker than one call per text).
+
+    Texts that are each a JSON document always join into an array of as many items.  When they do
+    not, they are parsed one by one, so a broken text fails as it did.  (Texts broken on their own
+    that still join into such an array, which only deliberate editing of the ledger can make, are
+    taken as the array reads them.)"""
+    try:
+        out = json.loads("[" + ",".join(texts) + "]")
+    except ValueError:
+        out = None
+    return out if out is not None and len(out) == len(texts) else [json.loads(t) for t in texts]
+
+
 def recorded_state(history: Table) -> dict[str, dict[str, str]]:
     """The last recorded details of each customer, from the CustomerHistory ledger."""
     h = history.header
-    ix = [h.index(c) for c in ("CustomerID", "Field", "NewValue")]
+    c_ix, f_ix, n_ix = (h.index(c) for c in ("CustomerID", "Field", "NewValue"))
+    rows = [(str(row[c_ix]), str(row[f_ix]), "" if row[n_ix] is None else str(row[n_ix]))
+            for row in history.rows if row[c_ix] is not None and row[f_ix] is not None]
+    created = iter(_objects([new for _cid, field, new in rows if field == CREATED]))
     state: dict[str, dict[str, str]] = {}
-    c_ix, f_ix, n_ix = ix
-    for row in history.rows:
-        cid, field, new = row[c_ix], row[f_ix], row[n_ix]
-        if cid is None or field is None:
-            continue
-        cid, field, new = str(cid), str(field), "" if new is None else str(new)
+    for cid, field, new in rows:
         if field == CREATED:
-            state[cid] = json.loads(new)
+            state[cid] = next(created)
         elif cid in state:
             state[cid][field] = new
     return state
 
 
+def _texts(column: Sequence) -> list[str]:
+    """:func:`_text` of each cell of a column; a number typed in many rows is written out once."""
+    kinds = set(map(type, column))
+    if kinds <= {str}:
+        return list(column)
+    if kinds <= {str, type(None)}:
+        return ["" if v is None else v for v in column]
+    ints = {v: _text(v) for v in {v for v in column if v.__class__ is int}}       # 1 and 1.0 and True are
+    floats = {v: _text(v) for v in {v for v in column if v.__class__ is float}}   # equal keys, not equal texts
+    return [v if v.__class__ is str else "" if v is None else ints[v] if v.__class__ is int else
+            floats[v] if v.__class__ is float else _text(v) for v in column]
+
+
 def detect(customers: Table, history: Table, at: datetime, user: str
            ) -> tuple[list[Change], list[Problem], list[Problem]]:
-    """(changes to log, problems that refuse the run, notes) for the Customers tab as it is now."""
+    """(changes to log, problems that refuse the run, notes) for the Customers tab as it is now.
+
+    Each customer's details are compared as one tuple of texts with the recorded ones; only a customer
+    whose details differ is looked at field by field."""
     state = recorded_state(history)
     first_run = not state
     h = customers.header
     if "CustomerID" not in h:          # reading Customers already refuses the run, naming the missing column
         return [], [], []
-    cid_ix = h.index("CustomerID")
-    fields = [(f, h.index(f)) for f in TRACKED if f in h]
-    width = len(h)
+    rownums, cols = nonblank_columns(customers)
+    ids = [v.strip() if v.__class__ is str else as_text(v) for v in cols[h.index("CustomerID")]]
+    names = [f for f in TRACKED if f in h]
+    texts = zip(*[_texts(cols[h.index(f)]) for f in names]) if names else [()] * len(rownums)
     changes: list[Change] = []
     problems: list[Problem] = []
     notes: list[Problem] = []
     seen: dict[str, int] = {}
-    for i, row in enumerate(customers.rows):
-        if customers.is_blank(row):
-            continue
-        rownum = customers.first_row + i
-        cid = as_text(row[cid_ix])
+    for rownum, cid, now_texts in zip(rownums, ids, texts):
         if not cid or cid in seen:
             continue                          # read_customers names blank and duplicate IDs
         seen[cid] = rownum
-        now = {f: _text(row[ix]) for f, ix in fields} if len(row) >= width else \
-            {f: _text(row[ix]) if ix < len(row) else "" for f, ix in fields}
         before = state.get(cid)
+        if before is not None and tuple(map(before.get, names)) == now_texts:
+            continue                          # as recorded
+        now = dict(zip(names, now_texts))
         edited = [f for f in now if before is None or now[f] != before.get(f, "")]
         for f in edited:
             check = CHECKS.get(f)
