@@ -186,6 +186,14 @@ class ReferenceIndex:
         """Every invoice the text quotes, in the order quoted, each once."""
         if not text:
             return []
+        upper = text.upper()
+        if "RF" not in upper and TOKEN.fullmatch(upper):
+            # The text is one token, no RF reference in it (most bank lines: the invoice number alone).
+            # When it cleans to one of ours, the passes below find that number and nothing else: the
+            # loose and typo passes read only what the exact one left, and nothing follows it.
+            no = self.by_clean.get(clean(upper))
+            if no:
+                return [Found(no, EXACT, upper)]
         out: list[Found] = []
         seen: set[str] = set()
 
@@ -194,7 +202,6 @@ class ReferenceIndex:
                 seen.add(no)
                 out.append(Found(no, how, quoted))
 
-        upper = text.upper()
         for rf in find_references(upper) if "RF" in upper.replace(" ", "") else ():
             no = self.rf_lookup(rf)
             if no:
