@@ -139,23 +139,26 @@ class PayerIndex:
     @property
     def by_name(self) -> dict[str, list[str]]:
         if self._by_name is None:
-            self._by_name = defaultdict(list)
+            self._by_name = by_name = defaultdict(list)
             customers = list(self.customers.values())
-            for c, n in zip(customers, normal_names([c.name or "" for c in customers])):
-                self.names[c.id] = n
-                self._by_name[n].append(c.id)
+            ids = [c.id for c in customers]
+            normals = normal_names([c.name or "" for c in customers])
+            self.names.update(zip(ids, normals))
+            by_core, by_word, legal, noise = self.by_core, self.by_word, _LEGAL, _NOISE
+            for c, cid, n in zip(customers, ids, normals):
+                by_name[n].append(cid)
                 # core_name and name_words of the name, from its normal form (core_name drops a full
                 # stop instead of spacing it: such names take the long way)
                 upper = n.upper().split()
                 if "." in (c.name or ""):
                     core = core_name(c.name)
-                elif _LEGAL.isdisjoint(upper):
+                elif legal.isdisjoint(upper):
                     core = n
                 else:
-                    core = " ".join(w for w, u in zip(n.split(), upper) if u not in _LEGAL)
-                self.by_core[core].append(c.id)
-                for w in {u for u in upper if len(u) >= 3 and u not in _NOISE}:
-                    self.by_word[w].append(c.id)
+                    core = " ".join(w for w, u in zip(n.split(), upper) if u not in legal)
+                by_core[core].append(cid)
+                for w in {u for u in upper if len(u) >= 3 and u not in noise}:
+                    by_word[w].append(cid)
         return self._by_name
 
     @property
