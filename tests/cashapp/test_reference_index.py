@@ -31,12 +31,12 @@ def test_bulk_index_equals_one_by_one(pairs):
 
 
 @given(st.lists(st.tuples(number, st.sampled_from(["", "RF00XYZ", "RF18539007547034"])), max_size=30),
-       st.integers(0, 30))
-def test_lookups_follow_their_rules_whenever_they_are_first_used(pairs, split):
+       st.integers(0, 30), st.sampled_from(["by_seq", "by_key", "by_rf"]))
+def test_lookups_follow_their_rules_whenever_they_are_first_used(pairs, split, first):
     ix = ReferenceIndex()
     ix.add_many(pairs[:split])
-    _ = ix.by_seq                   # the look-ups are built here, half-way ...
-    ix.add_many(pairs[split:])      # ... and must still take in what comes after
+    getattr(ix, first)              # a look-up is built here, half-way (the RF one alone) ...
+    ix.add_many(pairs[split:])      # ... and every one must still take in what comes after
     by_key, by_seq, by_rf = defaultdict(list), defaultdict(list), {}
     for n, rf in pairs:
         ys = year_and_sequence(n)

@@ -185,6 +185,32 @@ def _parse_date(raw: str, formats: tuple[str, ...]) -> date:
     raise ValueError(raw)
 
 
+def _cell(row: list[str], i: int | None) -> str:
+    """The record's field at ``i`` (None: a column the profile does not map), stripped; "" past its end."""
+    return row[i].strip() if i is not None and i < len(row) else ""
+
+
+def _money(name: str, n: int, column: str, raw: str, e: int, decimal_comma: bool) -> int:
+    if not raw:
+        return 0
+    try:
+        return parse_amount(raw, e, decimal_comma=decimal_comma)
+    except MoneyError:
+        raise BankFileError(f"{name} line {n}, column {column}: {raw!r} is not an amount") from None
+
+
+def _day(name: str, n: int, column: str, raw: str, formats: tuple[str, ...], required: bool) -> date | None:
+    if not raw:
+        if required:
+            raise BankFileError(f"{name} line {n}, column {column}: no date")
+        return None
+    try:
+        return _parse_date(raw, formats)
+    except ValueError:
+        raise BankFileError(f"{name} line {n}, column {column}: {raw!r} is not a date "
+                            f"({' or '.join(formats)})") from None
+
+
 def stream(name: str, lines: Iterable[str], profile: CsvProfile, currency: str = "EUR",
            fmt: str = "") -> Iterator[Item]:
     """Read a bank CSV with ``profile``, a record at a time; a bad row refuses the file, naming line,
@@ -213,61 +239,47 @@ def stream(name: str, lines: Iterable[str], profile: CsvProfile, currency: str =
         raise BankFileError(f"{name} line {header_line or 1}: missing column(s) {', '.join(missing)} for profile "
                             f"{profile.name} (found: {found})")
     default_ccy = (profile.currency or currency).upper()
+    # every column's position found once, not per record
+    required = [(c, col(c)) for c in profile.required_columns]
+    at_date, at_value_date, at_currency = col(profile.date_column), col(profile.value_date_column), \
+        col(profile.currency_column)
+    at_amount, at_debit, at_credit = col(profile.amount_column), col(profile.debit_column), col(profile.credit_column)
+    at_payer, at_reference, at_account = col(profile.payer_column), col(profile.reference_column), \
+        col(profile.account_column)
+    at_texts = [col(c) for c in profile.text_columns]
+    at_bank_ref, at_check_no, at_direction = col(profile.bank_ref_column), col(profile.check_no_column), \
+        col(profile.direction_column)
+    formats = tuple(profile.date_formats)
+    debit_flags = {v.upper() for v in profile.debit_values}
+    decimal_comma = profile.decimal_comma
     for n, row in rows:
         if not any(c.strip() for c in row):
             continue
-
-        def cell(column: str) -> str:
-            i = col(column)
-            return row[i].strip() if i is not None and i < len(row) else ""
-
-        for c in profile.required_columns:
-            i = col(c)
+        for c, i in required:
             if i is not None and i >= len(row):
                 raise BankFileError(f"{name} line {n}: {len(row)} fields, column {c} is missing: {row!r}")
-        ccy = (cell(profile.currency_column) or default_ccy).upper()
+        ccy = (_cell(row, at_currency) or default_ccy).upper()
         e = exponent(ccy)
-
-        def money(column: str) -> int:
-            raw = cell(column)
-            if not raw:
-                return 0
-            try:
-                return parse_amount(raw, e, decimal_comma=profile.decimal_comma)
-            except MoneyError:
-                raise BankFileError(f"{name} line {n}, column {column}: {raw!r} is not an amount") from None
-
-        def day(column: str, required: bool) -> date | None:
-            raw = cell(column)
-            if not raw:
-                if required:
-                    raise BankFileError(f"{name} line {n}, column {column}: no date")
-                return None
-            try:
-                return _parse_date(raw, tuple(profile.date_formats))
-            except ValueError:
-                raise BankFileError(f"{name} line {n}, column {column}: {raw!r} is not a date "
-                                    f"({' or '.join(profile.date_formats)})") from None
-
-        booking = day(profile.date_column, required=True)
+        booking = _day(name, n, profile.date_column, _cell(row, at_date), formats, required=True)
         assert booking is not None
         if profile.amount_column:
-            amount = money(profile.amount_column)
+            amount = _money(name, n, profile.amount_column, _cell(row, at_amount), e, decimal_comma)
         else:
-            amount = abs(money(profile.credit_column)) - abs(money(profile.debit_column))
+            amount = abs(_money(name, n, profile.credit_column, _cell(row, at_credit), e, decimal_comma)) - \
+                abs(_money(name, n, profile.debit_column, _cell(row, at_debit), e, decimal_comma))
         if profile.sign == "inverted":
             amount = -amount
         elif profile.sign == "direction":
-            flag = cell(profile.direction_column).upper()
-            amount = -abs(amount) if flag in {v.upper() for v in profile.debit_values} else abs(amount)
-        check_no = cell(profile.check_no_column)
+            amount = -abs(amount) if _cell(row, at_direction).upper() in debit_flags else abs(amount)
+        check_no = _cell(row, at_check_no)
         yield BankLine(
-            booking_date=booking, value_date=day(profile.value_date_column, required=False),
+            booking_date=booking,
+            value_date=_day(name, n, profile.value_date_column, _cell(row, at_value_date), formats, required=False),
             amount=amount, currency=ccy,
-            payer=join_texts(cell(profile.payer_column)), payer_account=cell(profile.account_column).replace(" ", ""),
-            reference=join_texts(cell(profile.reference_column)),
-            text=join_texts(*(cell(c) for c in profile.text_columns)),
-            bank_ref=cell(profile.bank_ref_column), check_no=check_no, kind="check" if check_no else "transfer",
+            payer=join_texts(_cell(row, at_payer)), payer_account=_cell(row, at_account).replace(" ", ""),
+            reference=join_texts(_cell(row, at_reference)),
+            text=join_texts(*(_cell(row, i) for i in at_texts)),
+            bank_ref=_cell(row, at_bank_ref), check_no=check_no, kind="check" if check_no else "transfer",
             account=profile.our_account, source=name, line_no=n)
     yield Statement(source=name, format=fmt or f"bank CSV (profile {profile.name})", account=profile.our_account,
                     currency=default_ccy, lines=())

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..billing.creditor_ref import clean
+from .references import clean_all
 from ..model import Customer
 
 # Legal forms: payers often leave them out ("Acme Bakery" pays for "Acme Bakery GmbH").
@@ -50,8 +51,20 @@ class Payer:
     reason: str
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
 def normal_name(name: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", (name or "").casefold()).split())
+    return " ".join(_PUNCTUATION.sub(" ", (name or "").casefold()).split())
+
+
+def normal_names(names: list[str]) -> list[str]:
+    """:func:`normal_name` of each name, folded and stripped of punctuation in one pass over all of
+    them (both are done a character at a time, so the names joined by line breaks give the same)."""
+    joined = "\n".join(names)
+    if joined.count("\n") != len(names) - 1:       # a name holding a line break (or no names): one by one
+        return [normal_name(n) for n in names]
+    return [" ".join(part.split()) for part in _PUNCTUATION.sub(" ", joined.casefold()).split("\n")]
 
 
 def name_words(name: str) -> list[str]:
@@ -115,25 +128,37 @@ class PayerIndex:
         self.by_core: dict[str, list[str]] = defaultdict(list)
         self.by_word: dict[str, list[str]] = defaultdict(list)
         self.names: dict[str, str] = {}
-        self.by_id: dict[str, str] = {}
-        for c in customers.values():
-            self.by_id[clean(c.id)] = c.id
-            if c.bank_account:
-                self.by_account[normal_account(c.bank_account)].add(c.id)
+        ids = [c.id for c in customers.values()]
+        self.by_id: dict[str, str] = dict(zip(clean_all(ids), ids))
+        held = [c for c in customers.values() if c.bank_account]
+        for acct, c in zip(clean_all([c.bank_account for c in held]), held):
+            self.by_account[acct].add(c.id)
 
     # The name and learned-account indexes are built on first use: a statement whose
     # lines all come from known accounts never needs them.
     @property
     def by_name(self) -> dict[str, list[str]]:
         if self._by_name is None:
-            self._by_name = defaultdict(list)
-            for c in self.customers.values():
-                n = normal_name(c.name)
-                self.names[c.id] = n
-                self._by_name[n].append(c.id)
-                self.by_core[core_name(c.name)].append(c.id)
-                for w in set(name_words(c.name)):
-                    self.by_word[w].append(c.id)
+            self._by_name = by_name = defaultdict(list)
+            customers = list(self.customers.values())
+            ids = [c.id for c in customers]
+            normals = normal_names([c.name or "" for c in customers])
+            self.names.update(zip(ids, normals))
+            by_core, by_word, legal, noise = self.by_core, self.by_word, _LEGAL, _NOISE
+            for c, cid, n in zip(customers, ids, normals):
+                by_name[n].append(cid)
+                # core_name and name_words of the name, from its normal form (core_name drops a full
+                # stop instead of spacing it: such names take the long way)
+                upper = n.upper().split()
+                if "." in (c.name or ""):
+                    core = core_name(c.name)
+                elif legal.isdisjoint(upper):
+                    core = n
+                else:
+                    core = " ".join(w for w, u in zip(n.split(), upper) if u not in legal)
+                by_core[core].append(cid)
+                for w in {u for u in upper if len(u) >= 3 and u not in noise}:
+                    by_word[w].append(cid)
         return self._by_name
 
     @property

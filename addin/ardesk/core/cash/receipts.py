@@ -112,6 +112,12 @@ def first_open_day(settings: Settings, d: date) -> date:
     return d
 
 
+@lru_cache(maxsize=64, typed=True)
+def _tolerance_minor(tolerance_abs: Decimal, e: int) -> int:
+    """ToleranceAbs in minor units of a currency with ``e`` decimals (worked out once per run, not per receipt)."""
+    return to_minor(tolerance_abs, e)
+
+
 def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, customers: dict[str, Customer],
              settings: Settings | None = None) -> list[Allocation]:
     """Split a payment over open invoices, customer credit and suspense.
@@ -130,10 +136,15 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
         return [Allocation(ledger.next_id("AL"), payment.date, "suspense", payment.amount, payment.currency,
                            payment.id, "", "", proposal.rule,
                            f"matched {cid} ({proposal.reason}), who is billed in {customers[cid].currency}")]
-    named = [ledger.invoice_by_no[n] for n in proposal.invoice_nos if n in ledger.invoice_by_no]
-    named = [i for i in named if i.customer_id == cid and i.currency == payment.currency
-             and i.issue_date <= payment.date and ledger.open_amount(i.number) > 0]
-    named_open = {i.number: ledger.open_amount(i.number) for i in named}
+    named: list = []                 # the named invoices it may pay, in the proposal's order
+    named_open: dict[str, int] = {}  # and what each has open
+    for n in proposal.invoice_nos:
+        i = ledger.invoice_by_no.get(n)
+        if i is not None and i.customer_id == cid and i.currency == payment.currency and i.issue_date <= payment.date:
+            left = ledger.open_amount(n)
+            if left > 0:
+                named.append(i)
+                named_open[n] = left
 
     def targets():
         # A proposal that names invoices pays those and nothing else: what is left over is the
@@ -168,7 +179,7 @@ def allocate(payment: Payment, proposal: Proposal | None, ledger: Ledger, custom
     if settings is not None and named_open and all(a.invoice_no in named_open for a in out):
         total = sum(named_open.values())
         short = total - sum(taken.values())
-        tol = to_minor(settings.tolerance_abs, e) if short > 0 else 0
+        tol = _tolerance_minor(settings.tolerance_abs, e) if short > 0 else 0
         if short > 0 and within_tolerance(short, total, tol, settings.tolerance_pct):
             for no, left in named_open.items():
                 rest = left - taken.get(no, 0)

@@ -64,6 +64,15 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _RANGE_MAX = 20
 
 
+def clean_all(texts: list[str]) -> list[str]:
+    """:func:`clean` of each text, in one pass over all of them when they are ASCII without line
+    breaks (clean keeps letters and digits, upper-cased, a character at a time)."""
+    joined = "\n".join(texts)
+    if not joined.isascii() or joined.count("\n") != len(texts) - 1:
+        return [clean(t) for t in texts]
+    return _NOT_ALNUM_KEEP_NL.sub("", joined).upper().split("\n")
+
+
 def leading_letters(number: str) -> str:
     m = re.match(r"[A-Za-z]+", number)
     return m.group(0).upper() if m else ""
@@ -77,8 +86,10 @@ class ReferenceIndex:
         self.prefixes: set[str] = set(INVOICE_WORDS)
         self._patterns: tuple[re.Pattern, re.Pattern, re.Pattern] | None = None
         # The (year, sequence), sequence and RF look-ups serve loose quotes and foreign RF
-        # references only; they are built from these on first use.
+        # references only; they are built from these on first use, the RF one on its own (any
+        # quoted RF reference asks it, while most texts never need the other two).
         self._pending: list[tuple[list[str], list[str], list[str]]] = []   # (numbers, rfs, cleaned)
+        self._pending_rf: list[tuple[list[str], list[str], list[str]]] = []
         self._by_rf: dict[str, str] = {}
         self._by_key: dict[tuple[int, int], list[str]] = defaultdict(list)
         self._by_seq: dict[int, list[str]] = defaultdict(list)
@@ -87,6 +98,7 @@ class ReferenceIndex:
         key_text = clean(number)
         self.by_clean[key_text] = number
         self._pending.append(([number], [rf], [key_text]))
+        self._pending_rf.append(([number], [rf], [key_text]))
         p = number[:3].upper() if number[:3].isalpha() and not number[3:4].isalpha() else leading_letters(number)
         if p and p not in self.prefixes:
             self.prefixes.add(p)
@@ -100,22 +112,29 @@ class ReferenceIndex:
             for number, rf in pairs:
                 self.add(number, rf)
             return
-        cleaned = _NOT_ALNUM_KEEP_NL.sub("", joined).upper().split("\n")
+        cleaned = clean_all(numbers)
         self.by_clean.update(zip(cleaned, numbers))
         self._pending.append((numbers, [rf for _, rf in pairs], cleaned))
+        self._pending_rf.append(self._pending[-1])
         new = {p.upper() for p in _LEADING_LETTERS.findall(joined)} - self.prefixes
         if new:
             self.prefixes |= new
             self._patterns = None
 
-    def _settle(self) -> None:
-        """Index what was added since the last look-up by (year, sequence), sequence and RF."""
-        by_key, by_seq, by_rf, match = self._by_key, self._by_seq, self._by_rf, _LAST_TWO_NUMBERS.match
-        for numbers, rfs, cleaned in self._pending:
+    def _settle_rf(self) -> None:
+        """Index the RF references added since the last RF look-up."""
+        by_rf = self._by_rf
+        for numbers, rfs, cleaned in self._pending_rf:
             for number, rf, key_text in zip(numbers, rfs, cleaned):
                 if rf and rf[4:] != key_text:
                     # RF references made from the number are found through by_clean (see rf_lookup)
                     by_rf[clean(rf)] = number
+        self._pending_rf.clear()
+
+    def _settle(self) -> None:
+        """Index what was added since the last look-up by (year, sequence) and sequence."""
+        by_key, by_seq, match = self._by_key, self._by_seq, _LAST_TWO_NUMBERS.match
+        for numbers, _, _ in self._pending:
             for number in numbers:
                 m = match(number)
                 if m is None:
@@ -140,8 +159,8 @@ class ReferenceIndex:
 
     @property
     def by_rf(self) -> dict[str, str]:
-        if self._pending:
-            self._settle()
+        if self._pending_rf:
+            self._settle_rf()
         return self._by_rf
 
     def patterns(self) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
@@ -167,6 +186,14 @@ class ReferenceIndex:
         """Every invoice the text quotes, in the order quoted, each once."""
         if not text:
             return []
+        upper = text.upper()
+        if "RF" not in upper and TOKEN.fullmatch(upper):
+            # The text is one token, no RF reference in it (most bank lines: the invoice number alone).
+            # When it cleans to one of ours, the passes below find that number and nothing else: the
+            # loose and typo passes read only what the exact one left, and nothing follows it.
+            no = self.by_clean.get(clean(upper))
+            if no:
+                return [Found(no, EXACT, upper)]
         out: list[Found] = []
         seen: set[str] = set()
 
@@ -175,7 +202,6 @@ class ReferenceIndex:
                 seen.add(no)
                 out.append(Found(no, how, quoted))
 
-        upper = text.upper()
         for rf in find_references(upper) if "RF" in upper.replace(" ", "") else ():
             no = self.rf_lookup(rf)
             if no:
