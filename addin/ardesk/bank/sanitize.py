@@ -238,7 +238,7 @@ _TEXT = frozenset({str, type(None)})
 
 def _rows_to_mask(rows: Sequence[Sequence[Any]], skip: Collection[int] = ()) -> list[int]:
     """The indexes, in order, of the rows of ``rows`` that may hold a cell :func:`mask_value` changes outside
-    the columns ``skip`` (numbers); every other row is one it leaves alone.  Rows are looked at a block at a
+    the columns ``skip`` (their indexes); every other row is one it leaves alone.  Rows are looked at a block at a
     time and a block column by column (see :func:`_cells_to_mask`), so a month-end's hundred thousand new
     ledger rows, or the rows typed on the input tabs, cost a few passes over each column, not a test a row."""
     out: list[int] = []
@@ -266,8 +266,9 @@ def _cells_to_mask(column: Sequence[Any]) -> Iterable[int]:
     """The indexes of the cells of ``column`` that :func:`mask_value` may change: the texts 13 characters
     long or more, when their shape searched joined by a newline (one search, see :func:`may_hold_card_number`)
     finds digits in a card's shape, those of them where it does; the whole numbers 10**12 or more; every
-    cell when one is of a type other than the usual ones.  A column of codes, amounts or dates (most) is
-    passed over at the cost of a pass or two in C."""
+    cell when one is of a type other than the usual ones.  A column of texts only is joined at once (the join
+    raises TypeError on any other cell); a column of codes, amounts or dates (most) is passed over at the
+    cost of a pass or two in C."""
     try:
         texts = "\n".join(column)              # a column of texts only (most columns of texts): one pass
     except TypeError:
@@ -284,8 +285,7 @@ def _cells_to_mask(column: Sequence[Any]) -> Iterable[int]:
         if top >= 10 ** 12 or top != top:          # NaN as the first number hides the others from max
             found += [i for i, v in enumerate(column) if type(v) in (int, float) and v >= 10 ** 12]
     if str in kinds:
-        texts = (column if kinds == {str} else list(filter(None, column)) if kinds <= _TEXT
-                 else [v for v in column if type(v) is str])
+        texts = list(filter(None, column)) if kinds <= _TEXT else [v for v in column if type(v) is str]
         if may_hold_card_number("\n".join(texts)):
             found += _texts_to_mask(column)
     return found
