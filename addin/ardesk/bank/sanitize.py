@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Sequence
+from itertools import accumulate, chain, zip_longest
+from typing import Any, Collection, Iterable, Sequence
 
 # A run of digit groups separated by single separators, not glued to a digit in front.
 _SEPARATORS = " -._/"
@@ -31,13 +33,17 @@ _SPLIT = re.compile(r"([ \-._/])")
 # read as 9 and every letter as a (one bytes.translate), searched for digit groups in a card's shape
 # (a run of 13 digits, 4-4-4-1 or 4-6-4 with one separator throughout; every span _mask_run masks begins
 # so, see _card_shaped) that are not right after the two letters beginning an IBAN (_IBAN_HEAD: two letters
-# after the start or after a character that is neither a letter nor a digit).  The pattern begins with a
-# literal, which the regular expression engine looks for quickly; most texts with many digits
-# (``invoice INV-2026-100001 2026-09``, an IBAN) have no such group and are not looked at any further.
+# after the start or after a character that is neither a letter nor a digit).  Most texts with many digits
+# (``invoice INV-2026-100001 2026-09``) have no such group and are not looked at any further.
 _SHAPE = bytes(ord("9") if chr(c).isdigit() and c < 128 else ord("a") if chr(c).isalpha() and c < 128 else c
                for c in range(256))
 _CARD_SHAPE = re.compile(rb"9999(?<=(?<!9)(?:(?<!aa)|(?<=[9a]aa))9999)"
                          rb"(?:9{9}|([ \-._/])(?:9999\1(?:9999\1)9|999999\1(?:9999)))")
+# Every match of _CARD_SHAPE holds one of these in the shape with every separator read as ``-``: a text
+# whose shape so read holds none (most texts, found by a few substring searches, much quicker than the
+# pattern's) has no match.
+_SHAPE_ONE_SEPARATOR = _SHAPE.translate(bytes.maketrans(b" -._/", b"-----"))
+_CARD_SHAPE_PARTS = (b"9" * 13, b"9999-9999-9999-9", b"9999-999999-9999")
 _IBAN_HEAD = re.compile(r"(?:^|[^0-9A-Za-z])[A-Za-z]{2}$")
 # an ISO 6523 scheme before an identifier (a Peppol endpoint: 0009:SIRET, 0088:GLN; SIRET uses Luhn too)
 _SCHEME_HEAD = re.compile(r"(?:^|\s)\d{4}:$")
@@ -188,8 +194,18 @@ def may_hold_card_number(text: str) -> bool:
     """False when no card number can be in ``text``: its shape (digits of any script read as ASCII digits,
     as the masking reads them) has no digit groups in a card's shape outside an IBAN (``_CARD_SHAPE``).
     Nor then in any of several texts joined by a character that is neither a letter, a digit nor a
-    separator (``"\\n"``), which is how a whole row is tested at the cost of one search."""
-    return _CARD_SHAPE.search(_ascii_digits(text).encode("ascii", "replace").translate(_SHAPE)) is not None
+    separator (``"\\n"``), which is how a whole column is tested at the cost of one search."""
+    ascii_text = _ascii_digits(text).encode("ascii", "replace")
+    loose = ascii_text.translate(_SHAPE_ONE_SEPARATOR)
+    run, fours, amex = _CARD_SHAPE_PARTS
+    return (run in loose or fours in loose or amex in loose) and _CARD_SHAPE.search(
+        ascii_text.translate(_SHAPE)) is not None
+
+
+def _shape(text: str) -> bytes:
+    """``text`` with every digit (of any script, as the masking reads it) as 9 and every ASCII letter as a,
+    one byte for each character."""
+    return _ascii_digits(text).encode("ascii", "replace").translate(_SHAPE)
 
 
 def _row_may_hold_card_number(row: Sequence[Any]) -> bool:
@@ -212,29 +228,85 @@ def mask_row(row: Sequence[Any]) -> tuple:
     return tuple(mask_value(v) for v in row)
 
 
-_BLOCK = 4096        # rows tested together by mask_rows
-# the types of the cells a run writes; a block with a cell of another type (a subclass of str or float...)
-# is tested row by row
+_BLOCK = 4096        # rows looked at together by _rows_to_mask
+# the types of the cells a run writes; a column with a cell of another type (a subclass of str or float...)
+# is looked at cell by cell
 _PLAIN = frozenset({str, int, float, bool, type(None), date, datetime, time, Decimal})
+_NUMERIC = frozenset({int, float, bool, type(None)})
+_TEXT = frozenset({str, type(None)})
+
+
+def _rows_to_mask(rows: Sequence[Sequence[Any]], skip: Collection[int] = ()) -> list[int]:
+    """The indexes, in order, of the rows of ``rows`` that may hold a cell :func:`mask_value` changes outside
+    the columns ``skip`` (their indexes); every other row is one it leaves alone.  Rows are looked at a block at a
+    time and a block column by column (see :func:`_cells_to_mask`), so a month-end's hundred thousand new
+    ledger rows, or the rows typed on the input tabs, cost a few passes over each column, not a test a row."""
+    out: list[int] = []
+    for k in range(0, len(rows), _BLOCK):
+        found: set[int] = set()
+        for j, column in enumerate(_columns(rows[k:k + _BLOCK])):
+            if j not in skip:
+                found.update(_cells_to_mask(column))
+        out += sorted(k + i for i in found)
+    return out
+
+
+def _columns(block: Sequence[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """The columns of a block of rows, short rows read as filled with None.  Rows of one length are
+    joined into one list and each column sliced from it: no object is made per row (``zip(*block)`` makes
+    an iterator per row, and so many objects at a time set off the garbage collector)."""
+    width = len(block[0])
+    if set(map(len, block)) != {width}:
+        return zip_longest(*block)
+    cells = list(chain.from_iterable(block))
+    return (cells[j::width] for j in range(width))
+
+
+def _cells_to_mask(column: Sequence[Any]) -> Iterable[int]:
+    """The indexes of the cells of ``column`` that :func:`mask_value` may change: the texts 13 characters
+    long or more, when their shape searched joined by a newline (one search, see :func:`may_hold_card_number`)
+    finds digits in a card's shape, those of them where it does; the whole numbers 10**12 or more; every
+    cell when one is of a type other than the usual ones.  A column of texts only is joined at once (the join
+    raises TypeError on any other cell); a column of codes, amounts or dates (most) is passed over at the
+    cost of a pass or two in C."""
+    try:
+        texts = "\n".join(column)              # a column of texts only (most columns of texts): one pass
+    except TypeError:
+        pass
+    else:
+        return _texts_to_mask(column) if may_hold_card_number(texts) else ()
+    kinds = set(map(type, column))
+    if not kinds <= _PLAIN:
+        return range(len(column))
+    found: list[int] = []
+    if int in kinds or float in kinds:
+        numbers = filter(None, column) if kinds <= _NUMERIC else [v for v in column if type(v) in (int, float)]
+        top = max(numbers, default=0)
+        if top >= 10 ** 12 or top != top:          # NaN as the first number hides the others from max
+            found += [i for i, v in enumerate(column) if type(v) in (int, float) and v >= 10 ** 12]
+    if str in kinds:
+        texts = list(filter(None, column)) if kinds <= _TEXT else [v for v in column if type(v) is str]
+        if may_hold_card_number("\n".join(texts)):
+            found += _texts_to_mask(column)
+    return found
+
+
+def _texts_to_mask(column: Sequence[Any]) -> list[int]:
+    """The indexes of the texts of ``column`` 13 characters long or more that :func:`may_hold_card_number`
+    finds digits in a card's shape in, from one search of their shapes joined by a newline: a match lies
+    within one text (it holds only digits and separators) and is found there as in the text alone."""
+    at = [i for i, v in enumerate(column) if isinstance(v, str) and len(v) >= 13]
+    ends = list(accumulate(len(column[i]) + 1 for i in at))     # where each text's newline is
+    joined = _shape("\n".join([column[i] for i in at]))
+    return sorted({at[bisect_right(ends, m.start())] for m in _CARD_SHAPE.finditer(joined)})
 
 
 def mask_rows(rows: Sequence[Sequence[Any]]) -> list[tuple]:
-    """``[mask_row(r) for r in rows]``, testing rows a block at a time: one search over a block's texts
-    (joined by a newline), and row by row only in a block where that search finds digits in a card's shape,
-    a number is 10**12 or more, or a cell is of a type other than the usual ones.  A month-end's hundred thousand new ledger rows
-    and report rows hold none, mostly."""
-    out: list[tuple] = []
-    for k in range(0, len(rows), _BLOCK):
-        block = rows[k:k + _BLOCK]
-        cells = [v for r in block for v in r]
-        kinds = set(map(type, cells))
-        if not kinds <= _PLAIN or (
-                (int in kinds or float in kinds)
-                and max([v for v in cells if type(v) is int or type(v) is float]) >= 10 ** 12) or (
-                str in kinds and may_hold_card_number("\n".join([v for v in cells if type(v) is str]))):
-            out += [mask_row(r) for r in block]
-        else:
-            out += [r if type(r) is tuple else tuple(r) for r in block]
+    """``[mask_row(r) for r in rows]``, masking only the rows :func:`_rows_to_mask` finds (a month-end's
+    new ledger and report rows hold none, mostly)."""
+    out = list(rows) if set(map(type, rows)) <= {tuple} else [r if type(r) is tuple else tuple(r) for r in rows]
+    for i in _rows_to_mask(rows):
+        out[i] = mask_row(rows[i])
     return out
 
 
@@ -245,12 +317,11 @@ def typed_card_numbers(tables: dict, accounts: dict[str, tuple[str, ...]] | None
     that hold bank account numbers, left alone (a long account number passes Luhn one time in ten)."""
     out = []
     for name, t in tables.items():
-        skip = set((accounts or {}).get(name, ()))
-        for i, row in enumerate(t.rows):
-            if not _row_may_hold_card_number(row):
-                continue
-            for j, (column, v) in enumerate(zip(t.header, row)):
-                if column in skip:
+        accounts_here = set((accounts or {}).get(name, ()))
+        skip = {j for j, column in enumerate(t.header) if column in accounts_here}
+        for i in _rows_to_mask(t.rows, skip):
+            for j, (column, v) in enumerate(zip(t.header, t.rows[i])):
+                if j in skip:
                     continue
                 masked = mask_value(v)
                 if masked is not v and masked != v:
