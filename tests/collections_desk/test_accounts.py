@@ -70,6 +70,18 @@ def test_changed_customer_id_is_refused():
                                 "same name: a customer ID cannot be changed or removed")
 
 
+def test_a_recorded_text_edited_away_refuses_the_run_naming_its_row():
+    wb = billed([full("C1", "Acme"), full("C2", "Blue")], [charge("K1", "C1", "10.00", "once", date(2026, 1, 2))])
+    i = [r[3] for r in wb.rows["tblCustomerHistory"]].index("(created)") + 1
+    row = list(wb.rows["tblCustomerHistory"][i])
+    row[5] = '{"Name": "Blue"'                      # a closing brace deleted by hand
+    wb.rows["tblCustomerHistory"][i] = tuple(row)
+    res = run(wb, "validate")
+    (p,) = res.problems
+    assert (p.sheet, p.row, p.column, p.value) == ("CustomerHistory", i + 2, "NewValue", '{"Name": "Blue"')
+    assert "does not hold the customer's details" in p.message
+
+
 def test_credit_holds_proposed_then_confirmed_and_billing_skips_them():
     wb = billed([full("C1", "Acme", limit="100.00"), full("C2", "Blue")],
                 [charge("K1", "C1", "150.00", "monthly", date(2026, 1, 1)),

@@ -111,18 +111,36 @@ def _text(v) -> str:
     return str(c)
 
 
+class HistoryError(ValueError):
+    """A ``(created)`` row of CustomerHistory whose NewValue is not the details ardesk recorded."""
+
+    def __init__(self, index: int, text: str):
+        super().__init__(index, text)
+        self.index, self.text = index, text
+
+
 def _objects(texts: list[str]) -> list:
     """``json.loads`` of each text, parsed as one JSON array (quicker than one call per text).
 
     Texts that are each a JSON document always join into an array of as many items.  When they do
-    not, they are parsed one by one, so a broken text fails as it did.  (Texts broken on their own
-    that still join into such an array, which only deliberate editing of the ledger can make, are
-    taken as the array reads them.)"""
+    not, they are parsed one by one, and the first that is not a JSON object of texts raises
+    :class:`HistoryError` with its index.  (Texts broken on their own that still join into such an
+    array, which only deliberate editing of the ledger can make, are taken as the array reads them.)"""
     try:
         out = json.loads("[" + ",".join(texts) + "]")
     except ValueError:
         out = None
-    return out if out is not None and len(out) == len(texts) else [json.loads(t) for t in texts]
+    if out is None or len(out) != len(texts) or not all(type(o) is dict for o in out):
+        out = []
+        for i, t in enumerate(texts):
+            try:
+                o = json.loads(t)
+            except ValueError:
+                o = None
+            if type(o) is not dict:
+                raise HistoryError(i, t)
+            out.append(o)
+    return out
 
 
 def recorded_state(history: Table) -> dict[str, dict[str, str]]:
@@ -131,7 +149,12 @@ def recorded_state(history: Table) -> dict[str, dict[str, str]]:
     c_ix, f_ix, n_ix = (h.index(c) for c in ("CustomerID", "Field", "NewValue"))
     rows = [(str(row[c_ix]), str(row[f_ix]), "" if row[n_ix] is None else str(row[n_ix]))
             for row in history.rows if row[c_ix] is not None and row[f_ix] is not None]
-    created = iter(_objects([new for _cid, field, new in rows if field == CREATED]))
+    try:
+        created = iter(_objects([new for _cid, field, new in rows if field == CREATED]))
+    except HistoryError as exc:           # name the worksheet row of the text that is not details
+        at = [i for i, row in enumerate(history.rows)
+              if row[c_ix] is not None and row[f_ix] is not None and str(row[f_ix]) == CREATED][exc.index]
+        raise HistoryError(history.first_row + at, exc.text) from None
     state: dict[str, dict[str, str]] = {}
     for cid, field, new in rows:
         if field == CREATED:
@@ -160,7 +183,14 @@ def detect(customers: Table, history: Table, at: datetime, user: str
 
     Each customer's details are compared as one tuple of texts with the recorded ones; only a customer
     whose details differ is looked at field by field."""
-    state = recorded_state(history)
+    try:
+        state = recorded_state(history)
+    except HistoryError as exc:
+        return [], [Problem(
+            f"the (created) row of CustomerHistory at row {exc.index} does not hold the customer's details as "
+            "ardesk recorded them (NewValue must be their JSON text); posted rows are never edited: put it back "
+            "as it was (`ardesk verify` shows the old value)", history.sheet, exc.index, "NewValue",
+            exc.text[:250], "customers")], []
     first_run = not state
     h = customers.header
     if "CustomerID" not in h:          # reading Customers already refuses the run, naming the missing column
