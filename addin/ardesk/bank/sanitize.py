@@ -26,7 +26,6 @@ from itertools import accumulate, chain, zip_longest
 from typing import Any, Collection, Iterable, Sequence
 
 # A run of digit groups separated by single separators, not glued to a digit in front.
-_SEPARATORS = " -._/"
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ \-._/][0-9]+)*(?![0-9])")
 _SPLIT = re.compile(r"([ \-._/])")
 # Where a card number can be in ASCII text, looked for in the text's *shape*: the text with every digit
