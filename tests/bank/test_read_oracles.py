@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Iterable, Iterator
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from ardesk.bank import csvprofile, read_statements

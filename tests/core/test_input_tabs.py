@@ -9,7 +9,7 @@ equal problems, in the same order; so must the demo workbook.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,6 @@ from ardesk import schema
 from ardesk.core import read as rd
 from ardesk.core.model import Charge, Customer, Problem, Receipt, Settings
 from ardesk.core.money import MoneyError, exponent, fmt, is_currency, to_minor
-from ardesk.core.periods import parse_period
 from ardesk.io.fileadapter import FileWorkbook
 from ardesk.io.port import Table
 
@@ -27,19 +26,8 @@ from .test_ledger_columns import FAST, _rows, blank, currency, day, mostly, odd,
 
 
 # -- the oracles: the readers as they were ------------------------------------------------------
-def oracle_date_window(settings: Settings) -> tuple[date, date]:
-    if settings.period:
-        start, end = parse_period(settings.period)
-    else:
-        start, end = date(2000, 1, 1), date(2099, 12, 31)
-    pad = timedelta(days=settings.date_window_days)
-    lo = start - pad if start > date.min + pad else date.min
-    hi = end + pad if end < date.max - pad else date.max
-    return lo, hi
-
-
 def oracle_implausible(settings: Settings, when: date, minor: int, currency: str) -> str:
-    lo, hi = oracle_date_window(settings)
+    lo, hi = rd.date_window(settings)
     if not lo <= when <= hi:
         return (f"the date {when} lies outside {lo}..{hi} ({settings.date_window_days} days around the period "
                 f"{settings.period or '(none set)'}, Settings DateWindowDays)")
@@ -289,7 +277,7 @@ settings_drawn = st.builds(
 
 def edges(settings: Settings):
     """Dates on, just inside and just outside the settings' window, and any other day."""
-    lo, hi = oracle_date_window(settings)
+    lo, hi = rd.date_window(settings)
     near = [d for base in (lo, hi) for k in (-1, 0, 1)
             if date.min <= base <= date.max and (d := _shift(base, k)) is not None]
     return st.one_of(st.sampled_from(near), st.dates(), st.dates(date(2020, 1, 1), date(2030, 12, 31)))
@@ -315,7 +303,7 @@ def receipts_tab(draw, settings: Settings):
             "Payer": st.one_of(st.none(), text), "CustomerID": st.one_of(st.none(), st.just(""), customer_id),
             "Reference": st.one_of(st.none(), text), "CheckNo": st.one_of(st.none(), text),
             "Amount": receipt_amount, "Currency": currency, "PaymentID": st.one_of(st.none(), text)}
-    lo, hi = oracle_date_window(settings)
+    lo, hi = rd.date_window(settings)
 
     def clean(_i):
         return cells(RECEIPT_HEADER, {
