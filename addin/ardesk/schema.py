@@ -606,7 +606,7 @@ CUSTOMER_HISTORY = TableDef("tblCustomerHistory", "CustomerHistory", (
     C("At", DATETIME, True, width=19),
     C("User", TEXT, width=12),
     C("CustomerID", ID, True, width=12),
-    C("Field", TEXT, True, width=14, note="(created): the customer's details when first seen"),
+    C("Field", TEXT, True, width=14, note="(created): the customer's details when first seen, blank fields left out"),
     C("OldValue", TEXT, width=30),
     C("NewValue", TEXT, width=40),
 ), "ledger", note="Every change to a customer's details, found at each run against the last recorded state.")

@@ -2,8 +2,9 @@
 
 **History.**  Each run compares the Customers tab with the last state the
 CustomerHistory ledger recorded: a customer seen for the first time gets one
-``(created)`` row holding all its details; every later edit one row per
-field (old value, new value, when, who).  A customer ID that disappears is
+``(created)`` row holding its details as compact JSON (the fields left blank
+are not written: a field the text does not name was blank); every later edit
+one row per field (old value, new value, when, who).  A customer ID that disappears is
 refused (an ID is permanent: set Status to inactive instead), and so is
 every edited detail that fails its check; nothing is then written.
 
@@ -203,12 +204,13 @@ def detect(customers: Table, history: Table, at: datetime, user: str
     problems: list[Problem] = []
     notes: list[Problem] = []
     seen: dict[str, int] = {}
+    blanks = ("",) * len(names)               # what a field the recorded text does not name was
     for rownum, cid, now_texts in zip(rownums, ids, texts):
         if not cid or cid in seen:
             continue                          # read_customers names blank and duplicate IDs
         seen[cid] = rownum
         before = state.get(cid)
-        if before is not None and tuple(map(before.get, names)) == now_texts:
+        if before is not None and tuple(map(before.get, names, blanks)) == now_texts:
             continue                          # as recorded
         now = dict(zip(names, now_texts))
         edited = [f for f in now if before is None or now[f] != before.get(f, "")]
@@ -220,7 +222,7 @@ def detect(customers: Table, history: Table, at: datetime, user: str
                 (notes if first_run else problems).append(
                     Problem(f"customer {cid}: {bad}", *where, blocking=not first_run))
         if before is None:
-            changes.append(Change(at, user, cid, CREATED, "", json.dumps(now, sort_keys=True, ensure_ascii=False)))
+            changes.append(Change(at, user, cid, CREATED, "", created_text(now)))
         else:
             changes += [Change(at, user, cid, f, before.get(f, ""), now[f]) for f in edited]
     gone = sorted(set(state) - set(seen))
@@ -234,6 +236,13 @@ def detect(customers: Table, history: Table, at: datetime, user: str
             "removed; put it back (set Status to inactive to stop billing it)",
             customers.sheet, seen[same[0]] if same else None, "CustomerID", same[0] if same else cid, "customers"))
     return changes, problems, notes
+
+
+def created_text(details: dict[str, str]) -> str:
+    """The NewValue of a ``(created)`` row: the details filled in, as compact JSON with sorted keys (a blank
+    field is left out, so a workbook of many customers carries only what was typed)."""
+    return json.dumps({f: v for f, v in details.items() if v != ""}, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def history_row(c: Change) -> tuple:
