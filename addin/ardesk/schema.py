@@ -7,6 +7,7 @@ and number formats, and the README's tab reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Sequence
 from datetime import date
 
@@ -96,24 +97,30 @@ def row_number_formats(table: str, header: Sequence[str], rows: Sequence[Sequenc
     money = {j for j, f in enumerate(fmts) if f == NUMBER_FORMATS[MONEY]}
     out: list[tuple[int, int, int, str]] = []
     by_currency: dict[str, str] = {}
+    width = min(map(len, rows), default=0)
     for j, fmt in enumerate(fmts):
         if fmt is None:
             continue
+        cells = [row[j] for row in rows] if j < width else [row[j] if j < len(row) else None for row in rows]
+        if j in money and cur_ix is not None:
+            curs = [str(row[cur_ix] or "") if cur_ix < len(row) else None for row in rows]
+            for cur in set(curs) - set(by_currency) - {None}:
+                by_currency[cur] = money_format(cur)
+            cell_fmts = [None if v is None else fmt if cur is None else by_currency[cur]
+                         for v, cur in zip(cells, curs)]
+        else:
+            cell_fmts = [None if v is None else fmt for v in cells]
         run: list = []                      # [first, last, format] of the run being built
-        for i, row in enumerate(rows):
-            if j >= len(row) or row[j] is None:
-                f = None
-            elif j in money and cur_ix is not None and cur_ix < len(row):
-                cur = str(row[cur_ix] or "")
-                f = by_currency.get(cur) or by_currency.setdefault(cur, money_format(cur))
+        i = 0
+        for f, same in groupby(cell_fmts):
+            last = i + sum(1 for _ in same) - 1
+            if run and (f == run[2] or (f is None and blanks_join)):
+                run[1] = last
             else:
-                f = fmt
-            if run and i == run[1] + 1 and (f == run[2] or (f is None and blanks_join)):
-                run[1] = i
-                continue
-            if run:
-                out.append((run[0], run[1], j, run[2]))
-            run = [i, i, f] if f is not None else []
+                if run:
+                    out.append((run[0], run[1], j, run[2]))
+                run = [i, last, f] if f is not None else []
+            i = last + 1
         if run:
             out.append((run[0], run[1], j, run[2]))
     return out

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ardesk import app
 from ardesk.io.fileadapter import FileWorkbook
@@ -88,3 +89,53 @@ def test_libreoffice_shows_bhd_and_jpy_as_booked(tmp_path):
     journal = [r for r in sheets["Journal"][1:] if r and r[0]]
     assert {(r[5] or r[6], r[7]) for r in journal} >= {("12.963", "BHD"), ("12.346", "BHD"), ("0.617", "BHD"),
                                                        ("1,001", "JPY")}
+
+
+def _formats_cell_by_cell(table, header, rows, blanks_join=False):
+    """row_number_formats as it was written first: every cell looked at in turn, runs joined as they come."""
+    from ardesk.schema import MONEY, NUMBER_FORMATS, money_format, number_formats
+    fmts = number_formats(table, header)
+    cur_ix = list(header).index("Currency") if "Currency" in header else None
+    money = {j for j, f in enumerate(fmts) if f == NUMBER_FORMATS[MONEY]}
+    out = []
+    for j, fmt in enumerate(fmts):
+        if fmt is None:
+            continue
+        run = []
+        for i, row in enumerate(rows):
+            if j >= len(row) or row[j] is None:
+                f = None
+            elif j in money and cur_ix is not None and cur_ix < len(row):
+                f = money_format(str(row[cur_ix] or ""))
+            else:
+                f = fmt
+            if run and i == run[1] + 1 and (f == run[2] or (f is None and blanks_join)):
+                run[1] = i
+                continue
+            if run:
+                out.append((run[0], run[1], j, run[2]))
+            run = [i, i, f] if f is not None else []
+        if run:
+            out.append((run[0], run[1], j, run[2]))
+    return out
+
+
+JOURNAL_HEADER = ("EntryID", "LineNo", "Date", "Account", "AccountName", "Debit", "Credit", "Currency", "CustomerID",
+                  "DocType", "DocNo", "Memo")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([None, D("1.5"), 0, 7]), st.sampled_from([None, D("2"), 3]),
+                          st.sampled_from(["EUR", "JPY", "BHD", "", None]), st.sampled_from([None, date(2026, 7, 1)])),
+                max_size=14),
+       st.booleans(), st.integers(0, 3))
+def test_formats_by_column_as_cell_by_cell(cells, blanks_join, short):
+    """The runs found a column at a time are those found cell by cell: currencies changing, blanks inside
+    and at the ends of a run, a blank currency, rows shorter than the header."""
+    from ardesk.schema import row_number_formats
+    header = JOURNAL_HEADER
+    rows = [("J1", 1, d, "1200", "AR", debit, credit, cur, "C1", "invoice", "INV-1", "") for debit, credit, cur, d in cells]
+    if rows and short:                      # some rows end before the money or currency columns
+        rows[::2] = [r[:len(header) - short * 2] for r in rows[::2]]
+    assert row_number_formats("tblJournal", header, rows, blanks_join) == \
+        _formats_cell_by_cell("tblJournal", header, rows, blanks_join)
