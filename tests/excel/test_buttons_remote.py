@@ -7,6 +7,7 @@ adapter on another copy, then compares every table, setting and title.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -46,7 +47,7 @@ def check_button(remote, local, demo_dir, control_id, command, bank):
 
 @pytest.mark.parametrize("control_id,command,bank", STEPS, ids=[s[0] for s in STEPS])
 def test_button_matches_file_run(pair, demo_dir, control_id, command, bank, monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)           # a remote book has no folder: the deposit slip goes to the server's
+    monkeypatch.chdir(tmp_path)           # a remote book has no folder: nothing may land in the server's
     remote, local = pair
     result, actions, alerts = check_button(remote, local, demo_dir, control_id, command, bank)
     written = {a["func"] for a in actions}
@@ -59,14 +60,11 @@ def test_button_matches_file_run(pair, demo_dir, control_id, command, bank, monk
         assert result.summary["receipts_posted"] > 0 and result.summary["bank_formats"] == []
     if bank:
         assert result.summary["receipts_posted"] > 0 and result.summary["bank_formats"]
-    if command == "deposit":
-        from pypdf import PdfReader
+    if command == "deposit":            # no PDF in the server's folder; the clerk is told how to print
         slips = result.summary["deposit_slips"]
-        assert slips and len(result.summary["deposit_pdfs"]) == len(slips)
-        for slip, pdf in zip(slips, result.summary["deposit_pdfs"]):
-            assert pdf in alerts[0]["prompt"]
-            text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
-            assert slip["deposit_id"] in text
+        assert slips and "deposit_pdfs" not in result.summary and not list(tmp_path.rglob("*.pdf"))
+        assert all(s["deposit_id"] in alerts[0]["prompt"] for s in slips)
+        assert f"--reprint {slips[0]['deposit_id']}" in alerts[0]["prompt"]
     if command == "close":
         assert str(snapshot(remote)["settings"]["LockedThrough"]).startswith("2026-10-31")
 
@@ -341,3 +339,37 @@ def test_a_click_tells_its_stages(pair, demo_dir):
                                       progress=stages.append)
     assert result is not None and not result.problems
     assert stages == ["read", *app.STEPS["month-end"], "finish", "write"]
+
+
+def test_deposit_slip_pdf_beside_a_saved_workbook(pair):
+    """Where the workbook has a folder (the classic add-in), each slip's PDF is saved beside it."""
+    from types import SimpleNamespace
+    from pypdf import PdfReader
+    _remote, book_file = pair
+    result = file_run(book_file, "deposit")
+    assert result.written and result.deposit_slips
+    pdfs = buttons._print_slips(SimpleNamespace(fullname=str(book_file), name=book_file.name), result)
+    assert [p.name for p in pdfs] == [f"{book_file.stem}-{s.deposit_id}.pdf" for s in result.deposit_slips]
+    for slip, pdf in zip(result.deposit_slips, pdfs):
+        assert pdf.parent == book_file.parent
+        assert slip.deposit_id in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_deposit_on_the_server_saves_slips_in_an_absolute_documents_folder(pair, tmp_path, monkeypatch):
+    """A workbook sent to xlwings Server has no folder: the slips go to Documents folder when it names a
+    folder on the server, and the message names each PDF."""
+    from pypdf import PdfReader
+    remote, _local = pair
+    monkeypatch.chdir(tmp_path)
+    slips_dir = tmp_path / "server-slips"
+    slips_dir.mkdir()
+    ch = Changes()
+    ch.names["DocumentsFolder"] = str(slips_dir)
+    FileWorkbook(remote).write(ch, backup=False)
+    result, _actions, alerts = click(remote, "ardeskDeposit")
+    pdfs = result.summary["deposit_pdfs"]
+    assert pdfs and [Path(p).parent for p in pdfs] == [slips_dir] * len(result.deposit_slips)
+    for slip, pdf in zip(result.deposit_slips, pdfs):
+        assert pdf in alerts[0]["prompt"]
+        assert slip.deposit_id in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert not [p for p in tmp_path.rglob("*.pdf") if p.parent != slips_dir]

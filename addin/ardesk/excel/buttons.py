@@ -201,7 +201,7 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, p
         result = app.run(port, command, bank_files=bank_files, now=now, user=user,
                          progress=lambda step: _tell(book, label, step, progress),
                          workbook_folder=_book_folder(book))
-        pdfs = _print_slips(book, result)
+        pdfs = _print_slips(book, result, port)
     except Exception as exc:  # the clerk sees why
         if queued is not None:
             del queued[mark:]          # remote engines: the queued actions are simply not sent
@@ -218,6 +218,8 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, p
     text = message(label, result)
     if pdfs:
         text += "\nDeposit slip PDF: " + ", ".join(str(p) for p in pdfs)
+    elif result.written and result.deposit_slips:
+        text += "\n" + _slips_elsewhere(book, result.deposit_slips)
     if note and not result.problems:
         text += "\n" + note
     if result.written and getattr(port, "log_note", ""):
@@ -278,16 +280,55 @@ def _has_typed_receipts(port) -> bool:
     return any(not t.is_blank(r) and (ix is None or r[ix] in (None, "")) for r in t.rows)
 
 
-def _print_slips(book, result) -> list[Path]:
-    """The PDFs of the deposit slips a run made, beside the workbook (as ``ardesk deposit`` prints them)."""
+def _saved_folder(book) -> Path | None:
+    """The folder of the workbook's file; None for a workbook that has none here (xlwings Lite and Server
+    are sent the workbook's contents, not its file; a new workbook not saved yet)."""
+    try:
+        full = Path(book.fullname)
+    except Exception:
+        return None
+    return full.parent if full.parent != Path(".") and full.parent.is_dir() else None
+
+
+def _slip_folder(book, port) -> Path | None:
+    """Where a click saves deposit slip PDFs: beside the workbook's file; for a workbook with no folder
+    here (xlwings Server), the Documents folder of Settings when it is an absolute folder that exists on
+    the server; else nowhere (xlwings Lite, or a server not set up for it)."""
+    folder = _saved_folder(book)
+    if folder is not None or sys.platform == "emscripten" or port is None:
+        return folder
+    docs = port.read_settings().get("DocumentsFolder")
+    if docs in (None, ""):
+        return None
+    path = Path(os.path.expandvars(os.path.expanduser(str(docs))))
+    return path if path.is_absolute() and path.is_dir() else None
+
+
+def _print_slips(book, result, port=None) -> list[Path]:
+    """The PDFs of the deposit slips a run made, beside the workbook (as ``ardesk deposit`` prints them).
+
+    Where there is no folder for them (:func:`_slip_folder`), none is written: a PDF in the server's
+    working folder would reach no clerk and would keep one company's deposits where the next can read
+    them.  The click's message then says how to print the slips (:func:`_slips_elsewhere`)."""
     if not (result.written and result.deposit_slips):
         return []
+    folder = _slip_folder(book, port)
+    if folder is None:
+        return []
     from ..documents.deposit_slip import write_slip
-    folder, stem = _book_folder(book), Path(book.name).stem
+    stem = Path(book.name).stem
     company = result.summary.get("company", "")
     pdfs = [write_slip(folder / f"{stem}-{s.deposit_id}.pdf", s, company) for s in result.deposit_slips]
     result.summary["deposit_pdfs"] = [str(p) for p in pdfs]
     return pdfs
+
+
+def _slips_elsewhere(book, slips) -> str:
+    """What the clerk does to print slips that could not be saved beside the workbook."""
+    ids = ", ".join(s.deposit_id for s in slips)
+    return (f"The deposit slip(s) {ids} are on the Deposits tab. This workbook has no folder here to save "
+            f"the slip PDF in (on xlwings Server: set Documents folder on Settings to a folder on the server). "
+            f"Print it from the saved file: ardesk deposit {Path(book.name).name} --reprint {slips[0].deposit_id}")
 
 
 def on_ribbon(control_id: str, vba_xlwings: str | None = None):
