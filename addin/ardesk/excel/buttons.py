@@ -71,14 +71,19 @@ def _actions(book):
         return None
 
 
-def _book_folder(book) -> Path:
+def _saved_folder(book) -> Path | None:
+    """The folder of the workbook's file; None for a workbook that has none here (xlwings Lite and Server
+    are sent the workbook's contents, not its file; a new workbook not saved yet)."""
     try:
         full = Path(book.fullname)
-        if full.parent != Path("."):
-            return full.parent
     except Exception:
-        pass
-    return Path.cwd()
+        return None
+    return full.parent if full.parent != Path(".") and full.parent.is_dir() else None
+
+
+def _book_folder(book) -> Path:
+    """The workbook's folder, else the working folder (where the inbox and the run log are looked for)."""
+    return _saved_folder(book) or Path.cwd()
 
 
 def inbox_files(book, folder: str) -> list[Path]:
@@ -278,16 +283,6 @@ def _has_typed_receipts(port) -> bool:
     t = port.read_tables(["tblReceipts"])["tblReceipts"]
     ix = t.header.index("PaymentID") if "PaymentID" in t.header else None
     return any(not t.is_blank(r) and (ix is None or r[ix] in (None, "")) for r in t.rows)
-
-
-def _saved_folder(book) -> Path | None:
-    """The folder of the workbook's file; None for a workbook that has none here (xlwings Lite and Server
-    are sent the workbook's contents, not its file; a new workbook not saved yet)."""
-    try:
-        full = Path(book.fullname)
-    except Exception:
-        return None
-    return full.parent if full.parent != Path(".") and full.parent.is_dir() else None
 
 
 def _slip_folder(book, port) -> Path | None:

@@ -4,8 +4,8 @@
 CustomerHistory ledger recorded: a customer seen for the first time gets one
 ``(created)`` row holding its details as compact JSON (the fields left blank
 are not written: a field the text does not name was blank); every later edit
-one row per field (old value, new value, when, who).  A customer ID that disappears is
-refused (an ID is permanent: set Status to inactive instead), and so is
+one row per field (old value, new value, when, who).  A customer ID that
+disappears is refused (an ID is permanent: set Status to inactive instead), and so is
 every edited detail that fails its check; nothing is then written.
 
 **Checks** (maintained libraries): e-mail syntax (email-validator, no DNS
