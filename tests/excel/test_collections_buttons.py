@@ -15,8 +15,13 @@ from .xlremote_helpers import NOW, USER, assert_same, click, file_run, snapshot
 MORE = COLLECTIONS_TABLES + ("tblCustomerHistory", "tblDocuments", "tblDeliveries")
 
 
+FOLDERS = ("DocumentsFolder", "BounceFolder")
+
+
 def full_snapshot(path):
+    """Every table and setting but the folders, which each copy has its own of."""
     out = snapshot(path)
+    out["settings"] = {k: v for k, v in out["settings"].items() if k not in FOLDERS}
     for name, t in FileWorkbook(path).read_tables(MORE).items():
         out[name] = (t.header, [tuple(map(canonical, r)) for r in t.rows if not t.is_blank(r)])
     return out
@@ -24,7 +29,9 @@ def full_snapshot(path):
 
 def test_collections_buttons_match_file_runs(pair, tmp_path, monkeypatch):
     remote, local = pair
-    monkeypatch.chdir(tmp_path)               # the remote book has no folder: its documents go beside the run
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)                    # the server's working folder: nothing may be written in it
     books = FileWorkbook(local)
     invoices = books.read_tables(["tblInvoices"])["tblInvoices"]
     first = invoices.rows[0]
@@ -40,6 +47,9 @@ def test_collections_buttons_match_file_runs(pair, tmp_path, monkeypatch):
         ch.names["CardCustomer"] = cid
         ch.names["DunningPolicy"] = "strict"
         ch.names["HoldDaysPastDue"] = 20
+        # the remote book has no folder: its documents go to absolute folders on the server
+        where = tmp_path / ("server" if path == remote else "local")
+        ch.names.update(DocumentsFolder=str(where / "documents"), BounceFolder=str(where / "bounces"))
         FileWorkbook(path).write(ch, backup=False)
     steps = [("ardeskCredit", "credit"), ("ardeskDunningRun", "dunning"), ("ardeskIssueDunning", "issue-dunning"),
              ("ardeskSendLetters", "send letters"), ("ardeskPlans", "plan"), ("ardeskCreditHolds", "holds"),
@@ -65,5 +75,6 @@ def test_collections_buttons_match_file_runs(pair, tmp_path, monkeypatch):
     assert printed == {r[1] for r in snap["tblDunningHistory"][1]}
     assert "0 document(s) sent, 0 failed" in said["send letters"] and "page(s) to print" in said["send letters"]
     for row in snap["tblDocuments"][1]:
-        assert (tmp_path / "documents" / row[6]).read_bytes() == (tmp_path / "local/documents" / row[6]).read_bytes()
+        assert (tmp_path / "server/documents" / row[6]).read_bytes() == (tmp_path / "local/documents" / row[6]).read_bytes()
+    assert not list(cwd.iterdir())
     assert "1 credit note(s) issued" in said["credit"] and f"customer card of {cid}" in said["card"]

@@ -31,17 +31,62 @@ def test_preview_billing_button_fills_the_proof_tab(unbilled_file):
     assert not [r for r in tables_of(unbilled_file)["tblInvoices"] if r[0]]
 
 
-def test_send_documents_button(unbilled_file, smtp_server, monkeypatch):
+def test_send_documents_button(unbilled_file, smtp_server, monkeypatch, tmp_path):
+    """On xlwings Server, Send needs absolute folders: it sends nothing and writes nowhere while the
+    Documents and Bounce folders are relative (they would be the server's working folder, shared by every
+    workbook it serves); set to folders on the server, it sends and archives there."""
     from ardesk.cli import main
-    monkeypatch.chdir(unbilled_file.parent)        # the remote engine's book has no folder: the working one
+    from ardesk.io.port import Changes
     assert main(["bill", str(unbilled_file)]) == 0
     controller, inbox = smtp_server
     for k, v in smtp_env(controller.port).items():
         monkeypatch.setenv(k, v)
+    cwd = tmp_path / "server-cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    before = tables_of(unbilled_file)
+    result, actions, alerts = xlremote.click(unbilled_file, "ardeskSend")
+    prompt = alerts[0]["prompt"]
+    assert result is None and alerts[0]["mode"] == "critical" and [a["func"] for a in actions] == ["alert"]
+    assert "Documents folder (DocumentsFolder) is 'documents', a path relative" in prompt
+    assert "Bounce messages folder (BounceFolder) is 'bounces'" in prompt and "Nothing was written" in prompt
+    assert not inbox.messages and not list(cwd.iterdir()) and tables_of(unbilled_file) == before
+
+    ch = Changes()
+    ch.names.update(DocumentsFolder=str(tmp_path / "srv" / "docs"), BounceFolder=str(tmp_path / "srv" / "bounces"))
+    FileWorkbook(unbilled_file).write(ch, backup=False)
     result, actions, alerts = xlremote.click(unbilled_file, "ardeskSend")
     assert "Send documents: 3 document(s) sent, 0 failed" in alerts[0]["prompt"]
     assert len(inbox.messages) == 4
-    assert len(list((unbilled_file.parent / "documents").glob("INV-*.pdf"))) == 4
+    assert len(list((tmp_path / "srv" / "docs").glob("INV-*.pdf"))) == 4
+    assert not list(cwd.iterdir())
+
+
+def test_on_server_relative_paths_on_settings_are_refused(unbilled_file, monkeypatch, tmp_path):
+    """A relative templates folder, logo or bank inbox would be the server's working folder's: refused,
+    each named with its value, before anything is read from there; the classic add-in takes them from
+    beside the workbook."""
+    from ardesk.io.port import Changes
+    ch = Changes()
+    ch.names.update(TemplatesFolder="my-templates", CompanyLogo="logo.png", BankInbox="inbox")
+    FileWorkbook(unbilled_file).write(ch, backup=False)
+    before = tables_of(unbilled_file)
+    for control_id, named in [("ardeskPreview", ("TemplatesFolder", "CompanyLogo")),
+                              ("ardeskDunningRun", ("TemplatesFolder",)),
+                              ("ardeskImportBank", ("BankInbox",)), ("ardeskMonthEnd", ("BankInbox",))]:
+        result, actions, alerts = xlremote.click(unbilled_file, control_id)
+        prompt = alerts[0]["prompt"]
+        assert result is None and [a["func"] for a in actions] == ["alert"], control_id
+        for name in ("TemplatesFolder", "CompanyLogo", "BankInbox", "DocumentsFolder"):
+            assert (f"({name})" in prompt) == (name in named), (control_id, name)
+    assert tables_of(unbilled_file) == before
+    # steps that read none of them run as before
+    result, _actions, alerts = xlremote.click(unbilled_file, "ardeskPostReceipts")
+    assert result is not None and "could not run" not in alerts[0]["prompt"]
+    # beside the saved workbook (the classic add-in) a relative folder is the workbook's own
+    (unbilled_file.parent / "my-templates").mkdir()
+    result, _actions, alerts = xlremote.click(unbilled_file, "ardeskPreview", saved=True)
+    assert "templates folder" in alerts[0]["prompt"] and "has no document.typ" in alerts[0]["prompt"]
 
 
 @pytest.mark.parametrize("control_id", ["ardeskPreview", "ardeskSend"])

@@ -20,12 +20,18 @@ def inbox_files(demo_dir: Path) -> list[Path]:
     return sorted((demo_dir / "inbox").iterdir())
 
 
-def click(path: Path, control_id: str, *, dates: str = "iso", **kw):
-    """Press a button on the workbook file through xlwings' remote engine and apply its actions."""
+def click(path: Path, control_id: str, *, dates: str = "iso", saved: bool = False, **kw):
+    """Press a button on the workbook file through xlwings' remote engine and apply its actions.
+
+    ``saved``: the workbook's name is its full path, as the classic add-in's ``Book.fullname`` gives it
+    (xlwings Server and Lite are sent the name alone)."""
     import xlwings as xw
     from ardesk.excel import buttons
     from ardesk.excel.payload import apply_to_file, book_payload
-    book = xw.Book(json=book_payload(path, dates=dates))      # every sheet, as xlwings Server sends it
+    payload = book_payload(path, dates=dates)                 # every sheet, as xlwings Server sends it
+    if saved:
+        payload["book"]["name"] = str(path.resolve())
+    book = xw.Book(json=payload)
     result = buttons.run_button(book, control_id, now=NOW, user=USER, **kw)
     actions = [dict(a) for a in book.json()["actions"]]
     alerts = apply_to_file(path, actions)

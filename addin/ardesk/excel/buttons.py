@@ -82,8 +82,59 @@ def _saved_folder(book) -> Path | None:
 
 
 def _book_folder(book) -> Path:
-    """The workbook's folder, else the working folder (where the inbox and the run log are looked for)."""
+    """The workbook's folder, else the working folder.  On a workbook with no folder here, a click first
+    refuses every relative path on Settings it would use (:func:`_relative_paths`), so the working
+    folder is only ever the base of paths that do not need one."""
     return _saved_folder(book) or Path.cwd()
+
+
+# The Settings that name a folder or a file, with what uses them: a step's command, "inbox" (a button
+# that reads the bank file inbox), "bank" (one that reads bank files).  A blank Documents or Bounce
+# folder means the one beside the workbook; the others, blank, are not used.
+PATH_SETTINGS = (
+    ("BankInbox", ("inbox",), False),
+    ("BankCsvProfile", ("bank",), False),
+    ("CompanyLogo", ("preview", "send"), False),
+    ("TemplatesFolder", ("preview", "send", "dunning", "issue-dunning"), False),
+    ("DocumentsFolder", ("send",), True),
+    ("BounceFolder", ("send",), True),
+)
+
+
+def _relative_paths(book, port, uses: set[str]) -> str:
+    """Why a click cannot run on a workbook with no folder here: the Settings paths it ``uses`` (see
+    :data:`PATH_SETTINGS`) that it would take from the workbook's folder ("" when there are none, or
+    the workbook has a folder).
+
+    xlwings Server and Lite are sent the workbook's contents, not its file.  Taken from the server's
+    working folder instead, a relative Documents folder would keep one company's invoices where the
+    next company's clicks write theirs (and its delivery journal would hand them one another's
+    rows), and a relative bank inbox would import whatever bank files lie there."""
+    if _saved_folder(book) is not None:
+        return ""
+    from .. import schema
+    settings = port.read_settings()
+    wrong = []
+    for name, users, blank_is_beside in PATH_SETTINGS:
+        if uses.isdisjoint(users):
+            continue
+        value = settings.get(name)
+        text = "" if value is None else str(value).strip()
+        if not text and not blank_is_beside:
+            continue
+        if text and Path(os.path.expandvars(os.path.expanduser(text))).is_absolute():
+            continue
+        label = schema.SETTINGS_BY_NAME[name].label
+        wrong.append(f"- {label} ({name}) is " + (f"{text!r}, a path relative to the workbook's folder" if text
+                                                  else "blank, which means a folder beside the workbook"))
+    if not wrong:
+        return ""
+    fix = ("Clear them, or click from the classic add-in on the saved workbook: xlwings Lite can read no folder."
+           if sys.platform == "emscripten" else
+           "Set each to an absolute folder or file on the server, one for this company's books, or click from "
+           "the classic add-in on the saved workbook.")
+    return ("This workbook has no folder here (xlwings Server and Lite are sent its contents, not its file), "
+            "so these Settings have nothing to be taken from:\n" + "\n".join(wrong) + "\n" + fix)
 
 
 def inbox_files(book, folder: str) -> list[Path]:
@@ -188,16 +239,22 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, p
         from .. import app
         from .adapter import XlwingsWorkbook
         port = XlwingsWorkbook(book)
+        command = button.command
+        if command in ("preview", "send") and sys.platform == "emscripten":
+            _alert(book, LITE_NO_DOCUMENTS.format(label=label), critical=True)
+            return None
+        uses = {command} | ({"bank"} if button.bank != "none" else set()) | (
+            {"inbox"} if button.bank != "none" and bank_files is None else set())
+        refused = _relative_paths(book, port, uses)
+        if refused:
+            _alert(book, f"{label} could not run. {refused}\nNothing was written.", critical=True)
+            return None
         if bank_files is None:
             bank_files, note = _bank_files(book, port, button.bank)
             if button.bank == "ask" and not bank_files and not _has_typed_receipts(port):
                 _alert(book, f"{label}: no bank file chosen and no receipts waiting on the Receipts tab; "
                              "nothing was done." + (f"\n{note}" if note else ""))
                 return None
-        command = button.command
-        if command in ("preview", "send") and sys.platform == "emscripten":
-            _alert(book, LITE_NO_DOCUMENTS.format(label=label), critical=True)
-            return None
         if command == "send":
             return _send(book, port, label, "letters" if button.id == "ardeskSendLetters" else "invoices", now, user)
         if command == "recover":
@@ -257,7 +314,10 @@ def recover(book, port):
     """Re-apply, from the run log beside the workbook's file, the runs a stale save dropped."""
     from .. import schema
     from ..io import runlog
-    path = _book_folder(book) / Path(book.fullname).name
+    folder = _saved_folder(book)
+    if folder is None:       # no file here, so no run log: another workbook's of the same name is not this one's
+        return None
+    path = folder / Path(book.fullname).name
     settings = port.read_settings()
     tables = port.read_tables(list(schema.TABLES))
     chk = runlog.check(runlog.RunLog(runlog.folder_for(path, settings.get("RunLogFolder"))), tables, path)
@@ -268,6 +328,10 @@ def recover(book, port):
 
 
 def recover_message(outcome) -> str:
+    if outcome is None:
+        return ("Recover: this workbook has no folder here (xlwings Server and Lite are sent its contents, not "
+                "its file), so it has no run log to put runs back from. Open the saved workbook in Excel with "
+                "the classic add-in, or run: ardesk recover WORKBOOK")
     chk, changes = outcome
     if chk.history is None:
         return "Recover: no run log beside this workbook; nothing to put back."
