@@ -981,7 +981,7 @@ def _archive_books(port, before: date, dry_run: bool, now: datetime | None, user
                                     "Reconciliation tab before archiving", "Reconciliation", None, "", None,
                                     "archive"))
     if not problems:
-        plan = arc.plan(books.tables, books.ledger, books.settings, before, books.ledger.carried)
+        plan = arc.plan(books.tables, books.ledger, books.settings, before, books.ledger.carried, books.receipts)
         problems += plan.problems
         summary["moved"] = plan.counts()
     path = arcfile.archive_path(port.path, books.raw_settings.get("ArchiveFile"))
@@ -1000,6 +1000,8 @@ def _archive_books(port, before: date, dry_run: bool, now: datetime | None, user
         if t == "tblJournal":
             rows += in_sheet_order(t, header, [out_rows.journal_row(j) for j in plan.carried])
         ch.replace[t] = (header, rows)
+    if plan.moved.get(arc.RECEIPTS):
+        ch.replace[arc.RECEIPTS] = (books.tables[arc.RECEIPTS].header, list(plan.kept[arc.RECEIPTS]))
     ch.append("tblArchive", arc.link_rows(now, before, path.name, sha, plan, before_states, states))
     ch.append("tblArchiveTotals", plan.totals)
     after = arcfile.live_states(ledgers, ch)
@@ -1011,6 +1013,8 @@ def _archive_books(port, before: date, dry_run: bool, now: datetime | None, user
     about = {"before": before.isoformat(), "file": path.name, "sha256": sha,
              "tables": {t: {"before": before_states[t].to_json(), "archive": states[t].to_json(),
                             "moved": len(plan.moved[t]), "where": arc.runs(plan.flags[t])} for t in arc.MOVED}}
+    if plan.moved.get(arc.RECEIPTS):
+        about["receipts"] = {"moved": len(plan.moved[arc.RECEIPTS]), "where": arc.runs(plan.flags[arc.RECEIPTS])}
     port.write_rebased(ch, after, about)
     summary.update(written=True, archive_sha256=sha)
     return result

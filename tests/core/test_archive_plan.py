@@ -88,3 +88,42 @@ def test_numbers_moved_to_the_archive_are_never_given_again():
     assert highest_sequence(ledger, "CN-{year}-{seq:05d}") == 7
     assert ledger.next_id("PAY") == "PAY-0000091" and ledger.next_id("AL") == "AL-0000121"
     assert highest_sequence(Ledger(), "INV-{year}-{seq:05d}") == 0
+
+
+# -- typed receipts move with their payments --------------------------------------------------------
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from ardesk.core.cash.receipts import from_receipts  # noqa: E402
+from ardesk.core.ledger.archive import Carried, moving_receipts  # noqa: E402
+from ardesk.core.model import Receipt  # noqa: E402
+
+# a receipt's details: few enough values that identical rows are common
+DETAILS = st.tuples(st.sampled_from([date(2026, 8, 3), date(2026, 8, 4)]), st.sampled_from(["check", "cash"]),
+                    st.sampled_from([1000, 2500]), st.sampled_from(["", "K1"]))
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(DETAILS, st.booleans(), st.booleans()), max_size=14))
+def test_the_receipts_left_keep_the_fingerprints_they_had(rows):
+    """Whatever moves, every receipt left on the tab and not posted yet is fingerprinted as before, so
+    nothing already posted is posted again and nothing new is taken for posted."""
+    receipts, moving_payments = [], set()
+    for i, ((day, method, amount, cid), posted, moves) in enumerate(rows):
+        pid = f"PAY-{i}" if posted else ""
+        receipts.append(Receipt(day, method, amount, "EUR", "Payer", cid, "", "", 2 + i, pid))
+        if posted and moves:
+            moving_payments.add(pid)
+    ledger = Ledger(carried=Carried(before=date(2026, 9, 1)))       # posted ones read as archived
+    moved = moving_receipts(receipts, moving_payments | {"INV-1"})
+    assert all(r.payment_id in moving_payments for r in receipts if r.row in moved)
+    before, _ = from_receipts(receipts, ledger)
+    after, _ = from_receipts([r for r in receipts if r.row not in moved], ledger)
+    assert [(i.receipt_row, i.fingerprint) for i in after] == [(i.receipt_row, i.fingerprint) for i in before]
+
+
+def test_a_receipt_moves_unless_an_identical_one_stays():
+    day = date(2026, 8, 3)
+    same = [Receipt(day, "check", 1000, "EUR", "P", "", "", "1", row, pid) for row, pid in ((2, "PAY-1"), (3, "PAY-2"))]
+    alone = Receipt(day, "check", 1000, "EUR", "P", "", "", "2", 4, "PAY-3")
+    assert moving_receipts(same + [alone], {"PAY-1", "PAY-3"}) == {4}
+    assert moving_receipts(same + [alone], {"PAY-1", "PAY-2", "PAY-3"}) == {2, 3, 4}

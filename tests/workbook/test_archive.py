@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from ardesk.core.ledger import chain
 from ardesk.core.ledger.archive import BROUGHT_FORWARD, MOVED, interleave
 from ardesk.io import runlog
 from ardesk.io.fileadapter import FileWorkbook
+from ardesk.io.port import Changes
 
 from .conftest import sha, tables
 
@@ -80,10 +82,18 @@ def test_live_and_archive_together_are_the_books_before_cell_for_cell(books):
         rebuilt = interleave(moved, kept, where[t]["where"])
         assert chain.state([runlog.canon(r) for r in rebuilt]) == before, t
     assert moved_any
+    # the typed receipts posted as payments that moved are on the archive's Receipts tab, in order
+    receipts = _baseline(live)["archive"]["receipts"]
+    moved, kept = _nonblank(arc_t["tblReceipts"]), _nonblank(a["tblReceipts"])
+    assert len(moved) == receipts["moved"] > 0 and kept
+    assert interleave(moved, kept, receipts["where"]) == _nonblank(w["tblReceipts"])
+    pid = _header(live, "tblReceipts").index("PaymentID")
+    archived_payments = {r[0] for r in _nonblank(arc_t["tblPayments"])}
+    assert {r[pid] for r in moved} <= archived_payments
+    assert not {r[pid] for r in kept} & archived_payments
     # the tabs archiving does not thin out are as they were
-    for t in ("tblCustomers", "tblCharges", "tblReceipts", "tblPayments"):
-        if t not in MOVED:
-            assert a[t] == w[t]
+    for t in ("tblCustomers", "tblCharges"):
+        assert a[t] == w[t]
 
 
 def test_the_archive_tab_links_counts_and_hashes(books):
@@ -146,15 +156,22 @@ def test_numbers_continue_after_archiving(books, tmp_path):
     """Billing the next month after archiving gives the same invoice numbers as without archiving, and
     no payment or allocation id is used twice across archive and live."""
     live, whole, res = books
-    issued = {}
+    issued, posted = {}, {}
     for name, path in (("live", live), ("whole", whole)):
         p = _copy_book(path, tmp_path / f"{name}.xlsx")
         if name == "live":
             shutil.copy2(res.summary["archive"], tmp_path / Path(res.summary["archive"]).name)
+        typed = Changes()                   # a clerk types two checks before month-end
+        typed.append("tblReceipts", [(date(2026, 11, 3), "check", "Payer GmbH", "", "", "100001", Decimal("120.00"),
+                                      "EUR", None)] * 2)
+        FileWorkbook(p).write(typed, backup=False)
         r = app.run(FileWorkbook(p), "month-end", period="2026-11")
         assert r.ok, r.summary["problems"]
         issued[name] = [row[0] for row in r.changes.appends["tblInvoices"]]
+        posted[name] = r.changes.appends.get("tblPayments", [])
     assert issued["live"] == issued["whole"] and issued["live"]
+    # the typed receipts left on the tab post as they would have: the same payments, fingerprints and all
+    assert posted["live"] == posted["whole"] and len(posted["live"]) == 2
     arc = FileWorkbook(res.summary["archive"]).read_tables(["tblInvoices", "tblPayments", "tblAllocations"])
     mine = FileWorkbook(tmp_path / "live.xlsx").read_tables(["tblInvoices", "tblPayments", "tblAllocations"])
     for t in arc:
@@ -226,6 +243,7 @@ def test_a_run_stopped_between_the_two_saves_is_finished_without_doubling(demo, 
     res = app.archive_books(FileWorkbook(demo), BEFORE)
     assert res.ok and res.summary["written"]
     assert tables(archive)["tblInvoices"] == first and res.summary["moved"]["Invoices"] == len(_nonblank(first))
+    assert len(_nonblank(tables(archive)["tblReceipts"])) == res.summary["moved"]["Receipts"] > 0
     assert main(["verify", str(demo)]) == 0
 
 

@@ -131,6 +131,7 @@ def write_archive(path: Path, plan: arc.ArchivePlan, archive_tab: Table | None, 
     rec = recorded(archive_tab)
     changes = Changes()
     states = {}
+    repeated = False
     for t in arc.MOVED:
         have = _canon_rows(tables[t])
         n, head = rec.get(t, (0, chain.GENESIS))
@@ -145,6 +146,11 @@ def write_archive(path: Path, plan: arc.ArchivePlan, archive_tab: Table | None, 
         if plan.moved[t][len(extra):]:
             changes.append(t, plan.moved[t][len(extra):])
         states[t] = chain.state(moving[len(extra):], chain.State(len(have), chain.extend(chain.GENESIS, have)))
+        repeated = repeated or bool(extra)
+    # the typed receipts move with their payments, in the same save: an earlier attempt that appended
+    # the payments (one save for every tab) appended them too
+    if plan.moved.get(arc.RECEIPTS) and not repeated:
+        changes.append(arc.RECEIPTS, plan.moved[arc.RECEIPTS])
     if not changes.is_empty():
         counts = ", ".join(f"{k} {v}" for k, v in plan.counts().items())
         changes.append("tblAudit", [(now, book.user, "archive", f"archived from {source} before {plan.before}: "

@@ -15,7 +15,11 @@ more into an archive workbook of the same layout:
 - a journal entry moves when all its lines are dated by the cutoff; in its
   place one entry dated ``before`` brings forward the balance of every account
   per currency (AR per customer too), so the trial balance and the AR control
-  per customer are what they were.
+  per customer are what they were;
+- a typed receipt on the Receipts tab moves with the payment it was posted as
+  (its PaymentID): the clerk's tab keeps the receipts not yet posted and those
+  whose payments are still live.  It was posted in a closed period, so nothing
+  can post it again, and it is kept, in its order, on the archive's Receipts tab.
 
 What stays behind is recorded in the live workbook and in the run log: per
 ledger, the rows moved, the rows the archive then holds and the hash chain head
@@ -35,7 +39,7 @@ from datetime import date, timedelta
 from typing import Any, Sequence
 
 from ... import schema
-from ..model import JournalLine, Problem
+from ..model import JournalLine, Problem, Receipt
 from ..money import exponent, to_decimal, to_minor
 from ..periods import add_months, month_end
 from ..read import as_date, as_text
@@ -45,6 +49,7 @@ from .reconcile import subledger
 
 # The ledgers that archiving thins out; every other ledger (Audit, Deposits, ...) stays whole.
 MOVED = ("tblInvoices", "tblInvoiceLines", "tblPayments", "tblAllocations", "tblJournal")
+RECEIPTS = "tblReceipts"       # an input tab: its posted rows move with their payments (no hash chain)
 BROUGHT_FORWARD = "brought forward"      # DocType of the entry that carries balances over an archive
 STEP = "archive"
 
@@ -113,12 +118,13 @@ def _nonblank(t) -> list[tuple]:
     return [tuple(r) for r in t.rows if not t.is_blank(r)]
 
 
-def plan(tables: dict[str, Any], ledger: Ledger, settings, before: date, carried: Carried | None = None
-         ) -> ArchivePlan:
+def plan(tables: dict[str, Any], ledger: Ledger, settings, before: date, carried: Carried | None = None,
+         receipts: Sequence[Receipt] = ()) -> ArchivePlan:
     """What archiving up to ``before`` moves, keeps and carries forward.
 
-    ``tables``: the five ledgers as read (:data:`MOVED`, ``Table`` objects), ``ledger`` the same
-    parsed (without problems: the caller validated them).  Rows keep their order on both sides."""
+    ``tables``: the five ledgers as read (:data:`MOVED`, ``Table`` objects) and the Receipts tab,
+    ``ledger`` and ``receipts`` the same parsed (without problems: the caller validated them).  Rows
+    keep their order on both sides."""
     cutoff = before - timedelta(days=1)
     out = ArchivePlan(before)
     out.problems += check_before(before, settings.locked_through, carried.before if carried else None)
@@ -149,6 +155,13 @@ def plan(tables: dict[str, Any], ledger: Ledger, settings, before: date, carried
         out.flags[t] = flags[t]
         out.moved[t] = [r for r, f in zip(rows[t], flags[t]) if f]
         out.kept[t] = [r for r, f in zip(rows[t], flags[t]) if not f]
+    if tables.get(RECEIPTS) is not None:
+        t = tables[RECEIPTS]
+        moving = moving_receipts(receipts, documents)
+        typed = [(t.first_row + i, tuple(r)) for i, r in enumerate(t.rows) if not t.is_blank(r)]
+        out.flags[RECEIPTS] = [n in moving for n, _r in typed]
+        out.moved[RECEIPTS] = [r for n, r in typed if n in moving]
+        out.kept[RECEIPTS] = [r for n, r in typed if n not in moving]
     if out.empty:
         return out
     moved_lines = [ln for ln, f in zip(ledger.journal, flags["tblJournal"]) if f]
@@ -170,6 +183,18 @@ def plan(tables: dict[str, Any], ledger: Ledger, settings, before: date, carried
         if ids:
             out.last_ids[t] = max(ids, key=_seq)
     return out
+
+
+def moving_receipts(receipts: Sequence[Receipt], documents: set[str]) -> set[int]:
+    """The Receipts rows (sheet row numbers) that move: posted as a payment that moves, and not one of
+    identical rows of which any stays.  A typed receipt's fingerprint counts the identical rows above
+    it (:func:`~ardesk.core.cash.receipts.receipt_fingerprint`); moving such rows all or none keeps
+    every remaining row's fingerprint what it was."""
+    from ..cash.receipts import _receipt_key
+    groups: dict[str, list[Receipt]] = defaultdict(list)
+    for r in receipts:
+        groups[_receipt_key(r)].append(r)
+    return {r.row for rows in groups.values() if all(x.payment_id in documents for x in rows) for r in rows}
 
 
 def _settled_documents(ledger: Ledger, cutoff: date) -> set[str]:
