@@ -81,6 +81,11 @@ def _saved_folder(book) -> Path | None:
     return full.parent if full.parent != Path(".") and full.parent.is_dir() else None
 
 
+def _setting_path(value) -> Path:
+    """A folder or file as named on Settings, ``~`` and environment variables expanded."""
+    return Path(os.path.expandvars(os.path.expanduser(str(value).strip())))
+
+
 def _book_folder(book) -> Path:
     """The workbook's folder, else the working folder.  On a workbook with no folder here, a click first
     refuses every relative path on Settings it would use (:func:`_relative_paths`), so the working
@@ -122,7 +127,7 @@ def _relative_paths(book, port, uses: set[str]) -> str:
         text = "" if value is None else str(value).strip()
         if not text and not blank_is_beside:
             continue
-        if text and Path(os.path.expandvars(os.path.expanduser(text))).is_absolute():
+        if text and _setting_path(text).is_absolute():
             continue
         label = schema.SETTINGS_BY_NAME[name].label
         wrong.append(f"- {label} ({name}) is " + (f"{text!r}, a path relative to the workbook's folder" if text
@@ -139,7 +144,7 @@ def _relative_paths(book, port, uses: set[str]) -> str:
 
 def inbox_files(book, folder: str) -> list[Path]:
     """Every bank file in the BankInbox folder (a relative folder is beside the workbook)."""
-    path = Path(os.path.expandvars(os.path.expanduser(folder)))
+    path = _setting_path(folder)
     if not path.is_absolute():
         path = _book_folder(book) / path
     if not path.is_dir():
@@ -359,7 +364,7 @@ def _slip_folder(book, port) -> Path | None:
     docs = port.read_settings().get("DocumentsFolder")
     if docs in (None, ""):
         return None
-    path = Path(os.path.expandvars(os.path.expanduser(str(docs))))
+    path = _setting_path(docs)
     return path if path.is_absolute() and path.is_dir() else None
 
 

@@ -55,14 +55,14 @@ class ReceiveResult:
     by_source: Tally = field(default_factory=Tally)
 
 
-def _receipt_key(r: Receipt) -> str:
+def receipt_key(r: Receipt) -> str:
     """What identifies a typed receipt; identical rows are told apart by their occurrence."""
     return "|".join((r.date.isoformat(), r.method, r.payer, r.customer_id, r.reference, r.check_no,
                      str(r.amount), r.currency))
 
 
 def receipt_fingerprint(r: Receipt, occurrence: int) -> str:
-    return "receipts:" + hashlib.sha1(f"{_receipt_key(r)}|{occurrence}".encode()).hexdigest()[:20]
+    return "receipts:" + hashlib.sha1(f"{receipt_key(r)}|{occurrence}".encode()).hexdigest()[:20]
 
 
 def from_receipts(receipts: Iterable[Receipt], ledger: Ledger) -> tuple[list[Incoming], list[Problem]]:
@@ -71,7 +71,7 @@ def from_receipts(receipts: Iterable[Receipt], ledger: Ledger) -> tuple[list[Inc
     seen: dict[str, int] = {}
     posted = {p.id: p for p in ledger.payments}
     for r in receipts:
-        key = _receipt_key(r)
+        key = receipt_key(r)
         n = seen.get(key, 0)
         seen[key] = n + 1
         if r.payment_id:

@@ -190,10 +190,10 @@ def moving_receipts(receipts: Sequence[Receipt], documents: set[str]) -> set[int
     identical rows of which any stays.  A typed receipt's fingerprint counts the identical rows above
     it (:func:`~ardesk.core.cash.receipts.receipt_fingerprint`); moving such rows all or none keeps
     every remaining row's fingerprint what it was."""
-    from ..cash.receipts import _receipt_key
+    from ..cash.receipts import receipt_key
     groups: dict[str, list[Receipt]] = defaultdict(list)
     for r in receipts:
-        groups[_receipt_key(r)].append(r)
+        groups[receipt_key(r)].append(r)
     return {r.row for rows in groups.values() if all(x.payment_id in documents for x in rows) for r in rows}
 
 
