@@ -248,8 +248,9 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, p
         if command in ("preview", "send") and sys.platform == "emscripten":
             _alert(book, LITE_NO_DOCUMENTS.format(label=label), critical=True)
             return None
-        uses = {command} | ({"bank"} if button.bank != "none" else set()) | (
-            {"inbox"} if button.bank != "none" and bank_files is None else set())
+        uses = {command}
+        if button.bank != "none":            # bank files given by the caller: no inbox is read
+            uses |= {"bank", "inbox"} if bank_files is None else {"bank"}
         refused = _relative_paths(book, port, uses)
         if refused:
             _alert(book, f"{label} could not run. {refused}\nNothing was written.", critical=True)
