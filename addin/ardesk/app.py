@@ -221,11 +221,15 @@ def read_bank_files(paths: Iterable[str | Path], fmt_name: str | None, currency:
 
 def settings_profile(value: str, folder: Path | None) -> tuple[dict | None, list[Problem]]:
     """The clerk's CSV profiles from the file named on Settings (BankCsvProfile); a relative
-    path is taken from the workbook's folder."""
+    path is taken from the workbook's folder, and is a problem where the workbook has none here."""
     from .bank import ProfileError, load_profiles
     path = Path(os.path.expandvars(os.path.expanduser(value)))
     if not path.is_absolute():
-        path = (folder or Path.cwd()) / path
+        if folder is None:
+            return None, [Problem(f"Bank CSV profile file is the relative path {value!r}, and this workbook has "
+                                  "no folder here to take it from: give a full path", "Settings", None,
+                                  "BankCsvProfile", value, "receive")]
+        path = folder / path
     try:
         return load_profiles(path), []
     except ProfileError as exc:

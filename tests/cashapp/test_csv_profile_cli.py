@@ -67,3 +67,19 @@ def test_a_broken_profile_file_is_a_bad_argument(books, capsys):
     got = capsys.readouterr()
     assert code == 2 and not got.out
     assert "--profile profiles.json line 1: not valid JSON" in got.err and "Traceback" not in got.err
+
+
+def test_without_a_workbook_folder_a_relative_profile_is_refused_not_taken_from_the_working_folder(
+        tmp_path, monkeypatch):
+    from ardesk.app import settings_profile
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "profiles.json").write_text(json.dumps(PROFILE), encoding="utf-8")
+    profile, problems = settings_profile("profiles.json", None)
+    assert profile is None
+    assert [(p.sheet, p.column, p.value) for p in problems] == [("Settings", "BankCsvProfile", "profiles.json")]
+    assert "relative path 'profiles.json'" in problems[0].message
+    profile, problems = settings_profile("profiles.json", tmp_path)          # beside a saved workbook
+    assert problems == [] and "hausbank" in profile
+    monkeypatch.setenv("HOME", str(tmp_path))
+    profile, problems = settings_profile("~/profiles.json", None)            # a full path needs no folder
+    assert problems == [] and "hausbank" in profile

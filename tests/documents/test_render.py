@@ -12,7 +12,7 @@ from ardesk import app
 from ardesk.core.billing.creditor_ref import creditor_reference
 from ardesk.core.model import Customer, Invoice, InvoiceLine
 from ardesk.documents.issue import Issuer, lines_by_invoice
-from ardesk.documents.settings import read_document_settings
+from ardesk.documents.settings import SHIPPED_TEMPLATES, read_document_settings
 
 from .conftest import SETTINGS, pdf_text, qr_codes
 
@@ -229,6 +229,27 @@ def _png(width: int, height: int) -> bytes:
     rows = b"".join(b"\0" + bytes(255 if (x // 4) % 2 else 0 for x in range(width)) for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_without_a_workbook_folder_relative_paths_are_problems_not_the_working_folder(tmp_path, monkeypatch):
+    """xlwings Server and Lite are sent no file: nothing on Settings is taken from the working folder,
+    not even a logo that happens to lie there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "logo.png").write_bytes(_png(8, 8))
+    (tmp_path / "tpl").mkdir()
+    ds, problems = read_document_settings({**SETTINGS, "CompanyLogo": "logo.png", "TemplatesFolder": "tpl"}, None)
+    assert [(p.sheet, p.column, p.value) for p in problems] == [("Settings", "CompanyLogo", "logo.png"),
+                                                                 ("Settings", "TemplatesFolder", "tpl")]
+    assert "relative path 'logo.png'" in problems[0].message and "no folder here" in problems[0].message
+    assert (ds.letterhead.logo, ds.templates, ds.documents, ds.bounces) == ("", SHIPPED_TEMPLATES, None, None)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ds, problems = read_document_settings({**SETTINGS, "CompanyLogo": "~/logo.png", "DocumentsFolder": "~/docs"},
+                                          None)
+    assert problems == []
+    assert (ds.letterhead.logo, ds.documents, ds.bounces) == (str(tmp_path / "logo.png"), tmp_path / "docs", None)
+    ds, problems = read_document_settings({**SETTINGS, "CompanyLogo": "logo.png"}, tmp_path / "books")
+    assert [p.column for p in problems] == ["CompanyLogo"]        # beside the workbook: not there
+    assert (ds.documents, ds.bounces) == (tmp_path / "books" / "documents", tmp_path / "books" / "bounces")
 
 
 def test_logo_appears_in_the_pdf(books, tmp_path):

@@ -119,6 +119,21 @@ def test_eml_drafts_carry_x_unsent(books, tmp_path):
     assert {r["Status"] for r in rows(books, "tblDeliveries") if r["Channel"] == "draft"} == {"drafted"}
 
 
+def test_without_a_workbook_folder_blank_documents_folders_are_refused(books, tmp_path, monkeypatch):
+    """A relative Documents folder, or a blank Bounce folder (beside the workbook), on a workbook with no
+    folder here: the working folder does not stand in for the workbook's."""
+    monkeypatch.chdir(tmp_path)
+    books.settings.update(MailMode="eml", DocumentsFolder="documents", BounceFolder="")
+    res = send(books, None, now=NOW, env={})
+    assert [(p.sheet, p.column, p.value) for p in res.problems] == [("Settings", "DocumentsFolder", "documents"),
+                                                                     ("Settings", "BounceFolder", "")]
+    assert rows(books, "tblDocuments") == rows(books, "tblDeliveries") == [] and list(tmp_path.iterdir()) == []
+    books.settings.update(DocumentsFolder=str(tmp_path / "docs"), BounceFolder=str(tmp_path / "bounces"))
+    res = send(books, None, now=NOW, env={})
+    assert res.problems == [] and res.summary["drafts"] == 4
+    assert len(list((tmp_path / "docs" / "drafts").glob("*.eml"))) == 4
+
+
 def test_bad_customers_stop_their_documents_only(smtp_server, tmp_path):
     bad = CUSTOMERS + [customer("C005", "On Hold Ltd", "a@hold.example", "1 Road", "1000", status="active"),
                        customer("C006", "No Mail No Address", ""),

@@ -106,7 +106,7 @@ def _ledger_rows(port: WorkbookPort, name: str) -> list[dict]:
     return [dict(zip(t.header, r)) for r in t.rows if not t.is_blank(r)]
 
 
-def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: str | None = None,
+def send(port: WorkbookPort, folder: Path | None, *, kind: str = "invoices", period: str | None = None,
          dry_run: bool = False, resend: Sequence[str] = (), now: datetime | None = None, user: str | None = None,
          env: Mapping[str, str] | None = None, letters: Sequence[Letter] = (), workers: int | None = None
          ) -> SendResult:
@@ -118,8 +118,15 @@ def send(port: WorkbookPort, folder: Path, *, kind: str = "invoices", period: st
     now = now or datetime.now().replace(microsecond=0)
     user = user or _user()
     books = load(port)
-    ds, problems = read_document_settings(port.read_settings(), folder, env)
+    raw = port.read_settings()
+    ds, problems = read_document_settings(raw, folder, env)
     problems = books.problems + problems
+    for name, where in (("DocumentsFolder", ds.documents), ("BounceFolder", ds.bounces)):
+        if where is None:               # blank or relative, on a workbook with no folder here
+            text = str(raw.get(name) or "").strip()
+            problems.append(Problem(f"{schema.SETTINGS_BY_NAME[name].label} ({name}) {text!r} is taken from the "
+                                    "workbook's folder (blank: the one beside it), and this workbook has no folder "
+                                    "here: give a full path", "Settings", None, name, text, "send"))
     summary: dict[str, Any] = {"command": "send", "kind": kind, "period": period, "dry_run": dry_run,
                                "documents_rendered": 0, "documents_sent": 0, "failed": 0,
                                "print_batch_pages": 0, "drafts": 0}

@@ -60,12 +60,12 @@ class DocumentSettings:
     envelope: str = "din5008b"
     statement_type: str = "open-item"
     templates: Path = SHIPPED_TEMPLATES
-    documents: Path = Path("documents")
+    documents: Path | None = Path("documents")      # None: blank, and the workbook has no folder here
     smtp: Smtp = Smtp("", 587, "starttls", "")
     mail_mode: str = "send"
     attachment_limit: int = 10 * 1024 * 1024          # bytes
     einvoice_rules: str = "values"                    # "full": every document through the whole CEN rule set
-    bounces: Path = Path("bounces")
+    bounces: Path | None = Path("bounces")
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str:
@@ -80,10 +80,13 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
 
 def read_document_settings(raw: Mapping[str, Any], base: Path | None = None,
                            env: Mapping[str, str] | None = None) -> tuple[DocumentSettings, list[Problem]]:
-    """Document settings from the raw named values; relative folders are taken from ``base``."""
+    """Document settings from the raw named values; relative folders and files are taken from ``base``,
+    the workbook's folder.  Without one (a workbook xlwings Server or Lite was sent, not its file) a
+    relative logo or templates folder is a problem, and a blank or relative Documents or Bounce folder
+    is None (:func:`ardesk.delivery.send.send` refuses it): nothing stands in for the workbook's
+    folder, the working folder least of all."""
     env = os.environ if env is None else env
     problems: list[Problem] = []
-    base = base or Path.cwd()
 
     def choice(name: str, options: tuple[str, ...]) -> str:
         v = _text(raw, name).lower()
@@ -94,9 +97,22 @@ def read_document_settings(raw: Mapping[str, Any], base: Path | None = None,
             return options[0]
         return v
 
-    def folder(name: str) -> str:
+    def folder(name: str, refuse: bool = True) -> str:
+        """The path named on Settings, taken from ``base`` when relative; "" when blank, or relative
+        without a base (a problem where ``refuse``)."""
         v = _text(raw, name)
-        return str(base / v) if v and not Path(v).is_absolute() else v
+        path = Path(os.path.expandvars(os.path.expanduser(v)))
+        if not v or path.is_absolute():
+            return str(path) if v else v
+        if base is None:
+            if not refuse:
+                return ""
+            label = schema.SETTINGS_BY_NAME[name].label
+            problems.append(Problem(f"setting {label} ({name}) is the relative path {v!r}, and this workbook has "
+                                    "no folder here to take it from: give a full path", "Settings", None, name, v,
+                                    "documents"))
+            return ""
+        return str(base / path)
 
     logo = folder("CompanyLogo")
     if logo and not Path(logo).is_file():
@@ -108,8 +124,9 @@ def read_document_settings(raw: Mapping[str, Any], base: Path | None = None,
                     _text(raw, "CompanyVATID"), _text(raw, "CompanyRegistration"),
                     _text(raw, "CompanyIBAN").replace(" ", "").upper(), _text(raw, "CompanyBIC").upper(),
                     logo, _text(raw, "FooterText"))
-    templates = Path(folder("TemplatesFolder")) if _text(raw, "TemplatesFolder") else SHIPPED_TEMPLATES
-    if not (templates / "document.typ").is_file():
+    templates_text = folder("TemplatesFolder")
+    templates = Path(templates_text) if templates_text else SHIPPED_TEMPLATES
+    if templates_text and not (templates / "document.typ").is_file():
         problems.append(Problem(f"templates folder {templates} has no document.typ", "Settings", None,
                                 "TemplatesFolder", _text(raw, "TemplatesFolder"), "documents"))
         templates = SHIPPED_TEMPLATES
@@ -134,8 +151,15 @@ def read_document_settings(raw: Mapping[str, Any], base: Path | None = None,
         problems.append(Problem(f"attachment limit {limit_text!r} is not a number of MB", "Settings", None,
                                 "AttachmentLimitMB", limit_text, "send"))
         limit = 10 * 1024 * 1024
-    docs = Path(folder("DocumentsFolder") or str(base / "documents"))
-    bounces = Path(folder("BounceFolder") or str(base / "bounces"))
+
+    def beside(name: str, default: str) -> Path | None:
+        """A folder only sending uses (blank: ``default`` beside the workbook); None where it would be
+        taken from a folder the workbook has not got here, which the send then refuses."""
+        if path := folder(name, refuse=False):
+            return Path(path)
+        return base / default if base is not None else None
+
+    docs, bounces = beside("DocumentsFolder", "documents"), beside("BounceFolder", "bounces")
     return DocumentSettings(lh, choice("EnvelopeLayout", ENVELOPES), choice("StatementType", STATEMENT_TYPES),
                             templates, docs, smtp, choice("MailMode", MAIL_MODES), limit,
                             choice("EInvoiceRules", EINVOICE_RULES), bounces), problems

@@ -86,13 +86,6 @@ def _setting_path(value) -> Path:
     return Path(os.path.expandvars(os.path.expanduser(str(value).strip())))
 
 
-def _book_folder(book) -> Path:
-    """The workbook's folder, else the working folder.  On a workbook with no folder here, a click first
-    refuses every relative path on Settings it would use (:func:`_relative_paths`), so the working
-    folder is only ever the base of paths that do not need one."""
-    return _saved_folder(book) or Path.cwd()
-
-
 # The Settings that name a folder or a file, with what uses them: a step's command, "inbox" (a button
 # that reads the bank file inbox), "bank" (one that reads bank files).  A blank Documents or Bounce
 # folder means the one beside the workbook; the others, blank, are not used.
@@ -146,7 +139,11 @@ def inbox_files(book, folder: str) -> list[Path]:
     """Every bank file in the BankInbox folder (a relative folder is beside the workbook)."""
     path = _setting_path(folder)
     if not path.is_absolute():
-        path = _book_folder(book) / path
+        beside = _saved_folder(book)
+        if beside is None:
+            raise ButtonError(f"The bank file inbox folder {folder!r} (Settings, BankInbox) is a relative path, and "
+                              "this workbook has no folder here to take it from: give a full path.")
+        path = beside / path
     if not path.is_dir():
         raise ButtonError(f"The bank file inbox folder {str(path)!r} (Settings, BankInbox) does not exist.")
     return sorted(p for p in path.iterdir()
@@ -268,7 +265,7 @@ def run_button(book, control_id: str, *, bank_files=None, now=None, user=None, p
             return None
         result = app.run(port, command, bank_files=bank_files, now=now, user=user,
                          progress=lambda step: _tell(book, label, step, progress),
-                         workbook_folder=_book_folder(book))
+                         workbook_folder=_saved_folder(book))
         pdfs = _print_slips(book, result, port)
     except Exception as exc:  # the clerk sees why
         if queued is not None:
@@ -306,7 +303,7 @@ def _tell(book, label: str, step: str, progress) -> None:
 def _send(book, port, label, kind="invoices", now=None, user=None):
     """Send documents: SMTP and the documents folder (the classic add-in and xlwings Server)."""
     from ..delivery.send import send
-    res = send(port, _book_folder(book), kind=kind, now=now, user=user)
+    res = send(port, _saved_folder(book), kind=kind, now=now, user=user)
     s = res.summary
     text = (f"{label}: {s['documents_sent']} document(s) sent, {s['failed']} failed, "
             f"{s['print_batch_pages']} page(s) to print" + (f" ({s['print_batch']})" if s.get("print_batch") else ""))
