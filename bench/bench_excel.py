@@ -15,9 +15,10 @@ buttons module and parsed the payload, as an xlwings Server worker serves a
 request (not in this process, which has built demo books and holds them):
 its first click also imports the app (pandas and the rest, once per worker)
 and is printed apart; the figure held against the target is the median of
-the worker's next ``--runs`` clicks, each on the book opened anew.  The payload is what xlwings Server is sent for the button's script
-(every sheet: see "payload by sheet"), measured as the JSON bytes posted,
-and printed per sheet for the big book.  The click is
+the worker's next ``--runs`` clicks, each on the book opened anew.  The
+payload is what xlwings Server is sent for the button's script (every
+sheet: see "payload by sheet"), measured as the JSON bytes posted, and
+printed per sheet for the big book.  The click is
 split into its stages as the status bar shows them: reading and checking
 the books, each step, finishing (summary, card-number masking, the chain
 heads of every ledger for the Audit row) and the adapter's write.  Then
