@@ -58,6 +58,18 @@ def test_button_module_imports_lean():
     assert out.strip() == "[]"
 
 
+def test_loading_the_scripts_on_a_remote_runtime_imports_what_a_click_runs():
+    """Where xlwings Server or Lite loads the scripts, the app is imported then, not in the first click."""
+    from ardesk.excel.buttons import SCRIPTS
+    env = {**{k: v for k, v in os.environ.items() if k != "XLWINGS_ON_SERVER"}, "XLWINGS_LICENSE_KEY": "noncommercial"}
+    code = ("import sys; import ardesk.excel.buttons as b; "
+            "print(len(b.REGISTERED), sorted(m for m in ('ardesk.app', 'ardesk.excel.adapter', 'pandas') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    count, modules = out.strip().split(" ", 1)
+    assert int(count) == len(SCRIPTS) and modules == "['ardesk.app', 'ardesk.excel.adapter', 'pandas']"
+
+
 def test_remote_values_parse_column_by_column_as_cell_by_cell():
     """Each distinct value of a column is converted once; the table reads as the cells do one by one."""
     from ardesk.excel.adapter import _remote_table

@@ -450,7 +450,20 @@ def register_scripts() -> list[str]:
     for fn_name, control_id in SCRIPTS.items():
         globals()[fn_name] = _script(fn_name, control_id, server, xw)
         done.append(fn_name)
+    _warm_up()
     return done
+
+
+def _warm_up() -> None:
+    """Import what a click runs while the scripts are registered (an xlwings Server worker starting,
+    Lite's task pane loading) rather than in the clerk's first click: pandas and the rest take half a
+    second on a server and seconds in the browser.  The classic add-in, which starts Python for a
+    click, does not come here and keeps its import lean."""
+    try:
+        from .. import app  # noqa: F401
+        from . import adapter  # noqa: F401
+    except Exception:           # the click says what is missing
+        pass
 
 
 REGISTERED = register_scripts()
