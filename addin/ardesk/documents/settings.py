@@ -60,7 +60,7 @@ class DocumentSettings:
     envelope: str = "din5008b"
     statement_type: str = "open-item"
     templates: Path = SHIPPED_TEMPLATES
-    documents: Path | None = Path("documents")      # None: blank, and the workbook has no folder here
+    documents: Path | None = Path("documents")      # None: blank or relative, and the workbook has no folder here
     smtp: Smtp = Smtp("", 587, "starttls", "")
     mail_mode: str = "send"
     attachment_limit: int = 10 * 1024 * 1024          # bytes
