@@ -98,31 +98,49 @@ def row_number_formats(table: str, header: Sequence[str], rows: Sequence[Sequenc
     out: list[tuple[int, int, int, str]] = []
     by_currency: dict[str, str] = {}
     width = min(map(len, rows), default=0)
-    for j, fmt in enumerate(fmts):
+    for j, fmt in enumerate(fmts if rows else ()):
         if fmt is None:
             continue
         cells = [row[j] for row in rows] if j < width else [row[j] if j < len(row) else None for row in rows]
         if j in money and cur_ix is not None:
             curs = [str(row[cur_ix] or "") if cur_ix < len(row) else None for row in rows]
-            for cur in set(curs) - set(by_currency) - {None}:
+            kinds = set(curs)
+            for cur in kinds - set(by_currency) - {None}:
                 by_currency[cur] = money_format(cur)
-            cell_fmts = [None if v is None else fmt if cur is None else by_currency[cur]
-                         for v, cur in zip(cells, curs)]
-        else:
-            cell_fmts = [None if v is None else fmt for v in cells]
-        run: list = []                      # [first, last, format] of the run being built
-        i = 0
-        for f, same in groupby(cell_fmts):
-            last = i + sum(1 for _ in same) - 1
-            if run and (f == run[2] or (f is None and blanks_join)):
-                run[1] = last
+            if len(kinds) == 1 and None not in kinds:       # one currency: one format, as for other columns
+                fmt = by_currency[curs[0]]
             else:
-                if run:
-                    out.append((run[0], run[1], j, run[2]))
-                run = [i, last, f] if f is not None else []
-            i = last + 1
-        if run:
-            out.append((run[0], run[1], j, run[2]))
+                cell_fmts = [None if v is None else fmt if cur is None else by_currency[cur]
+                             for v, cur in zip(cells, curs)]
+                out += _runs(cell_fmts, j, blanks_join)
+                continue
+        if None not in cells:                               # every cell filled: one range
+            out.append((0, len(cells) - 1, j, fmt))
+        elif blanks_join:                                   # from the first filled cell to the end
+            first = next((i for i, v in enumerate(cells) if v is not None), None)
+            if first is not None:
+                out.append((first, len(cells) - 1, j, fmt))
+        else:
+            out += _runs([None if v is None else fmt for v in cells], j, blanks_join)
+    return out
+
+
+def _runs(cell_fmts: Sequence[str | None], j: int, blanks_join: bool) -> list[tuple[int, int, int, str]]:
+    """The ranges of one column of cell formats (:func:`row_number_formats`)."""
+    out: list[tuple[int, int, int, str]] = []
+    run: list = []                      # [first, last, format] of the run being built
+    i = 0
+    for f, same in groupby(cell_fmts):
+        last = i + sum(1 for _ in same) - 1
+        if run and (f == run[2] or (f is None and blanks_join)):
+            run[1] = last
+        else:
+            if run:
+                out.append((run[0], run[1], j, run[2]))
+            run = [i, last, f] if f is not None else []
+        i = last + 1
+    if run:
+        out.append((run[0], run[1], j, run[2]))
     return out
 
 

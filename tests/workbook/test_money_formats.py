@@ -44,6 +44,20 @@ def test_formats_follow_each_row_currency_in_runs():
     assert money == [(0, 1, money_format("JPY")), (2, 2, money_format("EUR")), (3, 3, money_format("BHD"))]
 
 
+def test_blank_cells_get_no_format_or_join_the_run_they_sit_in():
+    from ardesk.schema import money_format, row_number_formats
+    header = ("PaymentID", "Date", "Source", "Method", "Payer", "CustomerID", "Reference", "CheckNo",
+              "Amount", "Currency", "Fingerprint", "PayerAccount")
+    eur = money_format("EUR")
+    rows = [("P1", date(2026, 7, 1), "", "", "", "", "", "", amount, "EUR", "f", "")
+            for amount in (None, D("1"), None, D("2"), None)]
+    def amounts(**kw):
+        return [(a, b, f) for a, b, j, f in row_number_formats("tblPayments", header, rows, **kw) if j == 8]
+    assert amounts() == [(1, 1, eur), (3, 3, eur)]
+    assert amounts(blanks_join=True) == [(1, 4, eur)]          # from the first amount to the last row
+    assert row_number_formats("tblPayments", header, []) == []
+
+
 def _sheets_as_shown(path, tmp_path) -> dict[str, list[list[str]]]:
     """Every sheet as LibreOffice renders it (CSV export of the cells as shown)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")

@@ -123,7 +123,11 @@ def _remote_table(name: str, raw: Sequence[Sequence[Any]], *, first_row: int, fi
     header = tuple("" if h in (None, "") else str(h).strip() for h in raw[0])
     tdef = schema.TABLES.get(name)
     width = len(header)
-    columns = list(zip_longest(*raw[1:], fillvalue=None))[:width]
+    body = raw[1:]
+    if {len(r) for r in body} <= {width}:       # the usual block: zip, six times quicker than zip_longest
+        columns = list(zip(*body))
+    else:
+        columns = list(zip_longest(*body, fillvalue=None))[:width]
     columns += [(None,) * (len(raw) - 1)] * (width - len(columns))
     parsed = []
     for h, col in zip(header, columns):
@@ -158,6 +162,8 @@ def _remote_column(col: Sequence[Any], is_date: bool) -> Sequence[Any]:
     distinct = set(col)
     if is_date and bool in set(map(type, col)):     # the cells' types: the set folds TRUE into 1
         return [_remote_value(v, is_date) for v in col]
+    if not is_date:             # only "" and a client's date text change: skip a call per other value
+        distinct = [v for v in distinct if v.__class__ is str and (not v or v[-1] == "Z")]
     as_read = {v: c for v in distinct if (c := _remote_value(v, is_date)) is not v}
     if not as_read:
         return col
